@@ -1,0 +1,5 @@
+"""Entry point found by ``flask --app app`` and by WSGI servers."""
+
+from feedback import create_app
+
+app = create_app()

@@ -1,0 +1,81 @@
+"""The application factory: configuration, extensions and blueprints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from feedback.config import DefaultConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure an instance of the application."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(DefaultConfig)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("FEEDBACK")
+    else:
+        app.config.from_mapping(test_config)
+    if app.config["SECRET_KEY"] == DefaultConfig.SECRET_KEY and not (
+        app.debug or app.testing
+    ):
+        raise RuntimeError(
+            "Refusing to start with the default SECRET_KEY: set one in "
+            "instance/config.py or FEEDBACK_SECRET_KEY."
+        )
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
+        app.config["DATABASE_URL"], Path(app.instance_path)
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from feedback import auth
+    from feedback import cli
+    from feedback import errors
+    from feedback import public
+    from feedback import section
+    from feedback import staff
+    from feedback import templating
+    from feedback.extensions import babel
+    from feedback.extensions import csrf
+    from feedback.extensions import db
+    from feedback.extensions import mail
+    from feedback.extensions import migrate
+    from feedback.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    errors.init_app(app)
+    cli.init_app(app)
+    templating.init_app(app)
+    for blueprint in (public.bp, auth.bp, staff.bp, section.bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+def database_uri(url: str | None, instance_path: Path) -> str:
+    """Turn the ``DATABASE_URL`` setting into a SQLAlchemy URI.
+
+    A plain ``postgresql://`` URL is mapped to the psycopg 3 driver, and no
+    setting at all means SQLite in the instance folder.
+    """
+    if not url:
+        return f"sqlite:///{instance_path / 'feedback.sqlite'}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url

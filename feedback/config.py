@@ -1,0 +1,70 @@
+"""Default settings: safe for development, overridden by instance/config.py and env."""
+
+from __future__ import annotations
+
+
+class DefaultConfig:
+    """Settings every instance starts from; nothing here reads the environment."""
+
+    SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused outside debug/testing
+    # Key for the keyed hash of access codes and reply addresses; empty means
+    # "derive from SECRET_KEY". Changing it makes every issued code unusable.
+    CODE_HMAC_KEY = ""
+
+    DATABASE_URL = ""  # empty: SQLite in instance/; postgresql:// is accepted
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Public address used to build links in e-mail (workers have no request).
+    PUBLIC_URL = "http://127.0.0.1:5000"
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    TIME_ZONE = "Asia/Shanghai"
+
+    # Who runs the service, shown in the header and in e-mail.
+    SITE_NAME = "梅江区教育局巡察整改公众监督平台"
+    REFERENCE_PREFIX = "MJ"
+
+    # Deadlines in calendar days, the day of receipt not counted.
+    TRIAGE_DAYS = 15
+    REPLY_DAYS = 60
+    EXTENSION_MAX_DAYS = 30
+
+    # Route problem-linked submissions (never 举报) to the problem's section
+    # without waiting for the lead.
+    AUTO_ROUTE_PROBLEM_LINKED = False
+
+    # Signed reply links for sections stay valid this long.
+    REPLY_LINK_MAX_AGE_DAYS = 90
+
+    # Mail: Flask-Mail reads these once, when the app is created.
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 8025
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_DEFAULT_SENDER = ("梅江区教育局公众监督平台", "noreply@meijiang-edu.example")
+    MAIL_SUPPRESS_SEND = False
+    MAIL_TIMEOUT = 10
+    # Domain of the per-submission reply addresses and Message-IDs.
+    MAIL_REPLY_DOMAIN = "reply.meijiang-edu.example"
+    # Where demo mail that reaches the local sink is written; staff can read it
+    # at /staff/mail when this is set.
+    MAIL_SINK_DIR = ""
+
+    # Outbox: back-off is OUTBOX_RETRY_BASE_SECONDS * 2**(attempts - 1).
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_RETRY_BASE_SECONDS = 60
+    OUTBOX_LEASE_SECONDS = 300
+    OUTBOX_BATCH_SIZE = 50
+    OUTBOX_POLL_SECONDS = 2.0
+
+    # Limits on what a citizen may type.
+    SUBJECT_MAX = 100
+    BODY_MAX = 5000
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # no time-outs: an elderly writer may take an hour

@@ -1,0 +1,89 @@
+"""Declarative base, the aware-UTC datetime type, utcnow and SQLite pragmas."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy import Engine
+from sqlalchemy import Enum
+from sqlalchemy import event
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store aware datetimes as UTC and always hand back aware UTC values.
+
+    SQLite keeps no zone, so values are normalised on the way in and tagged on
+    the way out; PostgreSQL gets ``timestamp with time zone``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use feedback.db.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Base class of every model."""
+
+    # One registry carries the naming convention and the type map, so that
+    # Flask-SQLAlchemy's subclass of this base keeps both.
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={
+            datetime: UTCDateTime(),
+            enum.StrEnum: Enum(
+                enum.StrEnum,
+                native_enum=False,
+                length=32,
+                values_callable=lambda e: [m.value for m in e],
+            ),
+        },
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    if type(dbapi_conn).__module__ != "sqlite3":
+        return
+    cursor = dbapi_conn.cursor()
+    for pragma in (
+        "foreign_keys=ON",
+        "journal_mode=WAL",
+        "busy_timeout=10000",
+        "synchronous=NORMAL",
+    ):
+        cursor.execute("PRAGMA " + pragma)
+    cursor.close()

@@ -1,0 +1,57 @@
+"""Every table and enum, re-exported so callers import from one place."""
+
+from feedback.models.audit import AuditAction
+from feedback.models.audit import Event
+from feedback.models.board import Aspect
+from feedback.models.board import Inspection
+from feedback.models.board import Problem
+from feedback.models.board import ProgressUpdate
+from feedback.models.board import status_kind
+from feedback.models.board import STATUS_WORDS
+from feedback.models.board import StatusChange
+from feedback.models.board import StatusKind
+from feedback.models.calendar import Holiday
+from feedback.models.outbox import InboundMessage
+from feedback.models.outbox import InboundState
+from feedback.models.outbox import OutboxMessage
+from feedback.models.outbox import OutboxState
+from feedback.models.sections import Reply
+from feedback.models.sections import ReplyChannel
+from feedback.models.sections import ReplyState
+from feedback.models.sections import Section
+from feedback.models.staff import Role
+from feedback.models.staff import StaffUser
+from feedback.models.submissions import Attachment
+from feedback.models.submissions import Channel
+from feedback.models.submissions import Submission
+from feedback.models.submissions import SubmissionKind
+from feedback.models.submissions import SubmissionState
+
+__all__ = [
+    "STATUS_WORDS",
+    "Aspect",
+    "Attachment",
+    "AuditAction",
+    "Channel",
+    "Event",
+    "Holiday",
+    "InboundMessage",
+    "InboundState",
+    "Inspection",
+    "OutboxMessage",
+    "OutboxState",
+    "Problem",
+    "ProgressUpdate",
+    "Reply",
+    "ReplyChannel",
+    "ReplyState",
+    "Role",
+    "Section",
+    "StaffUser",
+    "StatusChange",
+    "StatusKind",
+    "Submission",
+    "SubmissionKind",
+    "SubmissionState",
+    "status_kind",
+]

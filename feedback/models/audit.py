@@ -1,0 +1,61 @@
+"""The append-only audit trail of every state change and staff action."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from feedback.db import Base
+from feedback.db import utcnow
+
+if TYPE_CHECKING:
+    from feedback.models.staff import StaffUser
+
+
+class AuditAction(enum.StrEnum):
+    """Everything that leaves a trace; new actions are appended, never renamed."""
+
+    SUBMITTED = "submitted"  # a citizen sent a submission
+    ROUTED = "routed"  # the lead (or the auto-routing setting) chose a section
+    REPLY_DRAFTED = "reply_drafted"  # a section wrote an answer
+    REPLY_APPROVED = "reply_approved"  # the lead let the answer go out
+    STATUS_CHANGED = "status_changed"  # a problem's published status changed
+    PROGRESS_ADDED = "progress_added"  # a dated progress update on a problem
+    STAFF_CREATED = "staff_created"
+    LOGGED_IN = "logged_in"
+    LOGGED_OUT = "logged_out"
+    DEMO_LOADED = "demo_loaded"
+
+
+class Event(Base):
+    """One audited action: who did what to which object, when and why."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Who acted when there is no account: "citizen", "section:<name>", "system".
+    actor_label: Mapped[str] = mapped_column(String(100), default="system")
+    action: Mapped[AuditAction]
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[int]
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id"), index=True
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    actor: Mapped[StaffUser | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.action} {self.object_type}:{self.object_id}>"

@@ -1,0 +1,190 @@
+"""The rectification board: rounds, aspects, problems, their history and updates."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from feedback.db import Base
+from feedback.db import utcnow
+
+if TYPE_CHECKING:
+    from feedback.models.sections import Section
+    from feedback.models.staff import StaffUser
+
+
+class StatusKind(enum.StrEnum):
+    """What a published status word means, for counting and colour."""
+
+    DONE = "done"
+    ONGOING = "ongoing"
+    LONG_TERM = "long_term"
+    NOT_DONE = "not_done"
+
+
+# Status words met in real notices and the kind each one counts as.
+STATUS_WORDS: dict[str, StatusKind] = {
+    "已完成": StatusKind.DONE,
+    "已完成整改": StatusKind.DONE,
+    "完成整改": StatusKind.DONE,
+    "立行立改": StatusKind.DONE,
+    "基本完成": StatusKind.ONGOING,
+    "正在整改": StatusKind.ONGOING,
+    "整改中": StatusKind.ONGOING,
+    "持续推进": StatusKind.ONGOING,
+    "长期坚持": StatusKind.LONG_TERM,
+    "未完成": StatusKind.NOT_DONE,
+}
+
+
+def status_kind(word: str | None) -> StatusKind | None:
+    """Return the kind of a published status word, or None if it is unknown."""
+    if word is None:
+        return None
+    return STATUS_WORDS.get(word.strip())
+
+
+class Inspection(Base):
+    """An inspection round (巡察轮次) and the notice that reports on it."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    publishing_body: Mapped[str | None] = mapped_column(String(200))
+    inspecting_group: Mapped[str | None] = mapped_column(String(200))
+    notice_title: Mapped[str | None] = mapped_column(String(500))
+    onsite_start: Mapped[date | None]
+    onsite_end: Mapped[date | None]
+    feedback_date: Mapped[date | None]
+    published_on: Mapped[date | None]
+    declared_aspects: Mapped[int | None]
+    declared_problems: Mapped[int | None]
+    # Per-status totals as the notice states them, e.g. {"已完成": 16}, as JSON.
+    declared_counts: Mapped[str | None] = mapped_column(Text)
+    source_text: Mapped[str | None] = mapped_column(Text)  # the notice, raw
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    aspects: Mapped[list[Aspect]] = relationship(
+        back_populates="inspection",
+        order_by="Aspect.number",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Inspection {self.id} {self.name!r}>"
+
+
+class Aspect(Base):
+    """One of the aspects (方面) the problems of a round are grouped under."""
+
+    __tablename__ = "aspects"
+    __table_args__ = (UniqueConstraint("inspection_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(500))
+
+    inspection: Mapped[Inspection] = relationship(back_populates="aspects")
+    problems: Mapped[list[Problem]] = relationship(
+        back_populates="aspect",
+        order_by="Problem.number",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Aspect {self.id} #{self.number}>"
+
+
+class Problem(Base):
+    """A problem (问题) the inspectors found and the bureau must fix."""
+
+    __tablename__ = "problems"
+    __table_args__ = (UniqueConstraint("aspect_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    aspect_id: Mapped[int] = mapped_column(ForeignKey("aspects.id"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(500))
+    details: Mapped[str] = mapped_column(Text, default="")
+    status_word: Mapped[str | None] = mapped_column(String(32))  # as published
+    status_kind: Mapped[StatusKind | None]
+    measures: Mapped[str] = mapped_column(Text, default="")
+    section_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sections.id"), index=True
+    )
+    deadline: Mapped[date | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    aspect: Mapped[Aspect] = relationship(back_populates="problems")
+    section: Mapped[Section | None] = relationship()
+    status_changes: Mapped[list[StatusChange]] = relationship(
+        back_populates="problem",
+        order_by="StatusChange.effective_on",
+        cascade="all, delete-orphan",
+    )
+    progress_updates: Mapped[list[ProgressUpdate]] = relationship(
+        back_populates="problem",
+        order_by="ProgressUpdate.published_on",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def code(self) -> str:
+        """Return the number readers use, such as ``3.3``."""
+        return f"{self.aspect.number}.{self.number}"
+
+    def __repr__(self) -> str:
+        return f"<Problem {self.id} {self.status_word}>"
+
+
+class StatusChange(Base):
+    """A dated change of a problem's published status, with its reason."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    from_word: Mapped[str | None] = mapped_column(String(32))
+    to_word: Mapped[str] = mapped_column(String(32))
+    to_kind: Mapped[StatusKind | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    effective_on: Mapped[date]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    problem: Mapped[Problem] = relationship(back_populates="status_changes")
+    actor: Mapped[StaffUser | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<StatusChange {self.id} {self.from_word}->{self.to_word}>"
+
+
+class ProgressUpdate(Base):
+    """A dated public note on what was done about a problem."""
+
+    __tablename__ = "progress_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    published_on: Mapped[date]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    problem: Mapped[Problem] = relationship(back_populates="progress_updates")
+
+    def __repr__(self) -> str:
+        return f"<ProgressUpdate {self.id} {self.published_on}>"

@@ -1,0 +1,84 @@
+"""Mail waiting to go out, and mail that came in and waits to be filed."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from feedback.db import Base
+from feedback.db import utcnow
+
+
+class OutboxState(enum.StrEnum):
+    """Where an outgoing message stands."""
+
+    PENDING = "pending"  # due at next_attempt_at
+    SENDING = "sending"  # claimed by a worker until locked_until
+    SENT = "sent"
+    FAILED = "failed"  # gave up after OUTBOX_MAX_ATTEMPTS; staff may retry
+
+
+class OutboxMessage(Base):
+    """One e-mail, rendered when it was queued, and its sending state."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    state: Mapped[OutboxState] = mapped_column(default=OutboxState.PENDING)
+    template: Mapped[str] = mapped_column(String(64))  # which notification
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    in_reply_to: Mapped[str | None] = mapped_column(String(255))
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submissions.id"), index=True
+    )
+    # Blank out the bodies once sent (they carry an access code).
+    redact_after_send: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.template} {self.state}>"
+
+
+class InboundState(enum.StrEnum):
+    """What became of a message that came in."""
+
+    HELD = "held"  # in the holding pen, for the lead to file
+    FILED = "filed"
+    DISCARDED = "discarded"
+
+
+class InboundMessage(Base):
+    """An e-mail received by the service, kept as it came."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    sender: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    raw: Mapped[str] = mapped_column(Text)
+    state: Mapped[InboundState] = mapped_column(default=InboundState.HELD)
+    hold_reason: Mapped[str | None] = mapped_column(String(200))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<InboundMessage {self.id} {self.state}>"

@@ -1,0 +1,81 @@
+"""Sections (股室) that answer submissions, and the replies they write."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from feedback.db import Base
+from feedback.db import utcnow
+
+if TYPE_CHECKING:
+    from feedback.models.staff import StaffUser
+    from feedback.models.submissions import Submission
+
+
+class Section(Base):
+    """A section of the bureau with one functional mailbox."""
+
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # Space-separated mail domains that replies from this section may come from.
+    reply_domains: Mapped[str] = mapped_column(String(500), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Section {self.id} {self.name!r}>"
+
+
+class ReplyState(enum.StrEnum):
+    """Where a reply stands: a section's draft until the lead approves it."""
+
+    DRAFT = "draft"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+class ReplyChannel(enum.StrEnum):
+    """How the section's reply arrived."""
+
+    WEB = "web"
+    EMAIL = "email"
+    STAFF = "staff"
+
+
+class Reply(Base):
+    """A section's answer to a submission."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[ReplyState] = mapped_column(default=ReplyState.DRAFT)
+    channel: Mapped[ReplyChannel] = mapped_column(default=ReplyChannel.WEB)
+    author_label: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Text the public sees once the lead publishes it, personal data removed.
+    published_body: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+
+    submission: Mapped[Submission] = relationship(back_populates="replies")
+    section: Mapped[Section | None] = relationship()
+    approved_by: Mapped[StaffUser | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Reply {self.id} {self.state}>"

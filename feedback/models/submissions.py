@@ -1,0 +1,167 @@
+"""Citizens' submissions (意见建议), their workflow states and attachments."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from feedback.db import Base
+from feedback.db import utcnow
+
+if TYPE_CHECKING:
+    from feedback.models.board import Problem
+    from feedback.models.sections import Reply
+    from feedback.models.sections import Section
+
+
+class SubmissionKind(enum.StrEnum):
+    """What the citizen says they are sending."""
+
+    OPINION = "opinion"  # 意见
+    SUGGESTION = "suggestion"  # 建议
+    COMPLAINT = "complaint"  # 投诉
+    MISCONDUCT = "misconduct"  # 举报: reaches only the lead
+
+
+class Channel(enum.StrEnum):
+    """How a submission came in."""
+
+    WEB = "web"
+    EMAIL = "email"
+    API = "api"
+    PHONE = "phone"
+    LETTER = "letter"
+    VISIT = "visit"
+
+
+class SubmissionState(enum.StrEnum):
+    """Where a submission stands in its life (see DOMAIN.md)."""
+
+    RECEIVED = "received"  # 待分办
+    ROUTED = "routed"  # 已转办
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    DUPLICATE = "duplicate"
+    SPAM = "spam"
+    REPLIED = "replied"  # 已答复
+    CLOSED = "closed"  # 已办结
+
+    def can_move_to(self, target: SubmissionState) -> bool:
+        """Return whether the workflow allows a move from this state to ``target``."""
+        return target in _MOVES[self]
+
+
+_MOVES: dict[SubmissionState, frozenset[SubmissionState]] = {
+    SubmissionState.RECEIVED: frozenset(
+        {
+            SubmissionState.ROUTED,
+            SubmissionState.NOT_ACCEPTED,
+            SubmissionState.DUPLICATE,
+            SubmissionState.SPAM,
+            SubmissionState.REPLIED,  # the lead may answer a 举报 directly
+        }
+    ),
+    SubmissionState.ROUTED: frozenset(
+        {SubmissionState.ROUTED, SubmissionState.REPLIED}
+    ),
+    SubmissionState.REPLIED: frozenset(
+        {SubmissionState.CLOSED, SubmissionState.ROUTED}
+    ),
+    SubmissionState.CLOSED: frozenset({SubmissionState.ROUTED}),
+    SubmissionState.NOT_ACCEPTED: frozenset(),
+    SubmissionState.DUPLICATE: frozenset(),
+    SubmissionState.SPAM: frozenset({SubmissionState.RECEIVED}),
+}
+
+
+class Submission(Base):
+    """An opinion, suggestion, complaint or misconduct report from the public."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Public reference number (编号); set right after the row gets its id.
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # HMAC of the secret access code (查询码): one indexed lookup, no plain text.
+    access_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    state: Mapped[SubmissionState] = mapped_column(
+        default=SubmissionState.RECEIVED, index=True
+    )
+    kind: Mapped[SubmissionKind]
+    channel: Mapped[Channel] = mapped_column(default=Channel.WEB)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    problem_id: Mapped[int | None] = mapped_column(
+        ForeignKey("problems.id"), index=True
+    )
+    section_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sections.id"), index=True
+    )
+    anonymous: Mapped[bool] = mapped_column(default=True)
+    author_name: Mapped[str | None] = mapped_column(String(100))
+    author_phone: Mapped[str | None] = mapped_column(String(40))
+    author_email: Mapped[str | None] = mapped_column(String(254))
+    publish_consent: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    triage_due_on: Mapped[date | None]
+    accepted_at: Mapped[datetime | None]
+    due_on: Mapped[date | None]
+    replied_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    problem: Mapped[Problem | None] = relationship()
+    section: Mapped[Section | None] = relationship()
+    replies: Mapped[list[Reply]] = relationship(
+        back_populates="submission", order_by="Reply.created_at"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="submission", order_by="Attachment.id"
+    )
+
+    @property
+    def is_misconduct(self) -> bool:
+        """Return whether this is a 举报, which only the lead may see."""
+        return self.kind is SubmissionKind.MISCONDUCT
+
+    @property
+    def approved_reply(self) -> Reply | None:
+        """Return the newest reply the lead approved, if any."""
+        from feedback.models.sections import ReplyState
+
+        approved = [r for r in self.replies if r.state is ReplyState.APPROVED]
+        return approved[-1] if approved else None
+
+    def __repr__(self) -> str:
+        return f"<Submission {self.id} {self.reference} {self.state}>"
+
+
+class Attachment(Base):
+    """A file a citizen sent with a submission, stored outside static/."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))  # as the citizen named it
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+    def __repr__(self) -> str:
+        return f"<Attachment {self.id} {self.content_type}>"

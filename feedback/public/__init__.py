@@ -1,0 +1,7 @@
+"""Pages for citizens: the board, the submission form and tracking by access code."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)
+
+from feedback.public import views  # noqa: E402,F401 - registers the routes

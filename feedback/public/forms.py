@@ -1,0 +1,88 @@
+"""Forms citizens fill in; they check shape only, rules live in services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import EmailField
+from wtforms import HiddenField
+from wtforms import RadioField
+from wtforms import SelectChoice
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TelField
+from wtforms import TextAreaField
+from wtforms import ValidationError
+from wtforms.validators import DataRequired
+from wtforms.validators import Email
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from feedback.models import SubmissionKind
+
+KIND_LABELS = {
+    SubmissionKind.OPINION: _l("意见"),
+    SubmissionKind.SUGGESTION: _l("建议"),
+    SubmissionKind.COMPLAINT: _l("投诉"),
+    SubmissionKind.MISCONDUCT: _l("举报（反映干部违纪违法问题，仅纪检组长可见）"),
+}
+
+IDENTITY_ANONYMOUS = "anonymous"
+IDENTITY_REAL_NAME = "real_name"
+
+
+class SubmitForm(FlaskForm):
+    """An opinion, suggestion, complaint or misconduct report."""
+
+    kind = RadioField(
+        _l("类型"),
+        choices=[SelectChoice(k.value, label) for k, label in KIND_LABELS.items()],
+        default=SubmissionKind.OPINION.value,
+        validators=[DataRequired(_l("请选择类型。"))],
+    )
+    problem_id = SelectField(_l("涉及的整改问题（可不选）"), validators=[Optional()])
+    subject = StringField(
+        _l("标题"),
+        validators=[DataRequired(_l("请填写标题。")), Length(max=100)],
+    )
+    body = TextAreaField(
+        _l("内容"),
+        validators=[DataRequired(_l("请填写内容。")), Length(max=5000)],
+    )
+    identity = RadioField(
+        _l("是否署名"),
+        choices=[
+            SelectChoice(IDENTITY_ANONYMOUS, _l("匿名提交")),
+            SelectChoice(IDENTITY_REAL_NAME, _l("实名提交")),
+        ],
+        default=IDENTITY_ANONYMOUS,
+        validators=[DataRequired()],
+    )
+    name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
+    phone = TelField(_l("电话"), validators=[Optional(), Length(max=40)])
+    email = EmailField(
+        _l("电子邮箱"),
+        validators=[Optional(), Email(_l("电子邮箱格式不正确。")), Length(max=254)],
+    )
+    publish_consent = BooleanField(_l("同意在隐去个人信息后公开答复"))
+    idempotency_key = HiddenField()
+
+    def validate_name(self, field: StringField) -> None:
+        if self.identity.data == IDENTITY_REAL_NAME and not (field.data or "").strip():
+            raise ValidationError(_l("实名提交请填写姓名。"))
+
+    def validate_phone(self, field: TelField) -> None:
+        if self.identity.data != IDENTITY_REAL_NAME:
+            return
+        if not (field.data or "").strip() and not (self.email.data or "").strip():
+            raise ValidationError(_l("实名提交请留下电话或电子邮箱，至少一项。"))
+
+
+class TrackForm(FlaskForm):
+    """The access code, posted so that it never appears in a URL."""
+
+    code = StringField(
+        _l("查询码"),
+        validators=[DataRequired(_l("请输入查询码。")), Length(max=64)],
+    )

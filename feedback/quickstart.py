@@ -1,0 +1,137 @@
+"""The demo in one command: secret key, migrations, demo data, mail sink, worker, web.
+
+Run with ``python -m feedback.quickstart``. Mail the demo sends goes to a local
+SMTP sink that writes each message to ``instance/mail/*.eml``; staff read it at
+``/staff/mail``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from flask import Flask
+from werkzeug.serving import run_simple
+
+from feedback import create_app
+from feedback import PROJECT_ROOT
+
+INSTANCE = PROJECT_ROOT / "instance"
+
+
+def ensure_secret_key(instance: Path = INSTANCE) -> bool:
+    """Write a random SECRET_KEY into instance/config.py unless it has one."""
+    config = instance / "config.py"
+    instance.mkdir(parents=True, exist_ok=True)
+    text = config.read_text(encoding="utf-8") if config.exists() else ""
+    if "SECRET_KEY" in text:
+        return False
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(
+            "\n# Written by the quick start; keep it secret and keep it stable.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+        )
+    config.chmod(0o600)
+    return True
+
+
+class SinkHandler:
+    """An SMTP handler that keeps every message as an .eml file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        data = envelope.original_content or envelope.content
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
+        (self.folder / name).write_bytes(data)
+        return "250 Message accepted for delivery"
+
+
+def start_worker(app: Flask, stop: threading.Event) -> threading.Thread:
+    """Run the outbox worker in a thread of this process."""
+    from feedback.extensions import db
+    from feedback.services import outbox
+
+    def run() -> None:
+        with app.app_context():
+            outbox.work(
+                db.session,
+                poll_seconds=app.config["OUTBOX_POLL_SECONDS"],
+                should_stop=stop.is_set,
+                report=lambda counts: print(f"outbox: {counts}", flush=True),
+            )
+
+    thread = threading.Thread(target=run, name="outbox-worker", daemon=True)
+    thread.start()
+    return thread
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Prepare the demo and serve it until Ctrl-C."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--smtp-port", type=int, default=8025)
+    args = parser.parse_args(argv)
+
+    if ensure_secret_key():
+        print("Wrote a new SECRET_KEY to instance/config.py.")
+    sink = INSTANCE / "mail"
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104 - only compared
+    os.environ.setdefault("FEEDBACK_PUBLIC_URL", f"http://{shown_host}:{args.port}")
+    os.environ.setdefault("FEEDBACK_MAIL_SINK_DIR", str(sink))
+    os.environ.setdefault("FEEDBACK_MAIL_SERVER", "127.0.0.1")
+    os.environ.setdefault("FEEDBACK_MAIL_PORT", str(args.smtp_port))
+    app = create_app()
+
+    from flask_migrate import upgrade
+
+    from feedback import demo
+    from feedback.extensions import db
+
+    with app.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"))
+        demo.load(db.session)
+        db.session.commit()
+
+    controller = Controller(
+        SinkHandler(sink), hostname="127.0.0.1", port=app.config["MAIL_PORT"]
+    )
+    controller.start()
+    stop = threading.Event()
+    worker = start_worker(app, stop)
+
+    base = app.config["PUBLIC_URL"]
+    print(
+        "\n"
+        f"  Board (citizens):     {base}/\n"
+        f"  Submit an opinion:    {base}/submit\n"
+        f"  Track with a code:    {base}/track\n"
+        f"  Staff sign-in:        {base}/auth/login\n"
+        f"  Demo mailbox:         {base}/staff/mail   (files in {sink})\n"
+        f"  SMTP sink:            127.0.0.1:{app.config['MAIL_PORT']}\n"
+    )
+    print("  Demo logins (public passwords, demo only):")
+    for login in demo.LOGINS:
+        where = f" [{login.section}]" if login.section else ""
+        print(f"    {login.role.value:8} {login.email}  {login.password}{where}")
+    print("\n  Stop with Ctrl-C.\n", flush=True)
+    try:
+        run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Answering a routed submission through the signed link in the section's e-mail."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from feedback.extensions import db
+from feedback.models import ReplyChannel
+from feedback.models import ReplyState
+from feedback.models import Section
+from feedback.models import Submission
+from feedback.section import bp
+from feedback.services import DomainError
+from feedback.services import replies
+from feedback.signing import load_reply_token
+from feedback.staff.forms import ReplyForm
+
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _from_token(token: str) -> tuple[Submission, Section]:
+    ids = load_reply_token(token)
+    if ids is None:
+        abort(404)
+    submission = db.session.get(Submission, ids[0])
+    section = db.session.get(Section, ids[1])
+    if submission is None or section is None or submission.section_id != section.id:
+        abort(404)
+    return submission, section
+
+
+@bp.route("/reply/<token>", methods=["GET", "POST"])
+def reply(token: str) -> ResponseReturnValue:
+    """Show the submission to its section and take the section's answer."""
+    submission, section = _from_token(token)
+    form = ReplyForm()
+    note = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            replies.draft(
+                db.session,
+                submission,
+                section,
+                form.body.data,
+                channel=ReplyChannel.WEB,
+                author_label=_("%(name)s（邮件链接）", name=section.name),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            note = str(exc)
+            status = 400
+        else:
+            db.session.commit()
+            form = ReplyForm(formdata=None)
+            note = _("答复已收到，纪检组长审核后将发给群众。谢谢！")
+    elif form.is_submitted():
+        status = 400
+    drafts = [r for r in submission.replies if r.state is ReplyState.DRAFT]
+    return (
+        render_template(
+            "section/reply.html",
+            submission=submission,
+            section=section,
+            form=form,
+            note=note,
+            drafts=drafts,
+        ),
+        status,
+        HEADERS,
+    )

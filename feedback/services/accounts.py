@@ -1,0 +1,100 @@
+"""Staff accounts: creating them, checking passwords, ending sessions."""
+
+from __future__ import annotations
+
+import contextlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback.db import utcnow
+from feedback.models import AuditAction
+from feedback.models import Role
+from feedback.models import Section
+from feedback.models import StaffUser
+from feedback.services import audit
+from feedback.services import DomainError
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so both cases take as long.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(DomainError):
+    """An account could not be created or changed."""
+
+
+def hash_password(password: str) -> str:
+    """Return an argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def find_by_email(session: Session, email: str) -> StaffUser | None:
+    """Return the account with this e-mail address, ignoring case."""
+    return session.execute(
+        select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
+    ).scalar_one_or_none()
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: Role,
+    password: str,
+    section: Section | None = None,
+    name: str = "",
+    actor: StaffUser | None = None,
+) -> StaffUser:
+    """Create a staff account; section staff must belong to a section."""
+    if role is Role.SECTION and section is None:
+        raise AccountError("Section staff need a section (--section NAME).")
+    if role is not Role.SECTION and section is not None:
+        raise AccountError("Only section staff belong to a section.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
+        )
+    if find_by_email(session, email) is not None:
+        raise AccountError(f"An account for {email} exists already.")
+    user = StaffUser(
+        email=email.strip(),
+        role=role,
+        section=section,
+        name=name,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, AuditAction.STAFF_CREATED, user, actor=actor)
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
+    """Return the active account these credentials open, or None."""
+    user = find_by_email(session, email)
+    if user is None or not user.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record(session, AuditAction.LOGGED_IN, user, actor=user)
+    return user
+
+
+def end_sessions(session: Session, user: StaffUser) -> None:
+    """End every open session of ``user`` (on logout and password change)."""
+    user.session_version += 1
+    audit.record(session, AuditAction.LOGGED_OUT, user, actor=user)

@@ -1,0 +1,78 @@
+"""Which e-mail goes out for which event: subjects here, wording in templates/emails/."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from feedback.models import Reply
+from feedback.models import Section
+from feedback.models import Submission
+from feedback.services import outbox
+from feedback.signing import external_url
+from feedback.signing import reply_address
+from feedback.signing import reply_token
+
+# Mail to the bureau's staff is written in the bureau's own script.
+STAFF_LOCALE = "zh_Hans_CN"
+
+
+def _render(name: str, **context: object) -> tuple[str, str]:
+    return (
+        render_template(f"emails/{name}.txt", **context),
+        render_template(f"emails/{name}.html", **context),
+    )
+
+
+def submission_routed(
+    session: Session, submission: Submission, section: Section
+) -> None:
+    """Tell a section that a submission is theirs to answer, with a reply link."""
+    token = reply_token(submission.id, section.id)
+    with force_locale(STAFF_LOCALE):
+        subject = _(
+            "[%(ref)s] 请答复公众意见：%(subject)s",
+            ref=submission.reference,
+            subject=submission.subject,
+        )
+        text, html = _render(
+            "submission_routed",
+            submission=submission,
+            section=section,
+            reply_url=external_url("section.reply", token=token),
+        )
+    outbox.enqueue(
+        session,
+        template="submission_routed",
+        recipient=section.email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        submission=submission,
+        reply_to=reply_address(submission.id),
+    )
+
+
+def reply_approved(session: Session, submission: Submission, reply: Reply) -> None:
+    """Send the approved reply to the author, if they left an e-mail address."""
+    if not submission.author_email:
+        return
+    with force_locale(STAFF_LOCALE):
+        subject = _("[%(ref)s] 您的意见已答复", ref=submission.reference)
+        text, html = _render(
+            "reply_approved",
+            submission=submission,
+            reply=reply,
+            track_url=external_url("public.track"),
+        )
+    outbox.enqueue(
+        session,
+        template="reply_approved",
+        recipient=submission.author_email,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        submission=submission,
+    )

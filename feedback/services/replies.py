@@ -1,0 +1,81 @@
+"""Sections' answers: drafting them, and the lead's approval that sends them out."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from feedback.db import utcnow
+from feedback.models import AuditAction
+from feedback.models import Reply
+from feedback.models import ReplyChannel
+from feedback.models import ReplyState
+from feedback.models import Section
+from feedback.models import StaffUser
+from feedback.models import Submission
+from feedback.models import SubmissionState
+from feedback.services import audit
+from feedback.services import DomainError
+from feedback.services import InvalidTransition
+from feedback.services import NotAllowed
+from feedback.services import notifications
+
+
+class ReplyError(DomainError):
+    """A reply could not be drafted or approved."""
+
+
+def draft(
+    session: Session,
+    submission: Submission,
+    section: Section,
+    body: str,
+    *,
+    channel: ReplyChannel,
+    author_label: str,
+    actor: StaffUser | None = None,
+) -> Reply:
+    """Record a section's answer as a draft that waits for the lead."""
+    if submission.section_id != section.id or submission.is_misconduct:
+        raise NotAllowed("This submission is not routed to your section.")
+    if submission.state is not SubmissionState.ROUTED:
+        raise ReplyError("This submission is not waiting for a reply.")
+    if not body.strip():
+        raise ReplyError("The reply is empty.")
+    reply = Reply(
+        submission=submission,
+        section=section,
+        body=body,
+        channel=channel,
+        author_label=author_label,
+    )
+    session.add(reply)
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.REPLY_DRAFTED,
+        reply,
+        actor=actor,
+        actor_label=author_label,
+    )
+    return reply
+
+
+def approve(
+    session: Session, reply: Reply, *, actor: StaffUser, body: str | None = None
+) -> None:
+    """Approve a draft (optionally edited): the author sees it and is told."""
+    submission = reply.submission
+    if reply.state is not ReplyState.DRAFT:
+        raise ReplyError("Only a draft can be approved.")
+    if not submission.state.can_move_to(SubmissionState.REPLIED):
+        raise InvalidTransition(submission.state, SubmissionState.REPLIED)
+    if body is not None and body.strip():
+        reply.body = body
+    reply.state = ReplyState.APPROVED
+    reply.approved_at = utcnow()
+    reply.approved_by = actor
+    submission.state = SubmissionState.REPLIED
+    submission.replied_at = reply.approved_at
+    session.flush()
+    notifications.reply_approved(session, submission, reply)
+    audit.record(session, AuditAction.REPLY_APPROVED, reply, actor=actor)

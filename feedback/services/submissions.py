@@ -1,0 +1,104 @@
+"""Taking in a citizen's submission: validation of rules, reference, code, deadlines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback.db import utcnow
+from feedback.models import AuditAction
+from feedback.models import Channel
+from feedback.models import Problem
+from feedback.models import Submission
+from feedback.models import SubmissionKind
+from feedback.services import audit
+from feedback.services import deadlines
+from feedback.services import DomainError
+from feedback.services import tracking
+from feedback.services import triage
+
+
+class SubmissionError(DomainError):
+    """A submission breaks a rule of intake."""
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who wrote a submission; all None for an anonymous one."""
+
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return not self.name
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the citizen is shown once: the stored row and its plain access code."""
+
+    submission: Submission
+    access_code: str
+
+
+def submit(
+    session: Session,
+    *,
+    kind: SubmissionKind,
+    subject: str,
+    body: str,
+    author: Author,
+    problem: Problem | None = None,
+    channel: Channel = Channel.WEB,
+    publish_consent: bool = False,
+    idempotency_key: str | None = None,
+) -> Receipt:
+    """Record a submission, give it a reference and an access code, and route it
+    at once when the auto-routing setting allows."""
+    if not subject.strip() or not body.strip():
+        raise SubmissionError("A subject and a text are required.")
+    if author.name and not (author.phone or author.email):
+        raise SubmissionError("A real-name submission needs a phone or an e-mail.")
+    if (
+        idempotency_key
+        and session.execute(
+            select(Submission.id).where(Submission.idempotency_key == idempotency_key)
+        ).first()
+    ):
+        raise SubmissionError("This form was sent already.")
+    config = current_app.config
+    code = tracking.new_access_code()
+    received_at = utcnow()
+    submission = Submission(
+        kind=kind,
+        channel=channel,
+        subject=subject,
+        body=body,
+        problem=problem,
+        anonymous=author.anonymous,
+        author_name=author.name,
+        author_phone=author.phone,
+        author_email=author.email,
+        publish_consent=publish_consent,
+        access_code_hash=tracking.hash_code(code),
+        idempotency_key=idempotency_key,
+        received_at=received_at,
+        triage_due_on=deadlines.due_date(
+            received_at, config["TRIAGE_DAYS"], config["TIME_ZONE"]
+        ),
+    )
+    session.add(submission)
+    session.flush()
+    local_day = deadlines.local_date(received_at, config["TIME_ZONE"])
+    submission.reference = (
+        f"{config['REFERENCE_PREFIX']}{local_day:%Y%m%d}-{submission.id:05d}"
+    )
+    audit.record(session, AuditAction.SUBMITTED, submission, actor_label="citizen")
+    if config["AUTO_ROUTE_PROBLEM_LINKED"]:
+        triage.auto_route(session, submission)
+    return Receipt(submission=submission, access_code=code)

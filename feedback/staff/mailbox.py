@@ -1,0 +1,110 @@
+"""Mail pages: the outbox's state, and the demo sink where sent mail can be read."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from feedback.auth.decorators import role_required
+from feedback.extensions import db
+from feedback.models import OutboxMessage
+from feedback.models import OutboxState
+from feedback.models import Role
+from feedback.services import outbox
+from feedback.staff import bp
+
+
+@dataclass
+class SinkMail:
+    """One message as the local SMTP sink wrote it to disk."""
+
+    name: str
+    message: EmailMessage
+
+    @property
+    def text(self) -> str:
+        part = self.message.get_body(("plain",))
+        return part.get_content() if part is not None else ""
+
+
+def _sink_dir() -> Path:
+    folder = current_app.config["MAIL_SINK_DIR"]
+    if not folder:
+        abort(404)
+    return Path(folder)
+
+
+def _readable(mail: EmailMessage) -> bool:
+    """Section staff read only what was sent to their own section."""
+    if g.user.role is not Role.SECTION:
+        return True
+    return g.user.section is not None and g.user.section.email in str(mail["To"])
+
+
+def _load(path: Path) -> SinkMail:
+    with path.open("rb") as handle:
+        message = email.message_from_binary_file(handle, policy=email.policy.default)
+    return SinkMail(name=path.name, message=message)  # type: ignore[arg-type]
+
+
+@bp.get("/mail")
+def mail_sink() -> ResponseReturnValue:
+    """List the mail the demo's local SMTP sink received, newest first."""
+    folder = _sink_dir()
+    paths = sorted(folder.glob("*.eml"), reverse=True)[:200] if folder.is_dir() else []
+    mails = [m for m in (_load(p) for p in paths) if _readable(m.message)]
+    return render_template("staff/mail_sink.html", mails=mails)
+
+
+@bp.get("/mail/<name>")
+def mail_sink_message(name: str) -> ResponseReturnValue:
+    """Show one message from the demo sink."""
+    folder = _sink_dir()
+    path = folder / name
+    if "/" in name or not name.endswith(".eml") or not path.is_file():
+        abort(404)
+    mail = _load(path)
+    if not _readable(mail.message):
+        abort(404)
+    return render_template("staff/mail_message.html", mail=mail)
+
+
+@bp.get("/outbox")
+@role_required(Role.LEAD, Role.ADMIN)
+def outbox_list() -> ResponseReturnValue:
+    """Show the newest outgoing messages and their sending state."""
+    messages = list(
+        db.session.execute(
+            select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
+        ).scalars()
+    )
+    return render_template(
+        "staff/outbox.html", messages=messages, retry_form=FlaskForm()
+    )
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@role_required(Role.LEAD, Role.ADMIN)
+def outbox_retry(message_id: int) -> ResponseReturnValue:
+    """Queue a failed message again."""
+    message = db.get_or_404(OutboxMessage, message_id)
+    if FlaskForm().validate_on_submit() and message.state is OutboxState.FAILED:
+        outbox.retry(db.session, message)
+        db.session.commit()
+        flash(_("邮件已重新排队发送。"))
+    return redirect(url_for("staff.outbox_list"))

@@ -1,0 +1,192 @@
+"""The lead's queues and submission page, and a section's own list."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from feedback.auth.decorators import role_required
+from feedback.extensions import db
+from feedback.models import Reply
+from feedback.models import ReplyChannel
+from feedback.models import ReplyState
+from feedback.models import Role
+from feedback.models import Section
+from feedback.models import Submission
+from feedback.models import SubmissionKind
+from feedback.models import SubmissionState
+from feedback.services import DomainError
+from feedback.services import replies
+from feedback.services import triage
+from feedback.staff import bp
+from feedback.staff.forms import ApproveForm
+from feedback.staff.forms import ReplyForm
+from feedback.staff.forms import RouteForm
+
+QUEUE_LIMIT = 200
+
+
+def _submissions(*conditions: object) -> list[Submission]:
+    query = (
+        select(Submission)
+        .where(*conditions)
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+        .limit(QUEUE_LIMIT)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def _visible(submission_id: int) -> Submission:
+    """Return a submission the current user may read, or answer 404."""
+    submission = db.get_or_404(Submission, submission_id)
+    user = g.user
+    section_may_read = (
+        user.role is Role.SECTION
+        and not submission.is_misconduct
+        and submission.section_id is not None
+        and submission.section_id == user.section_id
+    )
+    if not (user.role is Role.LEAD or section_may_read):
+        abort(404)
+    return submission
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Show each role its own start page."""
+    user = g.user
+    if user.role is Role.LEAD:
+        drafts = list(
+            db.session.execute(
+                select(Reply)
+                .where(Reply.state == ReplyState.DRAFT)
+                .order_by(Reply.created_at)
+            ).scalars()
+        )
+        return render_template(
+            "staff/lead_queue.html",
+            received=_submissions(Submission.state == SubmissionState.RECEIVED),
+            routed=_submissions(Submission.state == SubmissionState.ROUTED),
+            drafts=drafts,
+        )
+    if user.role is Role.SECTION:
+        return render_template(
+            "staff/section_queue.html",
+            routed=_submissions(
+                Submission.section_id == user.section_id,
+                Submission.kind != SubmissionKind.MISCONDUCT,
+                Submission.state == SubmissionState.ROUTED,
+            ),
+            answered=_submissions(
+                Submission.section_id == user.section_id,
+                Submission.kind != SubmissionKind.MISCONDUCT,
+                Submission.state.in_([SubmissionState.REPLIED, SubmissionState.CLOSED]),
+            ),
+        )
+    return render_template("staff/admin_home.html")
+
+
+def _route_form(submission: Submission) -> RouteForm:
+    form = RouteForm()
+    form.section_id.choices = [
+        SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
+    ]
+    suggestion = triage.suggest_section(submission)
+    if suggestion is not None and not form.is_submitted():
+        form.section_id.data = str(suggestion.id)
+    return form
+
+
+@bp.get("/submissions/<int:submission_id>")
+def submission(submission_id: int) -> ResponseReturnValue:
+    """Show one submission with what the viewer may do to it."""
+    item = _visible(submission_id)
+    drafts = [r for r in item.replies if r.state is ReplyState.DRAFT]
+    return render_template(
+        "staff/submission.html",
+        submission=item,
+        suggestion=triage.suggest_section(item),
+        route_form=_route_form(item),
+        reply_form=ReplyForm(),
+        approve_forms={
+            r.id: ApproveForm(prefix=f"r{r.id}", body=r.body) for r in drafts
+        },
+    )
+
+
+@bp.post("/submissions/<int:submission_id>/route")
+@role_required(Role.LEAD)
+def route(submission_id: int) -> ResponseReturnValue:
+    """Send a submission to the section that should answer it."""
+    item = db.get_or_404(Submission, submission_id)
+    form = _route_form(item)
+    if form.validate_on_submit():
+        section = db.get_or_404(Section, int(form.section_id.data))
+        try:
+            triage.route(db.session, item, section, actor=g.user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("已转办给%(name)s，邮件将很快发出。", name=section.name))
+    else:
+        flash(_("请选择股室。"), "error")
+    return redirect(url_for("staff.submission", submission_id=item.id))
+
+
+@bp.post("/submissions/<int:submission_id>/reply")
+@role_required(Role.SECTION)
+def reply(submission_id: int) -> ResponseReturnValue:
+    """Let section staff answer on the web; the lead approves it before it goes out."""
+    item = _visible(submission_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            replies.draft(
+                db.session,
+                item,
+                g.user.section,
+                form.body.data,
+                channel=ReplyChannel.WEB,
+                author_label=g.user.email,
+                actor=g.user,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("答复已提交，待纪检组长审核后发给群众。"))
+    else:
+        for error in form.body.errors:
+            flash(str(error), "error")
+    return redirect(url_for("staff.submission", submission_id=item.id))
+
+
+@bp.post("/replies/<int:reply_id>/approve")
+@role_required(Role.LEAD)
+def approve_reply(reply_id: int) -> ResponseReturnValue:
+    """Approve a section's draft, as written or edited."""
+    item = db.get_or_404(Reply, reply_id)
+    form = ApproveForm(prefix=f"r{item.id}")
+    if form.validate_on_submit():
+        try:
+            replies.approve(db.session, item, actor=g.user, body=form.body.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("答复已审核通过，群众可以用查询码看到。"))
+    else:
+        flash(_("答复内容不能为空。"), "error")
+    return redirect(url_for("staff.submission", submission_id=item.submission_id))

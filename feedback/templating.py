@@ -1,0 +1,82 @@
+"""Filters and globals that templates share."""
+
+from __future__ import annotations
+
+from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from feedback.i18n import html_lang
+from feedback.models import StatusKind
+from feedback.models import SubmissionKind
+from feedback.models import SubmissionState
+from feedback.text import linkify
+
+STATE_LABELS = {
+    SubmissionState.RECEIVED: _l("待分办"),
+    SubmissionState.ROUTED: _l("已转办，待答复"),
+    SubmissionState.NOT_ACCEPTED: _l("不予受理"),
+    SubmissionState.DUPLICATE: _l("重复件"),
+    SubmissionState.SPAM: _l("无效信息"),
+    SubmissionState.REPLIED: _l("已答复"),
+    SubmissionState.CLOSED: _l("已办结"),
+}
+
+KIND_NAMES = {
+    SubmissionKind.OPINION: _l("意见"),
+    SubmissionKind.SUGGESTION: _l("建议"),
+    SubmissionKind.COMPLAINT: _l("投诉"),
+    SubmissionKind.MISCONDUCT: _l("举报"),
+}
+
+STATUS_KIND_LABELS = {
+    StatusKind.DONE: _l("已完成"),
+    StatusKind.ONGOING: _l("推进中"),
+    StatusKind.LONG_TERM: _l("长期坚持"),
+    StatusKind.NOT_DONE: _l("未完成"),
+}
+
+
+def local_datetime(value: datetime | None) -> str:
+    """Format an aware datetime in the bureau's time zone."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["TIME_ZONE"])
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def local_date(value: date | datetime | None) -> str:
+    """Format a date (or the local date of a datetime) as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        zone = ZoneInfo(current_app.config["TIME_ZONE"])
+        value = value.astimezone(zone).date()
+    return value.isoformat()
+
+
+def status_class(kind: StatusKind | None) -> str:
+    """Return the CSS class that colours a status badge (text says it too)."""
+    return f"status status--{kind.value if kind else 'unknown'}"
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.filters.update(
+        linkify=linkify,
+        local_datetime=local_datetime,
+        local_date=local_date,
+        status_class=status_class,
+    )
+    app.jinja_env.globals.update(
+        STATE_LABELS=STATE_LABELS,
+        KIND_NAMES=KIND_NAMES,
+        STATUS_KIND_LABELS=STATUS_KIND_LABELS,
+        html_lang=lambda: html_lang(str(get_locale() or "zh_Hans_CN")),
+    )
