@@ -65,6 +65,11 @@ class DefaultConfig:
     BODY_MAX = 5000
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
+    # argon2id cost (the library's defaults); tests lower them to save time.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_KIB = 65536
+    ARGON2_PARALLELISM = 4
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # no time-outs: an elderly writer may take an hour

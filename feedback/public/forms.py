@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
@@ -13,7 +16,6 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TelField
 from wtforms import TextAreaField
-from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
@@ -68,15 +70,21 @@ class SubmitForm(FlaskForm):
     publish_consent = BooleanField(_l("同意在隐去个人信息后公开答复"))
     idempotency_key = HiddenField()
 
-    def validate_name(self, field: StringField) -> None:
-        if self.identity.data == IDENTITY_REAL_NAME and not (field.data or "").strip():
-            raise ValidationError(_l("实名提交请填写姓名。"))
-
-    def validate_phone(self, field: TelField) -> None:
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        """Check the fields, then what real-name submissions need besides."""
+        valid = super().validate(extra_validators)
         if self.identity.data != IDENTITY_REAL_NAME:
-            return
-        if not (field.data or "").strip() and not (self.email.data or "").strip():
-            raise ValidationError(_l("实名提交请留下电话或电子邮箱，至少一项。"))
+            return valid
+        if not (self.name.data or "").strip():
+            self.name.errors = [*self.name.errors, _l("实名提交请填写姓名。")]
+            valid = False
+        if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
+            self.phone.errors = [
+                *self.phone.errors,
+                _l("实名提交请留下电话或电子邮箱，至少一项。"),
+            ]
+            valid = False
+        return valid
 
 
 class TrackForm(FlaskForm):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
+from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +21,21 @@ from feedback.models import StaffUser
 from feedback.services import audit
 from feedback.services import DomainError
 
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so both cases take as long.
-_DUMMY_HASH = _hasher.hash("not a real password")
+
+def _hasher() -> PasswordHasher:
+    config = current_app.config
+    return PasswordHasher(
+        time_cost=config["ARGON2_TIME_COST"],
+        memory_cost=config["ARGON2_MEMORY_KIB"],
+        parallelism=config["ARGON2_PARALLELISM"],
+    )
+
+
+@cache
+def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    """A hash to verify against when the e-mail is unknown, so both take as long."""
+    return PasswordHasher(time_cost, memory_kib, parallelism).hash("not a password")
+
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -32,7 +46,7 @@ class AccountError(DomainError):
 
 def hash_password(password: str) -> str:
     """Return an argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def find_by_email(session: Session, email: str) -> StaffUser | None:
@@ -80,14 +94,17 @@ def authenticate(session: Session, email: str, password: str) -> StaffUser | Non
     """Return the active account these credentials open, or None."""
     user = find_by_email(session, email)
     if user is None or not user.active:
+        hasher = _hasher()
+        dummy = _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+            hasher.verify(dummy, password)
         return None
+    hasher = _hasher()
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     audit.record(session, AuditAction.LOGGED_IN, user, actor=user)

@@ -71,7 +71,7 @@ def enqueue(
         message_id=make_msgid(domain=domain),
         reply_to=reply_to,
         in_reply_to=in_reply_to,
-        submission=submission,
+        submission_id=submission.id if submission is not None else None,
         redact_after_send=redact_after_send,
         next_attempt_at=utcnow(),
     )

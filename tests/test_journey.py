@@ -1,0 +1,133 @@
+"""The whole journey through a real SMTP server: submit, route, e-mail, reply, approve, read."""
+
+import re
+
+import pytest
+from factories import submit
+from sqlalchemy import select
+
+from feedback import demo
+from feedback.extensions import db
+from feedback.models import Section
+from feedback.services import triage
+from feedback.signing import reply_token
+
+
+def _text(message):
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def _sign_in(client, email, password):
+    response = client.post("/auth/login", data={"email": email, "password": password})
+    assert response.status_code == 302
+
+
+@pytest.fixture
+def journey_app(make_app, smtp_server):
+    controller, handler = smtp_server
+    app = make_app(MAIL_SERVER=controller.hostname, MAIL_PORT=controller.port)
+    with app.app_context():
+        demo.load(db.session)
+        db.session.commit()
+    return app, handler
+
+
+def test_board_to_reply_read_by_citizen(journey_app):
+    app, handler = journey_app
+    runner = app.test_cli_runner()
+    citizen, lead, section = app.test_client(), app.test_client(), app.test_client()
+
+    # The citizen reads the board and comments on problem 3.3 (财务管理不规范).
+    board = citizen.get("/").get_data(as_text=True)
+    problem_id = re.search(
+        r'href="/problems/(\d+)"><span class="code">3.3<', board
+    ).group(1)
+    body = "食堂账目能否按月公开？\n电话 13800000000 <script>alert(1)</script>"
+    receipt = citizen.post(
+        "/submit",
+        data={
+            "kind": "opinion",
+            "problem_id": problem_id,
+            "subject": "关于食堂账目",
+            "body": body,
+            "identity": "real_name",
+            "name": "李四",
+            "email": "lisi@example.com",
+            "idempotency_key": "journey-1",
+        },
+    ).get_data(as_text=True)
+    reference = re.search(r'class="reference">([^<]+)<', receipt).group(1)
+    code = re.search(r'id="access-code">([^<]+)<', receipt).group(1)
+
+    # The lead routes it to the suggested section; no mail leaves inside a request.
+    _sign_in(lead, "lead@meijiang-edu.example", "demo-lead-pass")
+    queue = lead.get("/staff/").get_data(as_text=True)
+    submission_id = re.search(rf'/staff/submissions/(\d+)">{reference}<', queue).group(
+        1
+    )
+    page = lead.get(f"/staff/submissions/{submission_id}").get_data(as_text=True)
+    section_id = re.search(r'<option selected value="(\d+)">计划财务股<', page).group(1)
+    lead.post(
+        f"/staff/submissions/{submission_id}/route", data={"section_id": section_id}
+    )
+    assert handler.messages == []
+
+    # The worker delivers the section's e-mail.
+    result = runner.invoke(args=["outbox", "send"])
+    assert "sent=1" in result.output
+    ((_sender, recipients, mail),) = handler.messages
+    assert recipients == ["finance@meijiang-edu.example"]
+    assert reference in mail["Subject"]
+    assert mail["Reply-To"].startswith(f"reply+{submission_id}-")
+    text = _text(mail)
+    assert body in text  # the citizen's words, exactly
+    assert "李四" not in text
+    assert "lisi@example.com" not in text
+    assert "<script>" not in mail.get_body(("html",)).get_content()
+    link = re.search(r"http://feedback\.test(/section/reply/\S+)", text).group(1)
+
+    # The section follows the link and replies; it stays a draft.
+    form = section.get(link)
+    assert form.status_code == 200
+    assert "食堂账目能否按月公开" in form.get_data(as_text=True)
+    answer = "已安排每月10日前在校务公开栏公布食堂收支。"
+    posted = section.post(link, data={"body": answer})
+    assert "答复已收到" in posted.get_data(as_text=True)
+    tracked = citizen.post("/track", data={"code": code}).get_data(as_text=True)
+    assert answer not in tracked
+    assert "已转办" in tracked
+
+    # The lead approves; the citizen is told by e-mail and sees it when tracking.
+    page = lead.get(f"/staff/submissions/{submission_id}").get_data(as_text=True)
+    reply_id = re.search(r"/staff/replies/(\d+)/approve", page).group(1)
+    lead.post(f"/staff/replies/{reply_id}/approve", data={f"r{reply_id}-body": answer})
+    assert "sent=1" in runner.invoke(args=["outbox", "send"]).output
+    (_s, to_citizen, citizen_mail) = handler.messages[1]
+    assert to_citizen == ["lisi@example.com"]
+    assert answer in _text(citizen_mail)
+    tracked = citizen.post("/track", data={"code": code}).get_data(as_text=True)
+    assert answer in tracked
+    assert "已答复" in tracked
+    assert "计划财务股" in tracked
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in tracked
+
+
+def test_tampered_or_foreign_reply_link_is_refused(journey_app):
+    app, _handler = journey_app
+    client = app.test_client()
+    with app.app_context():
+        receipt = submit(db.session)
+        office, personnel = (
+            db.session.scalar(select(Section).where(Section.name == name))
+            for name in ("办公室", "人事股")
+        )
+        triage.route(db.session, receipt.submission, office, actor=None)
+        db.session.commit()
+        good = reply_token(receipt.submission.id, office.id)
+        foreign = reply_token(receipt.submission.id, personnel.id)
+    assert client.get(f"/section/reply/{good}").status_code == 200
+    assert client.get(f"/section/reply/{good[:-2]}xx").status_code == 404
+    assert client.get(f"/section/reply/{foreign}").status_code == 404
+    empty = client.post(f"/section/reply/{good}", data={"body": ""})
+    assert empty.status_code == 400
+    assert "请填写答复内容" in empty.get_data(as_text=True)
