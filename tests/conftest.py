@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,3 +166,12 @@ def staff_user(role: Role, section_name: str | None = None) -> StaffUser:
             assert user is not None
             return user
     raise LookupError(role)
+
+
+def read_receipt(html: str) -> tuple[str, str]:
+    """Return the reference number and the access code shown on a receipt page."""
+    reference = re.search(r'class="reference">([^<]+)<', html)
+    code = re.search(r'id="access-code">(.*?)</dd>', html, re.S)
+    assert reference is not None, "no reference on the page"
+    assert code is not None, "no access code on the page"
+    return reference.group(1), re.sub(r"<[^>]+>", "", code.group(1))

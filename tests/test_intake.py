@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from conftest import read_receipt
 from sqlalchemy import select
 
 from feedback.models import AuditAction
@@ -22,10 +23,7 @@ FORM = {
 
 
 def _receipt(response):
-    html = response.get_data(as_text=True)
-    reference = re.search(r'class="reference">([^<]+)<', html).group(1)
-    code = re.search(r'id="access-code">([^<]+)<', html).group(1)
-    return reference, code
+    return read_receipt(response.get_data(as_text=True))
 
 
 def test_anonymous_submission_gets_reference_and_code(client, session):

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from conftest import read_receipt
 from factories import submit
 from sqlalchemy import select
 
@@ -56,8 +57,7 @@ def test_board_to_reply_read_by_citizen(journey_app):
             "idempotency_key": "journey-1",
         },
     ).get_data(as_text=True)
-    reference = re.search(r'class="reference">([^<]+)<', receipt).group(1)
-    code = re.search(r'id="access-code">([^<]+)<', receipt).group(1)
+    reference, code = read_receipt(receipt)
 
     # The lead routes it to the suggested section; no mail leaves inside a request.
     _sign_in(lead, "lead@meijiang-edu.example", "demo-lead-pass")

@@ -22,6 +22,7 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from feedback.models import SubmissionKind
+from feedback.validators import PlainText
 
 KIND_LABELS = {
     SubmissionKind.OPINION: _l("意见"),
@@ -43,14 +44,16 @@ class SubmitForm(FlaskForm):
         default=SubmissionKind.OPINION.value,
         validators=[DataRequired(_l("请选择类型。"))],
     )
-    problem_id = SelectField(_l("涉及的整改问题（可不选）"), validators=[Optional()])
+    problem_id = SelectField(
+        _l("涉及的整改问题（可不选）"), validators=[PlainText(), Optional()]
+    )
     subject = StringField(
         _l("标题"),
-        validators=[DataRequired(_l("请填写标题。")), Length(max=100)],
+        validators=[PlainText(), DataRequired(_l("请填写标题。")), Length(max=100)],
     )
     body = TextAreaField(
         _l("内容"),
-        validators=[DataRequired(_l("请填写内容。")), Length(max=5000)],
+        validators=[PlainText(), DataRequired(_l("请填写内容。")), Length(max=5000)],
     )
     identity = RadioField(
         _l("是否署名"),
@@ -61,11 +64,18 @@ class SubmitForm(FlaskForm):
         default=IDENTITY_ANONYMOUS,
         validators=[DataRequired()],
     )
-    name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
-    phone = TelField(_l("电话"), validators=[Optional(), Length(max=40)])
+    name = StringField(
+        _l("姓名"), validators=[PlainText(), Optional(), Length(max=100)]
+    )
+    phone = TelField(_l("电话"), validators=[PlainText(), Optional(), Length(max=40)])
     email = EmailField(
         _l("电子邮箱"),
-        validators=[Optional(), Email(_l("电子邮箱格式不正确。")), Length(max=254)],
+        validators=[
+            PlainText(),
+            Optional(),
+            Email(_l("电子邮箱格式不正确。")),
+            Length(max=254),
+        ],
     )
     publish_consent = BooleanField(_l("同意在隐去个人信息后公开答复"))
     idempotency_key = HiddenField()
@@ -92,5 +102,5 @@ class TrackForm(FlaskForm):
 
     code = StringField(
         _l("查询码"),
-        validators=[DataRequired(_l("请输入查询码。")), Length(max=64)],
+        validators=[PlainText(), DataRequired(_l("请输入查询码。")), Length(max=64)],
     )

@@ -9,6 +9,8 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 
+from feedback.validators import PlainText
+
 
 class RouteForm(FlaskForm):
     """Choose the section that must answer."""
@@ -21,7 +23,11 @@ class ReplyForm(FlaskForm):
 
     body = TextAreaField(
         _l("答复内容"),
-        validators=[DataRequired(_l("请填写答复内容。")), Length(max=20000)],
+        validators=[
+            PlainText(),
+            DataRequired(_l("请填写答复内容。")),
+            Length(max=20000),
+        ],
     )
 
 
@@ -30,5 +36,9 @@ class ApproveForm(FlaskForm):
 
     body = TextAreaField(
         _l("答复内容（可修改）"),
-        validators=[DataRequired(_l("答复内容不能为空。")), Length(max=20000)],
+        validators=[
+            PlainText(),
+            DataRequired(_l("答复内容不能为空。")),
+            Length(max=20000),
+        ],
     )
