@@ -19,10 +19,30 @@ from feedback.signing import reply_token
 STAFF_LOCALE = "zh_Hans_CN"
 
 
-def _render(name: str, **context: object) -> tuple[str, str]:
-    return (
-        render_template(f"emails/{name}.txt", **context),
-        render_template(f"emails/{name}.html", **context),
+def _queue(
+    session: Session,
+    name: str,
+    *,
+    recipient: str,
+    subject: str,
+    submission: Submission,
+    reply_to: str | None = None,
+    **context: object,
+) -> None:
+    """Render ``emails/<name>.txt`` and ``.html`` now and queue them in the outbox."""
+    with force_locale(STAFF_LOCALE):
+        context["submission"] = submission
+        text = render_template(f"emails/{name}.txt", **context)
+        html = render_template(f"emails/{name}.html", **context)
+    outbox.enqueue(
+        session,
+        template=name,
+        recipient=recipient,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        submission=submission,
+        reply_to=reply_to,
     )
 
 
@@ -30,28 +50,22 @@ def submission_routed(
     session: Session, submission: Submission, section: Section
 ) -> None:
     """Tell a section that a submission is theirs to answer, with a reply link."""
-    token = reply_token(submission.id, section.id)
     with force_locale(STAFF_LOCALE):
         subject = _(
             "[%(ref)s] 请答复公众意见：%(subject)s",
             ref=submission.reference,
             subject=submission.subject,
         )
-        text, html = _render(
-            "submission_routed",
-            submission=submission,
-            section=section,
-            reply_url=external_url("section.reply", token=token),
-        )
-    outbox.enqueue(
+    token = reply_token(submission.id, section.id)
+    _queue(
         session,
-        template="submission_routed",
+        "submission_routed",
         recipient=section.email,
         subject=subject,
-        body_text=text,
-        body_html=html,
         submission=submission,
         reply_to=reply_address(submission.id),
+        section=section,
+        reply_url=external_url("section.reply", token=token),
     )
 
 
@@ -61,18 +75,12 @@ def reply_approved(session: Session, submission: Submission, reply: Reply) -> No
         return
     with force_locale(STAFF_LOCALE):
         subject = _("[%(ref)s] 您的意见已答复", ref=submission.reference)
-        text, html = _render(
-            "reply_approved",
-            submission=submission,
-            reply=reply,
-            track_url=external_url("public.track"),
-        )
-    outbox.enqueue(
+    _queue(
         session,
-        template="reply_approved",
+        "reply_approved",
         recipient=submission.author_email,
         subject=subject,
-        body_text=text,
-        body_html=html,
         submission=submission,
+        reply=reply,
+        track_url=external_url("public.track"),
     )

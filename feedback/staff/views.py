@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort
 from flask import flash
 from flask import g
@@ -42,6 +44,19 @@ def _submissions(*conditions: object) -> list[Submission]:
         .limit(QUEUE_LIMIT)
     )
     return list(db.session.execute(query).scalars())
+
+
+def _attempt(action: Callable[[], object], done: str) -> bool:
+    """Run a service call and commit it, or roll back and show the rule it broke."""
+    try:
+        action()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return False
+    db.session.commit()
+    flash(done)
+    return True
 
 
 def _visible(submission_id: int) -> Submission:
@@ -130,14 +145,10 @@ def route(submission_id: int) -> ResponseReturnValue:
     form = _route_form(item)
     if form.validate_on_submit():
         section = db.get_or_404(Section, int(form.section_id.data))
-        try:
-            triage.route(db.session, item, section, actor=g.user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("已转办给%(name)s，邮件将很快发出。", name=section.name))
+        _attempt(
+            lambda: triage.route(db.session, item, section, actor=g.user),
+            _("已转办给%(name)s，邮件将很快发出。", name=section.name),
+        )
     else:
         flash(_("请选择股室。"), "error")
     return redirect(url_for("staff.submission", submission_id=item.id))
@@ -150,8 +161,8 @@ def reply(submission_id: int) -> ResponseReturnValue:
     item = _visible(submission_id)
     form = ReplyForm()
     if form.validate_on_submit():
-        try:
-            replies.draft(
+        _attempt(
+            lambda: replies.draft(
                 db.session,
                 item,
                 g.user.section,
@@ -159,13 +170,9 @@ def reply(submission_id: int) -> ResponseReturnValue:
                 channel=ReplyChannel.WEB,
                 author_label=g.user.email,
                 actor=g.user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("答复已提交，待纪检组长审核后发给群众。"))
+            ),
+            _("答复已提交，待纪检组长审核后发给群众。"),
+        )
     else:
         for error in form.body.errors:
             flash(str(error), "error")
@@ -179,14 +186,12 @@ def approve_reply(reply_id: int) -> ResponseReturnValue:
     item = db.get_or_404(Reply, reply_id)
     form = ApproveForm(prefix=f"r{item.id}")
     if form.validate_on_submit():
-        try:
-            replies.approve(db.session, item, actor=g.user, body=form.body.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("答复已审核通过，群众可以用查询码看到。"))
+        _attempt(
+            lambda: replies.approve(
+                db.session, item, actor=g.user, body=form.body.data
+            ),
+            _("答复已审核通过，群众可以用查询码看到。"),
+        )
     else:
         flash(_("答复内容不能为空。"), "error")
     return redirect(url_for("staff.submission", submission_id=item.submission_id))
