@@ -32,8 +32,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.debug or app.testing
     ):
         raise RuntimeError(
-            "Refusing to start with the default SECRET_KEY: set one in "
-            "instance/config.py or FEEDBACK_SECRET_KEY."
+            "Refusing to start with the default SECRET_KEY. Run "
+            "`python -m feedback.quickstart` once (it writes a random key to "
+            "instance/config.py), or set SECRET_KEY there or in FEEDBACK_SECRET_KEY."
         )
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"], Path(app.instance_path)
