@@ -8,6 +8,7 @@ import os
 import re
 import socket
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,49 @@ def read_receipt(html: str) -> tuple[str, str]:
     assert reference is not None, "no reference on the page"
     assert code is not None, "no access code on the page"
     return reference.group(1), re.sub(r"<[^>]+>", "", code.group(1))
+
+
+class _ActiveMarkup(HTMLParser):
+    """Collects anything in a page that a browser could run."""
+
+    RUNNABLE_TAGS = frozenset(
+        {
+            "script",
+            "iframe",
+            "object",
+            "embed",
+            "svg",
+            "math",
+            "base",
+            "meta",
+            "link",
+            "style",
+        }
+    )
+    URL_ATTRIBUTES = frozenset(
+        {"href", "src", "action", "formaction", "xlink:href", "data"}
+    )
+
+    def __init__(self, allowed_tags):
+        super().__init__(convert_charrefs=True)
+        self.allowed_tags = allowed_tags
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.RUNNABLE_TAGS and tag not in self.allowed_tags:
+            self.found.append(tag)
+        for name, value in attrs:
+            scheme = (value or "").strip().lower().replace("\t", "").replace("\n", "")
+            if name.startswith("on"):
+                self.found.append(f"{tag}[{name}]")
+            elif name in self.URL_ATTRIBUTES and scheme.startswith(
+                ("javascript:", "vbscript:", "data:")
+            ):
+                self.found.append(f"{tag}[{name}={value}]")
+
+
+def runnable_markup(html: str) -> list[str]:
+    """Return what in ``html`` a browser could run, beyond our own page head."""
+    parser = _ActiveMarkup(allowed_tags={"meta", "link"})  # the page head's own
+    parser.feed(html)
+    return parser.found

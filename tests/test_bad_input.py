@@ -1,11 +1,11 @@
 """Naughty strings and XSS payloads from ../shared/corpora: never a 500, kept exactly, escaped."""
 
 import random
-from html.parser import HTMLParser
 
 import pytest
 from conftest import login
 from conftest import read_receipt
+from conftest import runnable_markup
 from conftest import shared_path
 from conftest import staff_user
 from markupsafe import escape
@@ -80,53 +80,7 @@ def test_xss_payloads_never_reach_a_page_or_mail_unescaped(
         ]
         mail = session.scalar(select(OutboxMessage).order_by(OutboxMessage.id.desc()))
         for html in [*pages, mail.body_html]:
-            assert not _has_live_markup(html, payload), payload
-
-
-class _ActiveMarkup(HTMLParser):
-    """Collects anything in a page that a browser could run."""
-
-    RUNNABLE_TAGS = frozenset(
-        {
-            "script",
-            "iframe",
-            "object",
-            "embed",
-            "svg",
-            "math",
-            "base",
-            "meta",
-            "link",
-            "style",
-        }
-    )
-    URL_ATTRIBUTES = frozenset(
-        {"href", "src", "action", "formaction", "xlink:href", "data"}
-    )
-
-    def __init__(self, allowed_tags):
-        super().__init__(convert_charrefs=True)
-        self.allowed_tags = allowed_tags
-        self.found = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.RUNNABLE_TAGS and tag not in self.allowed_tags:
-            self.found.append(tag)
-        for name, value in attrs:
-            scheme = (value or "").strip().lower().replace("\t", "").replace("\n", "")
-            if name.startswith("on"):
-                self.found.append(f"{tag}[{name}]")
-            elif name in self.URL_ATTRIBUTES and scheme.startswith(
-                ("javascript:", "vbscript:", "data:")
-            ):
-                self.found.append(f"{tag}[{name}={value}]")
-
-
-def _has_live_markup(html, _payload):
-    """Return what in ``html`` could run, beyond what our own templates use."""
-    parser = _ActiveMarkup(allowed_tags={"meta", "link"})  # the page head's own
-    parser.feed(html)
-    return parser.found
+            assert not runnable_markup(html), payload
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "控制\x07字符"])
