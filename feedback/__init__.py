@@ -53,13 +53,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback.extensions import db
     from feedback.extensions import mail
     from feedback.extensions import migrate
+    from feedback.i18n import ScriptDomain
     from feedback.i18n import select_locale
+    from feedback.i18n import vary_by_reader
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = ScriptDomain()
+    app.after_request(vary_by_reader)
     errors.init_app(app)
     cli.init_app(app)
     templating.init_app(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class DefaultConfig:
     """Settings every instance starts from; nothing here reads the environment."""
@@ -18,6 +20,9 @@ class DefaultConfig:
     PUBLIC_URL = "http://127.0.0.1:5000"
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_TRANSLATION_DIRECTORIES = str(
+        Path(__file__).resolve().parent / "translations"
+    )
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     TIME_ZONE = "Asia/Shanghai"
 

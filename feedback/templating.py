@@ -8,10 +8,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask import Flask
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from feedback.i18n import content_lang
 from feedback.i18n import html_lang
+from feedback.i18n import official
+from feedback.i18n import preferences
+from feedback.i18n import script
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
@@ -73,10 +76,14 @@ def init_app(app: Flask) -> None:
         local_datetime=local_datetime,
         local_date=local_date,
         status_class=status_class,
+        official=official,
+        script=script,
     )
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,
         KIND_NAMES=KIND_NAMES,
         STATUS_KIND_LABELS=STATUS_KIND_LABELS,
-        html_lang=lambda: html_lang(str(get_locale() or "zh_Hans_CN")),
+        html_lang=html_lang,
+        content_lang=content_lang,
+        prefs=preferences,
     )

@@ -6,14 +6,18 @@ import email
 import email.policy
 import os
 import re
+import shutil
 import socket
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
+from werkzeug.serving import make_server
 
 from feedback import create_app
 from feedback import PROJECT_ROOT
@@ -205,7 +209,8 @@ class _ActiveMarkup(HTMLParser):
         self.found = []
 
     def handle_starttag(self, tag, attrs):
-        if tag in self.RUNNABLE_TAGS and tag not in self.allowed_tags:
+        ours = tag == "script" and dict(attrs).get("src", "").startswith("/static/js/")
+        if tag in self.RUNNABLE_TAGS and tag not in self.allowed_tags and not ours:
             self.found.append(tag)
         for name, value in attrs:
             scheme = (value or "").strip().lower().replace("\t", "").replace("\n", "")
@@ -222,3 +227,77 @@ def runnable_markup(html: str) -> list[str]:
     parser = _ActiveMarkup(allowed_tags={"meta", "link"})  # the page head's own
     parser.feed(html)
     return parser.found
+
+
+# Browser tests: Debian's Chromium driven by pytest-playwright, against a live server.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+# Screenshots and other artefacts that CI keeps (ignored by git).
+ARTIFACTS = PROJECT_ROOT / "test-results"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """Launch Debian's Chromium; Playwright's own browser downloads are never used."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Debian's chromium is not on PATH (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": executable,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    """Browse as a reader in mainland China: Accept-Language zh-CN."""
+    return {**browser_context_args, "locale": "zh-CN"}
+
+
+@dataclass
+class LiveServer:
+    """The app with the demo loaded, served on 127.0.0.1 for a real browser."""
+
+    app: Flask
+    url: str
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Serve the demo with CSRF on, as citizens meet it; one server per module.
+
+    Module scope keeps a module's tables only as long as it runs, so the
+    PostgreSQL pass never sees another module's data.
+    """
+    from feedback import demo
+
+    app = create_app(
+        base_config(tmp_path_factory.mktemp("live"), WTF_CSRF_ENABLED=True)
+    )
+    with app.app_context():
+        reset_schema()
+        db.create_all()
+        demo.load(db.session)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            reset_schema()
+            db.engine.dispose()

@@ -7,83 +7,19 @@ browser downloads are not used). Select with ``pytest -m browser``.
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from conftest import base_config
-from conftest import reset_schema
+from conftest import LiveServer
 from playwright.sync_api import Dialog
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 from playwright.sync_api import Request
-from werkzeug.serving import make_server
-
-from feedback import create_app
-from feedback.extensions import db
 
 pytestmark = pytest.mark.browser
 
 WIDTH = 375
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
-    """Launch Debian's Chromium instead of a Playwright-downloaded one."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Debian's chromium is not on PATH (apt-get install chromium)")
-    return {
-        **browser_type_launch_args,
-        "executable_path": executable,
-        "args": CHROMIUM_ARGS,
-    }
-
-
-@pytest.fixture(scope="module")
-def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Serve the app with the demo loaded; return its address.
-
-    Module-scoped so that, on the PostgreSQL pass, the schema is dropped as
-    soon as this module is done rather than at the end of the session.
-    """
-    from feedback import demo
-
-    # CSRF stays on: the browser keeps the session cookie like a citizen's would.
-    app = create_app(
-        base_config(tmp_path_factory.mktemp("browser"), WTF_CSRF_ENABLED=True)
-    )
-    with app.app_context():
-        reset_schema()
-        db.create_all()
-        demo.load(db.session)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.session.remove()
-            reset_schema()
-            db.engine.dispose()
 
 
 def assert_fits(page: Page) -> None:
@@ -97,8 +33,9 @@ def squeeze(text: str) -> str:
 
 
 def test_citizen_submits_and_tracks_on_a_phone(
-    page: Page, live_url: str, tmp_path: Path
+    page: Page, live_server: LiveServer, tmp_path: Path
 ) -> None:
+    live_url = live_server.url
     dialogs: list[str] = []
 
     def on_dialog(dialog: Dialog) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import flash
 from flask import g
 from flask import redirect
@@ -19,6 +17,7 @@ from feedback.auth.forms import LoginForm
 from feedback.extensions import db
 from feedback.models import StaffUser
 from feedback.services import accounts
+from feedback.urls import safe_next
 
 
 @bp.before_app_request
@@ -35,12 +34,6 @@ def load_user() -> None:
     g.user = user
 
 
-def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/"):
-            return target
-    return url_for("staff.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -57,7 +50,7 @@ def login() -> ResponseReturnValue:
             session.clear()
             session["user_id"] = user.id
             session["v"] = user.session_version
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), url_for("staff.index")))
     return render_template("auth/login.html", form=form)
 
 

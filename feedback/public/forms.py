@@ -16,11 +16,13 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TelField
 from wtforms import TextAreaField
+from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from feedback.i18n import LOCALES
 from feedback.models import SubmissionKind
 from feedback.validators import PlainText
 
@@ -31,6 +33,7 @@ KIND_LABELS = {
     SubmissionKind.MISCONDUCT: _l("举报（反映干部违纪违法问题，仅纪检组长可见）"),
 }
 
+LANGS = tuple(LOCALES)
 IDENTITY_ANONYMOUS = "anonymous"
 IDENTITY_REAL_NAME = "real_name"
 
@@ -104,3 +107,19 @@ class TrackForm(FlaskForm):
         _l("查询码"),
         validators=[PlainText(), DataRequired(_l("请输入查询码。")), Length(max=64)],
     )
+
+
+class PreferenceForm(FlaskForm):
+    """One reading choice, posted from the toolbar on every page."""
+
+    setting = SelectField(
+        choices=[SelectChoice(name) for name in ("lang", "care", "pinyin")],
+        validators=[DataRequired()],
+    )
+    value = StringField(validators=[DataRequired(), Length(max=16)])
+    next = HiddenField()
+
+    def validate_value(self, field: StringField) -> None:
+        allowed = LANGS if self.setting.data == "lang" else ("0", "1")
+        if field.data not in allowed:
+            raise ValidationError("unknown choice")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import secrets
 
+from flask import redirect
 from flask import render_template
 from flask import request
+from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from feedback import i18n
 from feedback.errors import keeps_typed_input
 from feedback.extensions import db
 from feedback.models import Problem
@@ -18,12 +21,14 @@ from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.public import bp
 from feedback.public.forms import IDENTITY_REAL_NAME
+from feedback.public.forms import PreferenceForm
 from feedback.public.forms import SubmitForm
 from feedback.public.forms import TrackForm
 from feedback.services import board
 from feedback.services import DomainError
 from feedback.services import submissions
 from feedback.services import tracking
+from feedback.urls import safe_next
 
 
 @bp.get("/", endpoint="board")
@@ -53,7 +58,7 @@ def problem(problem_id: int) -> ResponseReturnValue:
 def _submit_form() -> SubmitForm:
     form = SubmitForm()
     form.problem_id.choices = [SelectChoice("", _("不涉及具体问题"))] + [
-        SelectChoice(str(p.id), f"{p.code} {p.title}")
+        SelectChoice(str(p.id), f"{p.code} {i18n.script(p.title)}")
         for p in board.all_problems(db.session)
     ]
     return form
@@ -132,3 +137,22 @@ def track() -> ResponseReturnValue:
         status,
         {"Cache-Control": "no-store"},
     )
+
+
+@bp.post("/preferences")
+def set_preference() -> ResponseReturnValue:
+    """Remember a reading choice (language, care mode, pinyin) in a cookie."""
+    form = PreferenceForm()
+    target = safe_next(form.next.data, url_for("public.board"))
+    response = redirect(target)
+    if form.validate_on_submit():
+        name, value = form.setting.data, form.value.data
+        response.set_cookie(
+            name,
+            value,
+            max_age=i18n.ONE_YEAR,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response

@@ -1,0 +1,56 @@
+"""Chinese script conversion (OpenCC) and pinyin (pypinyin): pure text functions."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import opencc
+from markupsafe import escape
+from markupsafe import Markup
+from pypinyin import pinyin
+from pypinyin import Style
+
+
+@cache
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def to_traditional(text: str) -> str:
+    """Convert simplified text to traditional characters (no vocabulary changes)."""
+    return _converter("s2t").convert(text)
+
+
+def to_simplified(text: str) -> str:
+    """Convert traditional text to simplified characters."""
+    return _converter("t2s").convert(text)
+
+
+def _is_han(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
+def with_pinyin(simplified: str, shown: str | None = None) -> Markup:
+    """Return ``shown`` (default: ``simplified``) escaped, with pinyin in ``<ruby>``.
+
+    Readings come from the simplified text, where pypinyin's phrase data is
+    best; ``shown`` may be its traditional form when both are as long.
+    """
+    shown = simplified if shown is None else shown
+    source = simplified if len(simplified) == len(shown) else shown
+    readings = pinyin(
+        source, style=Style.TONE, errors=lambda chars: [None] * len(chars)
+    )
+    flat: list[str | None] = []
+    for item in readings:
+        flat.extend(item if len(item) == 1 else [item[0]])
+    parts: list[str] = []
+    for index, char in enumerate(shown):
+        reading = flat[index] if index < len(flat) else None
+        if reading and _is_han(char):
+            parts.append(
+                f"<ruby>{escape(char)}<rp>(</rp><rt>{escape(reading)}</rt><rp>)</rp></ruby>"
+            )
+        else:
+            parts.append(str(escape(char)))
+    return Markup("".join(parts))  # noqa: S704 - every piece escaped above

@@ -1,0 +1,431 @@
+"""Accessibility in real Chromium: axe on every page, keyboard only, care mode, weight.
+
+Every GET route of the app must appear in ``PAGES`` (a test checks it), so a
+page added later is audited in normal and care mode, in both scripts and in
+English. Screenshots at 375 px and 1280 px are kept under test-results/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from conftest import ARTIFACTS
+from conftest import LiveServer
+from playwright.sync_api import Browser
+from playwright.sync_api import expect
+from playwright.sync_api import Page
+from sqlalchemy import select
+
+from feedback import demo
+from feedback.extensions import db
+from feedback.models import Problem
+from feedback.models import ReplyChannel
+from feedback.models import Role
+from feedback.models import Section
+from feedback.models import SubmissionKind
+from feedback.services import replies
+from feedback.services import submissions
+from feedback.services import triage
+from feedback.signing import reply_token
+
+pytestmark = pytest.mark.browser
+
+AXE = Axe()
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "resultTypes": ["violations"],
+}
+LOGINS = {login.role: login for login in demo.LOGINS}
+SECTION_LOGIN = next(login for login in demo.LOGINS if login.section == "办公室")
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+
+@dataclass(frozen=True)
+class Site:
+    """Ids and links of the rows the pages show."""
+
+    problem_id: int
+    submission_id: int
+    token: str
+    mail_name: str
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page to audit: who opens it and how to reach it."""
+
+    name: str
+    endpoint: str
+    role: Role | None
+    path: Callable[[Site], str]
+
+
+PAGES = [
+    PageSpec("board", "public.board", None, lambda s: "/"),
+    PageSpec("problem", "public.problem", None, lambda s: f"/problems/{s.problem_id}"),
+    PageSpec("submit", "public.submit", None, lambda s: "/submit"),
+    PageSpec("track", "public.track", None, lambda s: "/track"),
+    PageSpec("login", "auth.login", None, lambda s: "/auth/login"),
+    PageSpec("not-found", "", None, lambda s: "/no/such/page"),
+    PageSpec(
+        "section-reply", "section.reply", None, lambda s: f"/section/reply/{s.token}"
+    ),
+    PageSpec("lead-queue", "staff.index", Role.LEAD, lambda s: "/staff/"),
+    PageSpec(
+        "lead-submission",
+        "staff.submission",
+        Role.LEAD,
+        lambda s: f"/staff/submissions/{s.submission_id}",
+    ),
+    PageSpec("outbox", "staff.outbox_list", Role.LEAD, lambda s: "/staff/outbox"),
+    PageSpec("mailbox", "staff.mail_sink", Role.LEAD, lambda s: "/staff/mail"),
+    PageSpec(
+        "mail",
+        "staff.mail_sink_message",
+        Role.LEAD,
+        lambda s: f"/staff/mail/{s.mail_name}",
+    ),
+    PageSpec("section-queue", "staff.index", Role.SECTION, lambda s: "/staff/"),
+    PageSpec(
+        "section-submission",
+        "staff.submission",
+        Role.SECTION,
+        lambda s: f"/staff/submissions/{s.submission_id}",
+    ),
+    PageSpec("admin-home", "staff.index", Role.ADMIN, lambda s: "/staff/"),
+]
+# Interface combinations: (language cookie, care mode).
+COMBOS = [
+    ("zh-Hans", False),
+    ("zh-Hans", True),
+    ("zh-Hant", False),
+    ("zh-Hant", True),
+    ("en", False),
+]
+
+
+@pytest.fixture(scope="module")
+def site(live_server: LiveServer, tmp_path_factory) -> Site:
+    """A routed submission with a draft reply, a misconduct report and a demo mail."""
+    app = live_server.app
+    sink = tmp_path_factory.mktemp("sink")
+    app.config["MAIL_SINK_DIR"] = str(sink)
+    with app.app_context():
+        session = db.session
+        office = session.scalar(select(Section).where(Section.name == "办公室"))
+        problem = session.scalar(select(Problem).where(Problem.section_id == office.id))
+        receipt = submissions.submit(
+            session,
+            kind=SubmissionKind.OPINION,
+            subject="操场周末能否开放",
+            body="希望学校操场周末向附近居民开放。\nhttp://example.com/playground",
+            author=submissions.Author(name="赵六", phone="13800000000"),
+            problem=problem,
+        )
+        triage.route(session, receipt.submission, office, actor=None)
+        replies.draft(
+            session,
+            receipt.submission,
+            office,
+            "已与学校沟通，下月起周末开放。",
+            channel=ReplyChannel.WEB,
+            author_label="办公室",
+        )
+        submissions.submit(
+            session,
+            kind=SubmissionKind.MISCONDUCT,
+            subject="反映某干部问题",
+            body="具体情况如下……",
+            author=submissions.Author(),
+        )
+        session.commit()
+        token = reply_token(receipt.submission.id, office.id)
+        submission_id, problem_id = receipt.submission.id, problem.id
+    mail = sink / "20261128-093000-demo.eml"
+    mail.write_text(
+        "From: noreply@meijiang-edu.example\nTo: office@meijiang-edu.example\n"
+        "Subject: =?utf-8?b?5rWL6K+V?=\nDate: Sat, 28 Nov 2026 09:30:00 +0000\n"
+        "Message-ID: <1@reply.meijiang-edu.example>\nContent-Type: text/plain; charset=utf-8\n\n"
+        "请打开链接答复 http://127.0.0.1/section/reply/x\n",
+        encoding="utf-8",
+    )
+    return Site(problem_id, submission_id, token, mail.name)
+
+
+def _context(
+    browser: Browser, server: LiveServer, lang: str, care: bool, width: int = 1280
+):
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": width, "height": 900}
+    )
+    context.add_cookies(
+        [
+            {"name": "lang", "value": lang, "url": server.url},
+            {"name": "care", "value": "1" if care else "0", "url": server.url},
+        ]
+    )
+    return context
+
+
+def _sign_in(page: Page, server: LiveServer, role: Role) -> None:
+    login = SECTION_LOGIN if role is Role.SECTION else LOGINS[role]
+    page.goto(f"{server.url}/auth/login")
+    page.locator("#email").fill(login.email)
+    page.locator("#password").fill(login.password)
+    page.locator("#password").press("Enter")
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+
+
+def _audit(page: Page, label: str) -> list[str]:
+    results = AXE.run(page, options=AXE_OPTIONS)
+    return [
+        f"{label}: {v['id']} ({v['impact']}) at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+    ]
+
+
+def _shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def test_every_page_is_in_the_audit(live_server: LiveServer):
+    endpoints = {
+        rule.endpoint
+        for rule in live_server.app.url_map.iter_rules()
+        if "GET" in rule.methods and rule.endpoint != "static"
+    }
+    missing = endpoints - {spec.endpoint for spec in PAGES}
+    assert not missing, f"add these pages to PAGES in {Path(__file__).name}: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "care"),
+    COMBOS,
+    ids=[f"{lang}-{'care' if care else 'normal'}" for lang, care in COMBOS],
+)
+def test_axe_finds_no_wcag21_aa_violations(
+    browser: Browser, live_server, site, lang, care
+):
+    problems: list[str] = []
+    mode = f"{lang}-{'care' if care else 'normal'}"
+    for role in (None, Role.LEAD, Role.SECTION, Role.ADMIN):
+        context = _context(browser, live_server, lang, care)
+        page = context.new_page()
+        if role is not None:
+            _sign_in(page, live_server, role)
+        for spec in (s for s in PAGES if s.role is role):
+            page.goto(live_server.url + spec.path(site))
+            problems += _audit(page, f"{mode} {spec.name}")
+            if lang != "en":
+                _shoot(page, f"{spec.name}-{mode}-1280")
+        if role is None:
+            problems += _audit_form_results(page, live_server, mode)
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def _audit_form_results(page: Page, server: LiveServer, mode: str) -> list[str]:
+    """Audit the pages that only a POST shows: errors, the receipt, a tracked result."""
+    found: list[str] = []
+    page.goto(f"{server.url}/submit")
+    page.locator("form button[type=submit]").last.click()
+    found += _audit(page, f"{mode} submit-errors")
+    page.locator("#subject").fill("无障碍检查")
+    page.locator("#body").fill("检查回执页面。")
+    page.locator("form button[type=submit]").last.click()
+    found += _audit(page, f"{mode} receipt")
+    code = page.locator("#access-code").inner_text()
+    page.goto(f"{server.url}/track")
+    page.locator("#code").fill(code)
+    page.locator("#code").press("Enter")
+    expect(page.locator(".state")).to_be_visible()
+    found += _audit(page, f"{mode} track-result")
+    return found
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("care", [False, True], ids=["normal", "care"])
+def test_pages_fit_the_screen(browser: Browser, live_server, site, width, care):
+    context = _context(browser, live_server, "zh-Hans", care, width=width)
+    page = context.new_page()
+    for spec in (s for s in PAGES if s.role is None):
+        page.goto(live_server.url + spec.path(site))
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, f"{spec.name} is {overflow}px wide at {width}px"
+        _shoot(page, f"{spec.name}-{'care' if care else 'normal'}-{width}")
+    context.close()
+
+
+def _tab_to(page: Page, selector: str, limit: int = 80) -> None:
+    """Press Tab until ``selector`` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_alone_submits_and_tracks(browser: Browser, live_server, site):
+    context = _context(browser, live_server, "zh-Hans", False, width=375)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/submit")
+
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    _tab_to(page, "input[name=kind]:checked")
+    page.keyboard.press("ArrowDown")  # 意见 -> 建议
+    assert page.evaluate("document.activeElement.value") == "suggestion"
+    _tab_to(page, "#problem_id")
+    _tab_to(page, "#subject")
+    page.keyboard.type("键盘提交测试")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "body"
+    page.keyboard.type("只用键盘也能提交意见。")
+    _tab_to(page, "input[name=identity]:checked")
+    _tab_to(page, "#publish_consent")
+    page.keyboard.press("Space")
+    _tab_to(page, "form:not(.inline-form) button[type=submit]")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("已收到您的意见")
+    code = page.locator("#access-code").inner_text()
+    _tab_to(page, "a[href='/track'].button")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/track$"))
+    _tab_to(page, "#code")
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    expect(page.locator(".state")).to_have_text("待分办")
+    expect(page.locator(".user-text")).to_have_text("只用键盘也能提交意见。")
+    context.close()
+
+
+_TEXT_STYLES = """
+() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el.getClientRects().length) continue;
+    if (el.closest('[hidden], .skip-link, script, style')) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none') continue;
+    let bg = null;
+    for (let a = el; a; a = a.parentElement) {
+      const c = getComputedStyle(a).backgroundColor;
+      if (c && c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') { bg = c; break; }
+    }
+    out.push({text: node.textContent.trim().slice(0, 20), tag: el.tagName,
+              size: parseFloat(style.fontSize), line: style.lineHeight,
+              color: style.color, bg: bg || 'rgb(255, 255, 255)'});
+  }
+  return out;
+}
+"""
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(x) / 255 for x in re.findall(r"\d+", rgb)[:3]]
+    linear = [
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("lang", ["zh-Hans", "zh-Hant"])
+def test_care_mode_text_is_large_spaced_and_high_contrast(
+    browser, live_server, site, lang
+):
+    context = _context(browser, live_server, lang, True, width=375)
+    page = context.new_page()
+    checked = 0
+    for path in ("/", f"/problems/{site.problem_id}", "/submit", "/track"):
+        page.goto(live_server.url + path)
+        for item in page.evaluate(_TEXT_STYLES):
+            where = f"{path} <{item['tag']}> {item['text']!r}"
+            assert item["size"] >= 20, f"{where}: {item['size']}px"
+            line = (
+                float(item["line"].removesuffix("px"))
+                if item["line"] != "normal"
+                else 0
+            )
+            assert line >= 1.5 * item["size"], f"{where}: line height {item['line']}"
+            ratio = _contrast(item["color"], item["bg"])
+            assert ratio >= 7, f"{where}: contrast {ratio:.2f}"
+            checked += 1
+    assert checked > 100
+    context.close()
+
+
+def test_public_pages_are_light_and_first_party(browser, live_server, site):
+    for spec in (s for s in PAGES if s.role is None and s.name != "not-found"):
+        context = _context(browser, live_server, "zh-Hans", False)  # empty cache
+        page = context.new_page()
+        responses = []
+        urls: list[str] = []
+        page.on("request", lambda request, urls=urls: urls.append(request.url))
+        page.on("response", lambda response, kept=responses: kept.append(response))
+        page.goto(live_server.url + spec.path(site), wait_until="load")
+        sizes = {
+            r.url: len(r.body())
+            for r in responses
+            if r.request.resource_type in ("document", "stylesheet", "script")
+        }
+        total = sum(sizes.values())
+        assert total < 100 * 1024, f"{spec.name}: {total} bytes"
+        assert len(sizes) >= 3, f"{spec.name}: expected HTML, CSS and JS, got {sizes}"
+        foreign = [u for u in urls if not u.startswith(live_server.url)]
+        assert foreign == [], f"{spec.name} asked other hosts: {foreign}"
+        context.close()
+
+
+def test_works_without_javascript(browser, live_server, site):
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 375, "height": 800}
+    )
+    # Without JavaScript Chromium sends no emulated Accept-Language; choose by cookie.
+    context.add_cookies([{"name": "lang", "value": "zh-Hans", "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    expect(page.locator("#read-aloud")).to_be_hidden()
+    page.get_by_role("button", name="长者模式").click()
+    expect(page.locator("html")).to_have_class("care")
+    page.goto(f"{live_server.url}/submit")
+    page.locator("#subject").fill("不用脚本也能提交")
+    page.locator("#body").fill("内容")
+    page.locator("form:not(.inline-form) button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("已收到您的意见")
+    context.close()
+
+
+def test_read_aloud_is_offered_where_speech_exists(browser, live_server, site):
+    context = _context(browser, live_server, "zh-Hans", True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/")
+    has_speech = page.evaluate("'speechSynthesis' in window")
+    button = page.locator("#read-aloud")
+    if has_speech:
+        expect(button).to_be_visible()
+        button.click()
+        page.wait_for_timeout(300)
+    else:
+        expect(button).to_be_hidden()
+    assert errors == []
+    context.close()
