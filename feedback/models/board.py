@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -17,41 +16,24 @@ from sqlalchemy.orm import relationship
 
 from feedback.db import Base
 from feedback.db import utcnow
+from feedback.statuses import STATUS_WORDS
+from feedback.statuses import status_kind
+from feedback.statuses import StatusKind
+
+__all__ = [
+    "STATUS_WORDS",
+    "Aspect",
+    "Inspection",
+    "Problem",
+    "ProgressUpdate",
+    "StatusChange",
+    "StatusKind",
+    "status_kind",
+]
 
 if TYPE_CHECKING:
     from feedback.models.sections import Section
     from feedback.models.staff import StaffUser
-
-
-class StatusKind(enum.StrEnum):
-    """What a published status word means, for counting and colour."""
-
-    DONE = "done"
-    ONGOING = "ongoing"
-    LONG_TERM = "long_term"
-    NOT_DONE = "not_done"
-
-
-# Status words met in real notices and the kind each one counts as.
-STATUS_WORDS: dict[str, StatusKind] = {
-    "已完成": StatusKind.DONE,
-    "已完成整改": StatusKind.DONE,
-    "完成整改": StatusKind.DONE,
-    "立行立改": StatusKind.DONE,
-    "基本完成": StatusKind.ONGOING,
-    "正在整改": StatusKind.ONGOING,
-    "整改中": StatusKind.ONGOING,
-    "持续推进": StatusKind.ONGOING,
-    "长期坚持": StatusKind.LONG_TERM,
-    "未完成": StatusKind.NOT_DONE,
-}
-
-
-def status_kind(word: str | None) -> StatusKind | None:
-    """Return the kind of a published status word, or None if it is unknown."""
-    if word is None:
-        return None
-    return STATUS_WORDS.get(word.strip())
 
 
 class Inspection(Base):
