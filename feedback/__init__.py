@@ -41,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from feedback import api
     from feedback import auth
     from feedback import cli
     from feedback import errors
@@ -67,7 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     templating.init_app(app)
-    for blueprint in (public.bp, auth.bp, staff.bp, section.bp):
+    for blueprint in (public.bp, auth.bp, staff.bp, section.bp, api.bp):
         app.register_blueprint(blueprint)
     return app
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 from datetime import datetime
+from datetime import time
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -18,6 +20,7 @@ from feedback.i18n import script
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
+from feedback.signing import external_url
 from feedback.text import linkify
 
 STATE_LABELS = {
@@ -63,6 +66,17 @@ def local_date(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+def atom_time(value: datetime) -> str:
+    """Format an aware datetime as an RFC 3339 timestamp in UTC, for Atom."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def atom_date(value: date) -> str:
+    """Format a calendar date as the start of that day in the bureau's zone."""
+    zone = ZoneInfo(current_app.config["TIME_ZONE"])
+    return datetime.combine(value, time.min, tzinfo=zone).isoformat()
+
+
 def status_class(kind: StatusKind | None) -> str:
     """Return the CSS class that colours a status badge (text says it too)."""
     return f"status status--{kind.value if kind else 'unknown'}"
@@ -76,6 +90,8 @@ def init_app(app: Flask) -> None:
         local_datetime=local_datetime,
         local_date=local_date,
         status_class=status_class,
+        atom_time=atom_time,
+        atom_date=atom_date,
         official=official,
         script=script,
     )
@@ -86,4 +102,6 @@ def init_app(app: Flask) -> None:
         html_lang=html_lang,
         content_lang=content_lang,
         prefs=preferences,
+        external=external_url,
+        STATUS_KINDS=StatusKind,
     )

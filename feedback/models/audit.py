@@ -34,6 +34,7 @@ class AuditAction(enum.StrEnum):
     LOGGED_IN = "logged_in"
     LOGGED_OUT = "logged_out"
     DEMO_LOADED = "demo_loaded"
+    PROBLEM_EDITED = "problem_edited"  # title, text, deadline or section changed
 
 
 class Event(Base):

@@ -9,8 +9,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import EmailField
+from wtforms import Form
 from wtforms import HiddenField
 from wtforms import RadioField
+from wtforms import SearchField
 from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import StringField
@@ -123,3 +125,11 @@ class PreferenceForm(FlaskForm):
         allowed = LANGS if self.setting.data == "lang" else ("0", "1")
         if field.data not in allowed:
             raise ValidationError("unknown choice")
+
+
+class BoardFilterForm(Form):
+    """Filters and search on a round's board, read from the query string."""
+
+    q = SearchField(_l("搜索问题"), validators=[Optional(), Length(max=100)])
+    kind = SelectField(_l("整改状态"), validators=[Optional()])
+    section = SelectField(_l("责任股室"), validators=[Optional()])

@@ -1,4 +1,4 @@
-"""Citizens' pages: board, problem, submission, receipt and tracking."""
+"""Citizens' pages for speaking up: the submission form, its receipt, tracking, choices."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from feedback import i18n
@@ -29,30 +28,6 @@ from feedback.services import DomainError
 from feedback.services import submissions
 from feedback.services import tracking
 from feedback.urls import safe_next
-
-
-@bp.get("/", endpoint="board")
-def board_page() -> ResponseReturnValue:
-    """Show the newest round's board: aspects, problems and their status."""
-    inspection = board.newest_round(db.session)
-    counts = board.count(inspection) if inspection else None
-    return render_template("public/board.html", inspection=inspection, counts=counts)
-
-
-@bp.get("/problems/<int:problem_id>")
-def problem(problem_id: int) -> ResponseReturnValue:
-    """Show one problem with its measures and dated history."""
-    item = db.get_or_404(
-        Problem,
-        problem_id,
-        options=[
-            selectinload(Problem.status_changes),
-            selectinload(Problem.progress_updates),
-        ],
-    )
-    return render_template(
-        "public/problem.html", problem=item, timeline=board.timeline(item)
-    )
 
 
 def _submit_form() -> SubmitForm:

@@ -25,5 +25,6 @@ def no_cache(response):  # type: ignore[no-untyped-def]
     return response
 
 
+from feedback.staff import board  # noqa: E402,F401 - registers the routes
 from feedback.staff import mailbox  # noqa: E402,F401 - registers the routes
 from feedback.staff import views  # noqa: E402,F401 - registers the routes

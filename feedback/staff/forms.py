@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import DateField
 from wtforms import SelectField
+from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
+from wtforms.validators import Optional
 
 from feedback.validators import PlainText
 
@@ -41,4 +44,54 @@ class ApproveForm(FlaskForm):
             DataRequired(_l("答复内容不能为空。")),
             Length(max=20000),
         ],
+    )
+
+
+class EditProblemForm(FlaskForm):
+    """A problem's own text, deadline and responsible section."""
+
+    title = StringField(
+        _l("问题标题"),
+        validators=[PlainText(), DataRequired(_l("请填写标题。")), Length(max=500)],
+    )
+    details = TextAreaField(_l("问题表现"), validators=[PlainText(), Length(max=20000)])
+    measures = TextAreaField(
+        _l("整改措施"), validators=[PlainText(), Length(max=20000)]
+    )
+    deadline = DateField(_l("整改时限"), validators=[Optional()])
+    section_id = SelectField(_l("责任股室"), validators=[Optional()])
+
+
+class StatusForm(FlaskForm):
+    """A new published status, why, and from when."""
+
+    word = SelectField(_l("新的整改状态"), validators=[DataRequired()])
+    reason = TextAreaField(
+        _l("变更原因"),
+        validators=[
+            PlainText(),
+            DataRequired(_l("请说明变更原因。")),
+            Length(max=2000),
+        ],
+    )
+    effective_on = DateField(
+        _l("生效日期"), validators=[DataRequired(_l("请填写生效日期。"))]
+    )
+
+
+class ProgressForm(FlaskForm):
+    """A dated public note about what was done."""
+
+    body = TextAreaField(
+        _l("进展内容"),
+        validators=[
+            PlainText(),
+            DataRequired(_l("请填写进展内容。")),
+            Length(max=5000),
+        ],
+    )
+    published_on = DateField(
+        _l("公开日期"),
+        validators=[DataRequired(_l("请填写公开日期。"))],
+        description=_l("可以是将来的日期，到期后才公开。"),
     )

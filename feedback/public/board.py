@@ -1,0 +1,143 @@
+"""The public board: rounds, a round's problems with filters and search, a problem, feeds."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from feedback import i18n
+from feedback.db import utcnow
+from feedback.extensions import db
+from feedback.models import Inspection
+from feedback.models import Problem
+from feedback.models import StatusKind
+from feedback.public import bp
+from feedback.public.forms import BoardFilterForm
+from feedback.services import board
+from feedback.services import deadlines
+from feedback.services import triage
+from feedback.templating import STATUS_KIND_LABELS
+
+FEED_LOCALE = "zh_Hans_CN"
+
+
+def today() -> date:
+    """Return today's date in the bureau's time zone."""
+    return deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"])
+
+
+def _filter_form() -> BoardFilterForm:
+    form = BoardFilterForm(request.args)
+    form.kind.choices = [SelectChoice("", _("全部状态"))] + [
+        SelectChoice(kind.value, str(label))
+        for kind, label in STATUS_KIND_LABELS.items()
+    ]
+    form.section.choices = [SelectChoice("", _("全部股室"))] + [
+        SelectChoice(str(s.id), i18n.script(s.name))
+        for s in triage.active_sections(db.session)
+    ]
+    return form
+
+
+def _render_round(inspection: Inspection | None) -> ResponseReturnValue:
+    if inspection is None:
+        return render_template("public/round.html", inspection=None)
+    form = _filter_form()
+    form.validate()  # unknown choices are reported and ignored, never a 500
+    kind = (
+        StatusKind(form.kind.data) if form.kind.data and not form.kind.errors else None
+    )
+    section_id = (
+        int(form.section.data)
+        if form.section.data and not form.section.errors
+        else None
+    )
+    query = (form.q.data or "").strip()[:100]
+    filtering = bool(kind or section_id or query)
+    shown = (
+        board.matching_problem_ids(
+            db.session, inspection, kind=kind, section_id=section_id, query=query
+        )
+        if filtering
+        else None
+    )
+    return render_template(
+        "public/round.html",
+        inspection=inspection,
+        counts=board.count(inspection),
+        declared=json.loads(inspection.declared_counts or "{}"),
+        form=form,
+        shown=shown,
+        filtering=filtering,
+    )
+
+
+@bp.get("/", endpoint="board")
+def board_page() -> ResponseReturnValue:
+    """Show the newest round's board."""
+    return _render_round(board.newest_round(db.session))
+
+
+@bp.get("/rounds/<int:round_id>")
+def round_page(round_id: int) -> ResponseReturnValue:
+    """Show one round's board, filtered and searched as asked."""
+    inspection = board.get_round(db.session, round_id)
+    if inspection is None:
+        abort(404)
+    return _render_round(inspection)
+
+
+@bp.get("/rounds")
+def rounds() -> ResponseReturnValue:
+    """List every inspection round, newest first."""
+    items = [
+        (r, board.count(board.get_round(db.session, r.id)))
+        for r in board.rounds(db.session)
+    ]
+    return render_template("public/rounds.html", items=items)
+
+
+@bp.get("/problems/<int:problem_id>")
+def problem(problem_id: int) -> ResponseReturnValue:
+    """Show one problem with its measures, dated history and public opinions."""
+    item = db.get_or_404(
+        Problem,
+        problem_id,
+        options=[
+            selectinload(Problem.status_changes),
+            selectinload(Problem.progress_updates),
+        ],
+    )
+    return render_template(
+        "public/problem.html",
+        problem=item,
+        timeline=board.timeline(item, today=today()),
+        opinions=board.public_opinions(db.session, item),
+    )
+
+
+@bp.get("/rounds/<int:round_id>/feed.atom")
+def round_feed(round_id: int) -> ResponseReturnValue:
+    """Publish a round's status changes and progress updates as an Atom feed."""
+    inspection = board.get_round(db.session, round_id)
+    if inspection is None:
+        abort(404)
+    entries = board.feed_entries(db.session, inspection, today=today())
+    with force_locale(FEED_LOCALE):  # a feed is one document for every reader
+        xml = render_template(
+            "public/feed.atom.xml",
+            inspection=inspection,
+            entries=entries,
+            generated=utcnow(),
+        )
+    return xml, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
