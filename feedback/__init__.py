@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import DefaultConfig
 
@@ -52,6 +53,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback.extensions import babel
     from feedback.extensions import csrf
     from feedback.extensions import db
+    from feedback.extensions import limiter
     from feedback.extensions import mail
     from feedback.extensions import migrate
     from feedback.i18n import ScriptDomain
@@ -61,6 +63,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])  # type: ignore[method-assign]
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     babel.domain_instance = ScriptDomain()

@@ -65,10 +65,26 @@ class DefaultConfig:
     OUTBOX_BATCH_SIZE = 50
     OUTBOX_POLL_SECONDS = 2.0
 
-    # Limits on what a citizen may type.
+    # Limits on what a citizen may type and attach.
     SUBJECT_MAX = 100
     BODY_MAX = 5000
-    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+    ATTACHMENT_MAX_FILES = 5
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_DIR = ""  # empty: instance/attachments (never under static/)
+    MAX_CONTENT_LENGTH = 5 * 10 * 1024 * 1024 + 1024 * 1024
+
+    # Rate limits per client (Flask-Limiter). memory:// suits one process;
+    # several processes must share redis://host:6379/0.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    SUBMIT_RATE_LIMIT = "20 per hour;100 per day"
+    TRACK_RATE_LIMIT = "20 per minute;200 per day"
+    # Behind a reverse proxy, how many X-Forwarded-For hops to trust (0: none).
+    PROXY_FIX_X_FOR = 0
+
+    # How long personal data of a closed submission is kept, shown to citizens.
+    RETENTION_YEARS = 3
 
     # argon2id cost (the library's defaults); tests lower them to save time.
     ARGON2_TIME_COST = 3

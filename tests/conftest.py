@@ -62,6 +62,8 @@ def base_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
         "ARGON2_TIME_COST": 1,  # production cost is measured in bench/, not here
         "ARGON2_MEMORY_KIB": 1024,
         "ARGON2_PARALLELISM": 1,
+        "RATELIMIT_ENABLED": False,  # test_rate_limits turns it on
+        "ATTACHMENT_DIR": str(tmp_path / "attachments"),
     }
     config.update(overrides)
     return config

@@ -18,7 +18,7 @@ FORM = {
     "subject": "建议公开食堂账目",
     "body": "希望每学期公布一次食堂收支。\n第二行。",
     "identity": "anonymous",
-    "idempotency_key": "k1",
+    "idempotency_key": "form-key-0123456789",
 }
 
 
@@ -66,11 +66,25 @@ def test_missing_fields_are_reported_next_to_them(client):
     assert "请填写内容" in html
 
 
-def test_same_form_twice_creates_one_submission(client, session):
-    assert client.post("/submit", data=FORM).status_code == 200
+def test_same_form_twice_creates_one_submission_and_shows_the_same_receipt(
+    client, session
+):
+    first = client.post("/submit", data=FORM)
     again = client.post("/submit", data=FORM)
-    assert again.status_code == 400
+    assert again.status_code == 200
+    assert read_receipt(again.get_data(as_text=True)) == read_receipt(
+        first.get_data(as_text=True)
+    )
+    assert "已经提交过" in again.get_data(as_text=True)
     assert len(session.scalars(select(Submission)).all()) == 1
+
+
+def test_different_forms_get_different_codes(client, session):
+    first = read_receipt(client.post("/submit", data=FORM).get_data(as_text=True))
+    other = dict(FORM, idempotency_key="another-form-key-98765")
+    second = read_receipt(client.post("/submit", data=other).get_data(as_text=True))
+    assert first != second
+    assert len(session.scalars(select(Submission)).all()) == 2
 
 
 def test_problem_is_prefilled_from_the_problem_page(client, demo_loaded):

@@ -54,7 +54,7 @@ def test_board_to_reply_read_by_citizen(journey_app):
             "identity": "real_name",
             "name": "李四",
             "email": "lisi@example.com",
-            "idempotency_key": "journey-1",
+            "idempotency_key": "journey-form-key-0001",
         },
     ).get_data(as_text=True)
     reference, code = read_receipt(receipt)
@@ -72,11 +72,14 @@ def test_board_to_reply_read_by_citizen(journey_app):
     )
     assert handler.messages == []
 
-    # The worker delivers the section's e-mail.
+    # The worker delivers the citizen's receipt and the section's e-mail.
     result = runner.invoke(args=["outbox", "send"])
-    assert "sent=1" in result.output
-    ((_sender, recipients, mail),) = handler.messages
-    assert recipients == ["finance@meijiang-edu.example"]
+    assert "sent=2" in result.output
+    by_recipient = {tuple(to): mail for _sender, to, mail in handler.messages}
+    receipt_mail = _text(by_recipient[("lisi@example.com",)])
+    assert reference in receipt_mail
+    assert code in receipt_mail
+    mail = by_recipient[("finance@meijiang-edu.example",)]
     assert reference in mail["Subject"]
     assert mail["Reply-To"].startswith(f"reply+{submission_id}-")
     text = _text(mail)
@@ -102,7 +105,7 @@ def test_board_to_reply_read_by_citizen(journey_app):
     reply_id = re.search(r"/staff/replies/(\d+)/approve", page).group(1)
     lead.post(f"/staff/replies/{reply_id}/approve", data={f"r{reply_id}-body": answer})
     assert "sent=1" in runner.invoke(args=["outbox", "send"]).output
-    (_s, to_citizen, citizen_mail) = handler.messages[1]
+    (_s, to_citizen, citizen_mail) = handler.messages[2]
     assert to_citizen == ["lisi@example.com"]
     assert answer in _text(citizen_mail)
     tracked = citizen.post("/track", data={"code": code}).get_data(as_text=True)

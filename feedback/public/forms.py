@@ -11,6 +11,7 @@ from wtforms import BooleanField
 from wtforms import EmailField
 from wtforms import Form
 from wtforms import HiddenField
+from wtforms import MultipleFileField
 from wtforms import RadioField
 from wtforms import SearchField
 from wtforms import SelectChoice
@@ -83,6 +84,12 @@ class SubmitForm(FlaskForm):
         ],
     )
     publish_consent = BooleanField(_l("同意在隐去个人信息后公开答复"))
+    attachments = MultipleFileField(
+        _l("附件（可不传）"),
+        description=_l("最多5个文件，每个不超过10MB，只收JPEG、PNG图片和PDF文件。"),
+    )
+    # A honeypot: hidden from people (and screen readers), filled by robots.
+    website = StringField(_l("请勿填写此栏"), validators=[Optional(), Length(max=200)])
     idempotency_key = HiddenField()
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import secrets
 
+from flask import abort
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from wtforms import SelectChoice
 
 from feedback import i18n
+from feedback.downloads import send_attachment
 from feedback.errors import keeps_typed_input
 from feedback.extensions import db
+from feedback.extensions import limiter
+from feedback.models import Attachment
 from feedback.models import Problem
 from feedback.models import Submission
 from feedback.models import SubmissionKind
@@ -23,11 +29,14 @@ from feedback.public.forms import IDENTITY_REAL_NAME
 from feedback.public.forms import PreferenceForm
 from feedback.public.forms import SubmitForm
 from feedback.public.forms import TrackForm
+from feedback.services import attachments
 from feedback.services import board
 from feedback.services import DomainError
 from feedback.services import submissions
 from feedback.services import tracking
 from feedback.urls import safe_next
+
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _submit_form() -> SubmitForm:
@@ -44,34 +53,69 @@ def _render_submit(form: SubmitForm, note: str | None = None) -> str:
 
 
 @keeps_typed_input("public.submit")
-def _submit_after_csrf_error(reason: str) -> tuple[str, int]:
+def _submit_again(note: str) -> str:
+    """Show the form again with what was typed, ready to be sent with one press."""
     form = _submit_form()
-    form.idempotency_key.data = secrets.token_urlsafe(24)
-    note = _("为保护您的信息，页面已过期。您填写的内容都还在，请核对后再点一次“提交”。")
-    return _render_submit(form, note), 400
+    form.idempotency_key.data = form.idempotency_key.data or secrets.token_urlsafe(24)
+    return _render_submit(form, note)
+
+
+def _uploads(form: SubmitForm) -> list[attachments.Upload]:
+    return [
+        attachments.Upload(filename=f.filename or "", data=f.read())
+        for f in form.attachments.data or []
+        if f and f.filename
+    ]
+
+
+def _receipt_page(receipt: submissions.Receipt) -> ResponseReturnValue:
+    page = render_template(
+        "public/receipt.html",
+        submission=receipt.submission,
+        access_code=receipt.access_code,
+        again=receipt.again,
+    )
+    return page, 200, NO_STORE
+
+
+def _submit_limit() -> str:
+    return current_app.config["SUBMIT_RATE_LIMIT"]
+
+
+def _track_limit() -> str:
+    return current_app.config["TRACK_RATE_LIMIT"]
 
 
 @bp.route("/submit", methods=["GET", "POST"])
+@limiter.limit(_submit_limit, methods=["POST"])
 def submit() -> ResponseReturnValue:
-    """Take an opinion from the public and show its receipt once."""
+    """Take an opinion from the public and show its receipt."""
     form = _submit_form()
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
         chosen = request.args.get("problem", "")
         if chosen.isdigit():
             form.problem_id.data = chosen
-        return _render_submit(form)
+        return _render_submit(form), 200, NO_STORE
     if not form.validate_on_submit():
-        return _render_submit(form), 400
+        return _render_submit(form), 400, NO_STORE
+    if form.website.data:
+        # The honeypot: people never see this field, form-filling robots do.
+        note = _("请清空“请勿填写”一栏后再提交。您填写的其他内容都还在。")
+        return _render_submit(form, note), 400, NO_STORE
+    earlier = submissions.find_by_form_key(db.session, form.idempotency_key.data)
+    if earlier is not None:  # a double click or a refresh: the same receipt again
+        return _receipt_page(earlier)
     problem_obj = None
     if form.problem_id.data:
         problem_obj = db.session.get(Problem, int(form.problem_id.data))
     real_name = form.identity.data == IDENTITY_REAL_NAME
     author = submissions.Author(
         name=form.name.data.strip() if real_name else None,
-        phone=(form.phone.data or "").strip() or None if real_name else None,
-        email=(form.email.data or "").strip() or None if real_name else None,
+        phone=((form.phone.data or "").strip() or None) if real_name else None,
+        email=((form.email.data or "").strip() or None) if real_name else None,
     )
+    receipt = None
     try:
         receipt = submissions.submit(
             db.session,
@@ -82,20 +126,26 @@ def submit() -> ResponseReturnValue:
             problem=problem_obj,
             publish_consent=form.publish_consent.data,
             idempotency_key=form.idempotency_key.data or None,
+            uploads=_uploads(form),
         )
+        db.session.commit()  # durable before the citizen reads "received"
     except DomainError as exc:
         db.session.rollback()
-        return _render_submit(form, str(exc)), 400
-    db.session.commit()  # durable before the citizen reads "received"
-    response = render_template(
-        "public/receipt.html",
-        submission=receipt.submission,
-        access_code=receipt.access_code,
-    )
-    return response, 200, {"Cache-Control": "no-store"}
+        return _render_submit(form, str(exc)), 400, NO_STORE
+    except IntegrityError:
+        # The same form, sent twice at once, lost the race to its twin.
+        db.session.rollback()
+        if receipt is not None:
+            attachments.discard(list(receipt.written))
+        earlier = submissions.find_by_form_key(db.session, form.idempotency_key.data)
+        if earlier is None:
+            raise
+        return _receipt_page(earlier)
+    return _receipt_page(receipt)
 
 
 @bp.route("/track", methods=["GET", "POST"])
+@limiter.limit(_track_limit, methods=["POST"])
 def track() -> ResponseReturnValue:
     """Show a submission's progress to whoever holds its access code."""
     form = TrackForm()
@@ -107,11 +157,25 @@ def track() -> ResponseReturnValue:
                 _("没有找到与此查询码对应的记录，请核对后重新输入。")
             )
     status = 400 if form.errors else 200
-    return (
-        render_template("public/track.html", form=form, submission=found),
-        status,
-        {"Cache-Control": "no-store"},
+    page = render_template(
+        "public/track.html",
+        form=form,
+        submission=found,
+        history=tracking.history(found) if found else [],
     )
+    return page, status, NO_STORE
+
+
+@bp.post("/track/attachments/<int:attachment_id>")
+@limiter.limit(_track_limit)
+def track_attachment(attachment_id: int) -> ResponseReturnValue:
+    """Hand the author one of their own files, proven by the access code."""
+    form = TrackForm()
+    found = tracking.find(db.session, form.code.data or "") if form.validate() else None
+    attachment = db.session.get(Attachment, attachment_id)
+    if found is None or attachment is None or attachment.submission_id != found.id:
+        abort(404)
+    return send_attachment(attachment)
 
 
 @bp.post("/preferences")

@@ -7,7 +7,9 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from feedback.downloads import send_attachment
 from feedback.extensions import db
+from feedback.models import Attachment
 from feedback.models import ReplyChannel
 from feedback.models import ReplyState
 from feedback.models import Section
@@ -72,3 +74,13 @@ def reply(token: str) -> ResponseReturnValue:
         status,
         HEADERS,
     )
+
+
+@bp.get("/reply/<token>/attachments/<int:attachment_id>")
+def attachment(token: str, attachment_id: int) -> ResponseReturnValue:
+    """Hand the section a file of the submission its link is for."""
+    submission, _section = _from_token(token)
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.submission_id != submission.id:
+        abort(404)
+    return send_attachment(item)

@@ -27,6 +27,7 @@ def _queue(
     subject: str,
     submission: Submission,
     reply_to: str | None = None,
+    redact_after_send: bool = False,
     **context: object,
 ) -> None:
     """Render ``emails/<name>.txt`` and ``.html`` now and queue them in the outbox."""
@@ -43,6 +44,7 @@ def _queue(
         body_html=html,
         submission=submission,
         reply_to=reply_to,
+        redact_after_send=redact_after_send,
     )
 
 
@@ -82,5 +84,23 @@ def reply_approved(session: Session, submission: Submission, reply: Reply) -> No
         subject=subject,
         submission=submission,
         reply=reply,
+        track_url=external_url("public.track"),
+    )
+
+
+def receipt(session: Session, submission: Submission, access_code: str) -> None:
+    """Send the author their reference and access code; the copy kept is redacted."""
+    if not submission.author_email:
+        return
+    with force_locale(STAFF_LOCALE):
+        subject = _("[%(ref)s] 已收到您的意见", ref=submission.reference)
+    _queue(
+        session,
+        "receipt",
+        recipient=submission.author_email,
+        subject=subject,
+        submission=submission,
+        redact_after_send=True,
+        access_code=access_code,
         track_url=external_url("public.track"),
     )

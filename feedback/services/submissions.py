@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
@@ -14,9 +16,11 @@ from feedback.models import Channel
 from feedback.models import Problem
 from feedback.models import Submission
 from feedback.models import SubmissionKind
+from feedback.services import attachments
 from feedback.services import audit
 from feedback.services import deadlines
 from feedback.services import DomainError
+from feedback.services import notifications
 from feedback.services import tracking
 from feedback.services import triage
 
@@ -40,10 +44,28 @@ class Author:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the citizen is shown once: the stored row and its plain access code."""
+    """What the citizen is shown: the stored row and its plain access code."""
 
     submission: Submission
     access_code: str
+    again: bool = False  # the same form was sent before; this is its receipt
+    # Files written for this receipt: remove them if the commit fails.
+    written: tuple[Path, ...] = ()
+
+
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def find_by_form_key(session: Session, key: str | None) -> Receipt | None:
+    """Return the receipt of a form that was already sent, if it was."""
+    if not key or not FORM_KEY.fullmatch(key):
+        return None
+    submission = session.scalar(
+        select(Submission).where(Submission.idempotency_key == key)
+    )
+    if submission is None:
+        return None
+    return Receipt(submission, tracking.new_access_code(key), again=True)
 
 
 def submit(
@@ -57,22 +79,29 @@ def submit(
     channel: Channel = Channel.WEB,
     publish_consent: bool = False,
     idempotency_key: str | None = None,
+    uploads: list[attachments.Upload] | None = None,
 ) -> Receipt:
-    """Record a submission, give it a reference and an access code, and route it
-    at once when the auto-routing setting allows."""
+    """Record a submission with its files, reference and access code.
+
+    A form sent twice returns the first receipt. The files are written and
+    synced before this returns; the caller commits, and on failure removes
+    ``receipt.written`` with ``attachments.discard``. When the auto-routing
+    setting allows, the submission is routed at once.
+    """
     if not subject.strip() or not body.strip():
         raise SubmissionError("A subject and a text are required.")
     if author.name and not (author.phone or author.email):
         raise SubmissionError("A real-name submission needs a phone or an e-mail.")
-    if (
+    earlier = find_by_form_key(session, idempotency_key)
+    if earlier is not None:
+        return earlier
+    key = (
         idempotency_key
-        and session.execute(
-            select(Submission.id).where(Submission.idempotency_key == idempotency_key)
-        ).first()
-    ):
-        raise SubmissionError("This form was sent already.")
+        if idempotency_key and FORM_KEY.fullmatch(idempotency_key)
+        else None
+    )
     config = current_app.config
-    code = tracking.new_access_code()
+    code = tracking.new_access_code(key)
     received_at = utcnow()
     submission = Submission(
         kind=kind,
@@ -86,7 +115,7 @@ def submit(
         author_email=author.email,
         publish_consent=publish_consent,
         access_code_hash=tracking.hash_code(code),
-        idempotency_key=idempotency_key,
+        idempotency_key=key,
         received_at=received_at,
         triage_due_on=deadlines.due_date(
             received_at, config["TRIAGE_DAYS"], config["TIME_ZONE"]
@@ -98,7 +127,9 @@ def submit(
     submission.reference = (
         f"{config['REFERENCE_PREFIX']}{local_day:%Y%m%d}-{submission.id:05d}"
     )
+    written = attachments.store(session, submission, uploads or [])
     audit.record(session, AuditAction.SUBMITTED, submission, actor_label="citizen")
+    notifications.receipt(session, submission, code)
     if config["AUTO_ROUTE_PROBLEM_LINKED"]:
         triage.auto_route(session, submission)
-    return Receipt(submission=submission, access_code=code)
+    return Receipt(submission=submission, access_code=code, written=tuple(written))

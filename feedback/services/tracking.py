@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,9 +19,19 @@ GROUP = 4
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
-def new_access_code() -> str:
-    """Return a fresh access code, grouped for reading: ``ABCD-EFGH-…``."""
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+def new_access_code(form_key: str | None = None) -> str:
+    """Return an access code, grouped for reading: ``ABCD-EFGH-…``.
+
+    Given the submission form's one-time key, the code is derived from it with
+    the server's secret, so a double click or a refresh of the same form shows
+    the same receipt and code again instead of losing them. Without a key the
+    code is random.
+    """
+    if form_key is None:
+        raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+        return format_code(raw)
+    number = int(keyed_hash("form-access-code", form_key), 16)
+    raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(CODE_LENGTH))
     return format_code(raw)
 
 
@@ -56,3 +68,32 @@ def find(session: Session, typed: str) -> Submission | None:
     return session.execute(
         select(Submission).where(Submission.access_code_hash == digest)
     ).scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One dated step of a submission's handling, as its author may see it."""
+
+    at: datetime
+    what: str  # a key the tracking page words: received, accepted, replied, …
+    detail: str | None = None
+
+
+def history(submission: Submission) -> list[Step]:
+    """Return what the author may see of a submission's handling, oldest first.
+
+    Misconduct reports say when they were accepted but never by whom.
+    """
+    steps = [Step(submission.received_at, "received")]
+    if submission.accepted_at is not None:
+        section = (
+            None
+            if submission.is_misconduct or submission.section is None
+            else submission.section.name
+        )
+        steps.append(Step(submission.accepted_at, "accepted", section))
+    if submission.replied_at is not None:
+        steps.append(Step(submission.replied_at, "replied"))
+    if submission.closed_at is not None:
+        steps.append(Step(submission.closed_at, "closed"))
+    return sorted(steps, key=lambda step: step.at)

@@ -16,7 +16,9 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from feedback.auth.decorators import role_required
+from feedback.downloads import send_attachment
 from feedback.extensions import db
+from feedback.models import Attachment
 from feedback.models import Reply
 from feedback.models import ReplyChannel
 from feedback.models import ReplyState
@@ -195,3 +197,11 @@ def approve_reply(reply_id: int) -> ResponseReturnValue:
     else:
         flash(_("答复内容不能为空。"), "error")
     return redirect(url_for("staff.submission", submission_id=item.submission_id))
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int) -> ResponseReturnValue:
+    """Hand staff a citizen's file, if they may read its submission."""
+    item = db.get_or_404(Attachment, attachment_id)
+    _visible(item.submission_id)
+    return send_attachment(item)
