@@ -1,9 +1,11 @@
-"""Command groups for operators and cron: staff, demo and outbox."""
+"""Command groups for operators and cron: staff, demo, outbox and notices."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 import click
@@ -13,6 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from feedback import demo
+from feedback import notices
 from feedback.extensions import db
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
@@ -20,11 +23,13 @@ from feedback.models import Role
 from feedback.models import Section
 from feedback.services import accounts
 from feedback.services import DomainError
+from feedback.services import notices as notice_import
 from feedback.services import outbox
 
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
 demo_cli = AppGroup("demo", help="Load the demo board, sections and logins.")
 outbox_cli = AppGroup("outbox", help="Deliver queued e-mail.")
+notices_cli = AppGroup("notices", help="Import published rectification notices.")
 
 
 @staff_cli.command("create")
@@ -114,7 +119,136 @@ def retry_command(message_id: int) -> None:
     click.echo(f"Message {message_id} queued again.")
 
 
+@notices_cli.command("import")
+@click.argument("file")
+@click.option(
+    "--round",
+    "round_ref",
+    help="An existing round, by its id or exact name. Without it the round is "
+    "found by the notice's inspecting group, or created.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Parse and check only; touch no database."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object and nothing else."
+)
+def import_notice_command(
+    file: str, round_ref: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Read a notice (text, saved web page or .docx; - for stdin) and import it.
+
+    The exit status is non-zero only when the file cannot be read as a notice
+    at all; what the parser could not place, and a --round that names no
+    round, are reported as warnings.
+    """
+    name = None if file == "-" else Path(file).name
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"无法读取文件 {file}：{exc.strerror}") from exc
+    try:
+        parsed = notices.parse_bytes(data, name)
+    except notices.UnreadableNotice as exc:
+        raise click.ClickException(f"无法读取通报 {file}：{exc}") from exc
+
+    report_lines: list[str] = []
+    extra_warnings: list[str] = []
+    if not dry_run:
+        session = db.session
+        inspection = None
+        if round_ref:
+            inspection = notice_import.find_round(session, round_ref)
+            if inspection is None:
+                extra_warnings.append(
+                    f"没有编号或名称为“{round_ref}”的巡察轮次，已按通报内容匹配或新建。"
+                )
+        try:
+            report = notice_import.import_notice(
+                session, parsed, inspection=inspection, filename=name
+            )
+        except DomainError as exc:
+            session.rollback()
+            raise click.ClickException(str(exc)) from exc
+        report_lines = report.lines()
+        extra_warnings += report.vanished_lines() + report.notes
+        session.commit()
+
+    if as_json:
+        payload = parsed.to_json()
+        payload["warnings"] += extra_warnings
+        click.echo(json.dumps(payload, ensure_ascii=False))
+        for line in report_lines:
+            click.echo(line, err=True)
+        return
+    for line in notice_table(parsed):
+        click.echo(line)
+    click.echo("")
+    click.echo("\n".join(report_lines) if report_lines else "试运行：没有写入数据库。")
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - notices.display_width(text))
+
+
+def notice_table(parsed: notices.ParsedNotice) -> list[str]:
+    """Render a parsed notice as a plain-text table with its totals check."""
+    facts = parsed.round
+    lines = [f"通报：{facts.title or '（未找到标题）'}"]
+    for label, value in (
+        ("发布单位", facts.publisher),
+        ("发布日期", facts.published),
+        ("巡察组", facts.inspecting_group),
+        ("进驻", "至".join(v for v in (facts.onsite_from, facts.onsite_to) if v)),
+        ("反馈日期", facts.feedback_date),
+    ):
+        if value:
+            lines.append(f"{label}：{value}")
+    lines.append("")
+    lines.append(_pad("方面", 6) + _pad("问题", 6) + _pad("状态", 12) + "标题")
+    for aspect in parsed.aspects:
+        number = "" if aspect.number is None else str(aspect.number)
+        lines.append(_pad(number or "-", 6) + (aspect.title or "（未分方面的问题）"))
+        for problem in aspect.problems:
+            lines.append(
+                _pad("", 6)
+                + _pad("" if problem.number is None else str(problem.number), 6)
+                + _pad(problem.status or "未注明", 12)
+                + problem.title
+            )
+    if not parsed.problems:
+        lines.append("（没有逐条列出的问题）")
+    lines.append("")
+    lines.append(
+        f"读出：{len(parsed.visible_aspects)} 个方面，{len(parsed.problems)} 个问题"
+        + "".join(f"，{w} {n} 个" for w, n in parsed.found_by_status().items())
+    )
+    checks = parsed.checks()
+    if checks:
+        lines.append("与通报声明的总数核对：")
+        for check in checks:
+            if check.found is None:
+                verdict = "无法核对（问题未逐条注明状态）"
+            else:
+                verdict = "一致" if check.agrees else f"不一致，读出 {check.found}"
+            lines.append(f"  {check.label}：声明 {check.declared}，{verdict}")
+    else:
+        lines.append("通报没有声明可核对的总数。")
+    contacts = parsed.contacts
+    for label, values in (
+        ("电话", contacts.phone),
+        ("地址", contacts.address),
+        ("邮箱", contacts.email),
+    ):
+        if values:
+            lines.append(f"监督{label}：{'；'.join(values)}")
+    if parsed.warnings:
+        lines.append("提示：")
+        lines.extend(f"  - {warning}" for warning in parsed.warnings)
+    return lines
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (staff_cli, demo_cli, outbox_cli):
+    for group in (staff_cli, demo_cli, outbox_cli, notices_cli):
         app.cli.add_command(group)

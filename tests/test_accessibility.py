@@ -107,6 +107,12 @@ PAGES = [
     ),
     PageSpec("staff-board", "staff.board_list", Role.LEAD, lambda s: "/staff/board"),
     PageSpec(
+        "notice-import",
+        "staff.import_notice",
+        Role.ADMIN,
+        lambda s: "/staff/notices/import",
+    ),
+    PageSpec(
         "problem-edit",
         "staff.edit_problem",
         Role.ADMIN,
@@ -115,11 +121,19 @@ PAGES = [
 ]
 # Routes that answer with something other than an HTML page; tested elsewhere.
 NOT_PAGES = {
+    "staff.attachment",  # downloads
+    "section.attachment",
     "public.round_feed",
     "api.rounds",
     "api.round_detail",
     "api.problem_detail",
 }
+SMALL_NOTICE = """关于巡察反馈问题整改进展情况的通报
+第一方面：制度建设不到位
+问题1.财务制度不健全
+整改状态：已完成。
+整改过程：修订财务制度。
+"""
 # Interface combinations: (language cookie, care mode).
 COMBOS = [
     ("zh-Hans", False),
@@ -247,6 +261,11 @@ def test_axe_finds_no_wcag21_aa_violations(
                 _shoot(page, f"{spec.name}-{mode}-1280")
         if role is None:
             problems += _audit_form_results(page, live_server, mode)
+        if role is Role.ADMIN:
+            page.goto(f"{live_server.url}/staff/notices/import")
+            page.locator("#text").fill(SMALL_NOTICE)
+            page.locator("form:not(.inline-form) button[type=submit]").last.click()
+            problems += _audit(page, f"{mode} notice-preview")
         context.close()
     assert problems == [], "\n".join(problems)
 

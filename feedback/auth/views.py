@@ -34,8 +34,6 @@ def load_user() -> None:
     g.user = user
 
 
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     """Sign a staff member in."""

@@ -4,6 +4,7 @@ from feedback.models.audit import AuditAction
 from feedback.models.audit import Event
 from feedback.models.board import Aspect
 from feedback.models.board import Inspection
+from feedback.models.board import NoticeImport
 from feedback.models.board import Problem
 from feedback.models.board import ProgressUpdate
 from feedback.models.board import status_kind
@@ -38,6 +39,7 @@ __all__ = [
     "InboundMessage",
     "InboundState",
     "Inspection",
+    "NoticeImport",
     "OutboxMessage",
     "OutboxState",
     "Problem",

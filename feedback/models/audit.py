@@ -35,6 +35,7 @@ class AuditAction(enum.StrEnum):
     LOGGED_OUT = "logged_out"
     DEMO_LOADED = "demo_loaded"
     PROBLEM_EDITED = "problem_edited"  # title, text, deadline or section changed
+    NOTICE_IMPORTED = "notice_imported"  # a published notice updated the board
 
 
 class Event(Base):

@@ -16,14 +16,15 @@ from sqlalchemy.orm import relationship
 
 from feedback.db import Base
 from feedback.db import utcnow
-from feedback.statuses import STATUS_WORDS
 from feedback.statuses import status_kind
+from feedback.statuses import STATUS_WORDS
 from feedback.statuses import StatusKind
 
 __all__ = [
     "STATUS_WORDS",
     "Aspect",
     "Inspection",
+    "NoticeImport",
     "Problem",
     "ProgressUpdate",
     "StatusChange",
@@ -55,11 +56,23 @@ class Inspection(Base):
     # Per-status totals as the notice states them, e.g. {"已完成": 16}, as JSON.
     declared_counts: Mapped[str | None] = mapped_column(Text)
     source_text: Mapped[str | None] = mapped_column(Text)  # the notice, raw
+    # The on-site period as precisely as the notice states it, as an ISO 8601
+    # interval of partial dates: "2024-10/2024-12" (onsite_start/onsite_end hold
+    # days only when the notice gives days).
+    onsite_period: Mapped[str | None] = mapped_column(String(50))
+    # Supervision channels from the notice: {"phone": [...], "address": [...],
+    # "email": [...]}, as JSON.
+    contacts: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     aspects: Mapped[list[Aspect]] = relationship(
         back_populates="inspection",
         order_by="Aspect.number",
+        cascade="all, delete-orphan",
+    )
+    notices: Mapped[list[NoticeImport]] = relationship(
+        back_populates="inspection",
+        order_by="NoticeImport.id",
         cascade="all, delete-orphan",
     )
 
@@ -170,3 +183,27 @@ class ProgressUpdate(Base):
 
     def __repr__(self) -> str:
         return f"<ProgressUpdate {self.id} {self.published_on}>"
+
+
+class NoticeImport(Base):
+    """A published notice as it was imported, kept raw beside its clean text."""
+
+    __tablename__ = "notice_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspections.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(500))
+    published_on: Mapped[date | None]
+    source_kind: Mapped[str] = mapped_column(String(16))  # text, html or docx
+    filename: Mapped[str | None] = mapped_column(String(255))
+    raw_text: Mapped[str] = mapped_column(Text)  # as decoded, before any cleaning
+    text: Mapped[str] = mapped_column(Text)  # normalised, simplified
+    warnings: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="notices")
+    actor: Mapped[StaffUser | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<NoticeImport {self.id} {self.published_on}>"

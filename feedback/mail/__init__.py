@@ -1,0 +1,1 @@
+"""Reading e-mail: decoding messages and finding what the sender newly wrote."""
