@@ -1,7 +1,8 @@
-"""Command groups for operators and cron: staff, demo, outbox and notices."""
+"""Command groups for operators and cron: staff, demo, outbox, notices and mail."""
 
 from __future__ import annotations
 
+import imaplib
 import json
 import signal
 import sys
@@ -13,16 +14,20 @@ from flask import current_app
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from feedback import demo
 from feedback import notices
 from feedback.extensions import db
+from feedback.mail import extract
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.models import Section
 from feedback.services import accounts
 from feedback.services import DomainError
+from feedback.services import inbound
+from feedback.services import mail_fetch
 from feedback.services import notices as notice_import
 from feedback.services import outbox
 
@@ -248,7 +253,75 @@ def notice_table(parsed: notices.ParsedNotice) -> list[str]:
     return lines
 
 
+mail_cli = AppGroup("mail", help="Take in e-mail: MTA pipe, IMAP, inspection.")
+
+# sysexits.h: the MTA keeps the message and tries again later.
+EX_TEMPFAIL = 75
+
+
+@mail_cli.command("ingest")
+def ingest_command() -> None:
+    """Read one RFC 822 message from standard input (for an MTA pipe) and file it."""
+    raw = sys.stdin.buffer.read()
+    try:
+        outcome = inbound.ingest(db.session, raw)
+        db.session.commit()
+    except OperationalError as exc:
+        db.session.rollback()
+        click.echo(f"temporary failure, try again later: {exc.orig}", err=True)
+        sys.exit(EX_TEMPFAIL)
+    decision = outcome.decision
+    reference = decision.submission.reference if decision.submission else None
+    click.echo(
+        f"{outcome.inbound.state.value}: {decision.reason} {reference or ''}".rstrip()
+    )
+    if outcome.note:
+        click.echo(outcome.note, err=True)
+
+
+@mail_cli.command("fetch")
+def fetch_command() -> None:
+    """Read the unseen messages of the IMAP mailbox, file them, and mark them seen."""
+    try:
+        counts = mail_fetch.fetch(db.session)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        click.echo(f"temporary failure, try again later: {exc}", err=True)
+        sys.exit(EX_TEMPFAIL)
+    click.echo(
+        " ".join(f"{state}={n}" for state, n in sorted(counts.items())) or "nothing new"
+    )
+
+
+@mail_cli.command("inspect")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def inspect_command(file: str, as_json: bool) -> None:
+    """Show what the service would do with a message, changing nothing."""
+    message = extract.parse(Path(file).read_bytes())
+    decision = inbound.decide(db.session, message)
+    db.session.rollback()
+    reference = decision.submission.reference if decision.submission else None
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "match": reference,
+                    "reason": decision.reason,
+                    "reply_text": decision.reply_text,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    click.echo(f"reason:  {decision.reason}")
+    click.echo(f"match:   {reference or '-'}")
+    click.echo(f"from:    {decision.sender}")
+    click.echo(f"subject: {decision.subject}")
+    click.echo("reply text:")
+    click.echo(decision.reply_text)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (staff_cli, demo_cli, outbox_cli, notices_cli):
+    for group in (staff_cli, demo_cli, outbox_cli, notices_cli, mail_cli):
         app.cli.add_command(group)

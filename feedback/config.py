@@ -35,9 +35,9 @@ class DefaultConfig:
     REPLY_DAYS = 60
     EXTENSION_MAX_DAYS = 30
 
-    # Route problem-linked submissions (never 举报) to the problem's section
-    # without waiting for the lead.
-    AUTO_ROUTE_PROBLEM_LINKED = False
+    # Route a submission (never 举报) to its suggested section at once, without
+    # waiting for the lead: the linked problem's section, or the kind's.
+    AUTO_ROUTE = False
 
     # Signed reply links for sections stay valid this long.
     REPLY_LINK_MAX_AGE_DAYS = 90
@@ -54,6 +54,16 @@ class DefaultConfig:
     MAIL_TIMEOUT = 10
     # Domain of the per-submission reply addresses and Message-IDs.
     MAIL_REPLY_DOMAIN = "reply.meijiang-edu.example"
+    # The public supervision address the notice gives: mail to it becomes a
+    # new submission (channel e-mail) and its sender gets a receipt.
+    PUBLIC_MAIL_ADDRESS = "supervision@meijiang-edu.example"
+    # The mailbox `flask mail fetch` reads (all of it that is unseen).
+    MAIL_IMAP_HOST = ""
+    MAIL_IMAP_PORT = 993
+    MAIL_IMAP_SSL = True
+    MAIL_IMAP_USER = ""
+    MAIL_IMAP_PASSWORD = ""
+    MAIL_IMAP_FOLDER = "INBOX"
     # Where demo mail that reaches the local sink is written; staff can read it
     # at /staff/mail when this is set.
     MAIL_SINK_DIR = ""

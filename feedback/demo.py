@@ -66,7 +66,10 @@ def load(session: Session) -> bool:
         if section is None:
             domain = spec["email"].partition("@")[2]
             section = Section(
-                name=spec["name"], email=spec["email"], reply_domains=domain
+                name=spec["name"],
+                email=spec["email"],
+                reply_domains=domain,
+                kinds=spec.get("kinds", ""),
             )
             session.add(section)
             changed = True

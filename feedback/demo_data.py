@@ -22,7 +22,12 @@ ROUND = {
 }
 
 SECTIONS = [
-    {"key": "office", "name": "办公室", "email": "office@meijiang-edu.example"},
+    {
+        "key": "office",
+        "name": "办公室",
+        "email": "office@meijiang-edu.example",
+        "kinds": "opinion suggestion complaint",  # the general desk
+    },
     {"key": "personnel", "name": "人事股", "email": "personnel@meijiang-edu.example"},
     {"key": "finance", "name": "计划财务股", "email": "finance@meijiang-edu.example"},
 ]

@@ -40,6 +40,18 @@ KIND_NAMES = {
     SubmissionKind.MISCONDUCT: _l("举报"),
 }
 
+HOLD_REASONS = {
+    "reply_address": _l("按回复地址归入"),
+    "header": _l("按邮件会话归入"),
+    "subject": _l("按主题中的编号归入"),
+    "new_submission": _l("新的公众来信"),
+    "no_match": _l("找不到对应的意见"),
+    "bad_signature": _l("回复地址被改动"),
+    "foreign_domain": _l("发件人不在股室的邮箱域名内"),
+    "auto_reply": _l("自动回复"),
+    "duplicate": _l("重复的邮件"),
+}
+
 STATUS_KIND_LABELS = {
     StatusKind.DONE: _l("已完成"),
     StatusKind.ONGOING: _l("推进中"),
@@ -104,4 +116,5 @@ def init_app(app: Flask) -> None:
         prefs=preferences,
         external=external_url,
         STATUS_KINDS=StatusKind,
+        HOLD_REASONS=HOLD_REASONS,
     )

@@ -18,5 +18,15 @@ MAIL_PASSWORD = "..."
 MAIL_DEFAULT_SENDER = ("公众监督平台", "noreply@example.gov.cn")
 MAIL_REPLY_DOMAIN = "reply.example.gov.cn"
 
-# Route problem-linked submissions (never 举报) to the problem's section at once.
-AUTO_ROUTE_PROBLEM_LINKED = False
+# The public supervision address; mail to it becomes a new submission.
+PUBLIC_MAIL_ADDRESS = "jdjb@example.gov.cn"
+# The mailbox `flask mail fetch` reads (if no MTA pipes to `flask mail ingest`).
+MAIL_IMAP_HOST = "imap.example.gov.cn"
+MAIL_IMAP_USER = "reply@example.gov.cn"
+MAIL_IMAP_PASSWORD = "..."
+
+# Route a submission (never 举报) to its suggested section at once.
+AUTO_ROUTE = False
+
+# Several processes must share rate-limit counts.
+RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"

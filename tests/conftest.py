@@ -143,6 +143,19 @@ def smtp_server() -> Iterator[tuple[Controller, CollectingHandler]]:
         controller.stop()
 
 
+@pytest.fixture
+def mail_app(make_app, smtp_server):
+    """An app with the demo loaded that sends to the real SMTP server; (app, handler)."""
+    from feedback import demo
+
+    controller, handler = smtp_server
+    app = make_app(MAIL_SERVER=controller.hostname, MAIL_PORT=controller.port)
+    with app.app_context():
+        demo.load(db.session)
+        db.session.commit()
+    return app, handler
+
+
 def login(client, user: StaffUser) -> None:
     """Sign ``user`` in on ``client`` without going through the form."""
     with client.session_transaction() as flask_session:

@@ -23,6 +23,8 @@ from sqlalchemy import select
 
 from feedback import demo
 from feedback.extensions import db
+from feedback.models import InboundMessage
+from feedback.models import InboundState
 from feedback.models import Problem
 from feedback.models import ReplyChannel
 from feedback.models import Role
@@ -53,6 +55,7 @@ class Site:
     submission_id: int
     token: str
     mail_name: str
+    held_id: int
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,14 @@ PAGES = [
         "staff.import_notice",
         Role.ADMIN,
         lambda s: "/staff/notices/import",
+    ),
+    PageSpec("sections", "staff.sections", Role.ADMIN, lambda s: "/staff/sections"),
+    PageSpec("held-mail", "staff.held_mail", Role.LEAD, lambda s: "/staff/held"),
+    PageSpec(
+        "held-message",
+        "staff.held_message",
+        Role.LEAD,
+        lambda s: f"/staff/held/{s.held_id}",
     ),
     PageSpec(
         "problem-edit",
@@ -178,8 +189,19 @@ def site(live_server: LiveServer, tmp_path_factory) -> Site:
             body="具体情况如下……",
             author=submissions.Author(),
         )
+        held = InboundMessage(
+            sender="someone@gmail.example",
+            subject="关于办理情况",
+            raw=b"From: someone@gmail.example\r\n\r\n",
+            reply_text="已经处理，谢谢。\n详见 http://example.com/a",
+            state=InboundState.HELD,
+            hold_reason="foreign_domain",
+            submission_id=receipt.submission.id,
+        )
+        session.add(held)
         session.commit()
         token = reply_token(receipt.submission.id, office.id)
+        held_id = held.id
         submission_id, problem_id = receipt.submission.id, problem.id
     mail = sink / "20261128-093000-demo.eml"
     mail.write_text(
@@ -189,7 +211,7 @@ def site(live_server: LiveServer, tmp_path_factory) -> Site:
         "请打开链接答复 http://127.0.0.1/section/reply/x\n",
         encoding="utf-8",
     )
-    return Site(problem_id, submission_id, token, mail.name)
+    return Site(problem_id, submission_id, token, mail.name, held_id)
 
 
 def _context(

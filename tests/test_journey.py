@@ -2,12 +2,10 @@
 
 import re
 
-import pytest
 from conftest import read_receipt
 from factories import submit
 from sqlalchemy import select
 
-from feedback import demo
 from feedback.extensions import db
 from feedback.models import Section
 from feedback.services import triage
@@ -23,18 +21,8 @@ def _sign_in(client, email, password):
     assert response.status_code == 302
 
 
-@pytest.fixture
-def journey_app(make_app, smtp_server):
-    controller, handler = smtp_server
-    app = make_app(MAIL_SERVER=controller.hostname, MAIL_PORT=controller.port)
-    with app.app_context():
-        demo.load(db.session)
-        db.session.commit()
-    return app, handler
-
-
-def test_board_to_reply_read_by_citizen(journey_app):
-    app, handler = journey_app
+def test_board_to_reply_read_by_citizen(mail_app):
+    app, handler = mail_app
     runner = app.test_cli_runner()
     citizen, lead, section = app.test_client(), app.test_client(), app.test_client()
 
@@ -115,8 +103,8 @@ def test_board_to_reply_read_by_citizen(journey_app):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in tracked
 
 
-def test_tampered_or_foreign_reply_link_is_refused(journey_app):
-    app, _handler = journey_app
+def test_tampered_or_foreign_reply_link_is_refused(mail_app):
+    app, _handler = mail_app
     client = app.test_client()
     with app.app_context():
         receipt = submit(db.session)

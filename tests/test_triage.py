@@ -74,7 +74,7 @@ def test_auto_routing_setting(make_app, kind, routed):
     from feedback import demo
     from feedback.extensions import db
 
-    app = make_app(AUTO_ROUTE_PROBLEM_LINKED=True)
+    app = make_app(AUTO_ROUTE=True)
     with app.app_context():
         demo.load(db.session)
         receipt = submit(db.session, kind=kind, problem=_problem(db.session))

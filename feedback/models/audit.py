@@ -36,6 +36,7 @@ class AuditAction(enum.StrEnum):
     DEMO_LOADED = "demo_loaded"
     PROBLEM_EDITED = "problem_edited"  # title, text, deadline or section changed
     NOTICE_IMPORTED = "notice_imported"  # a published notice updated the board
+    SECTION_SAVED = "section_saved"  # the routing table changed
 
 
 class Event(Base):

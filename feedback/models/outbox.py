@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
@@ -74,8 +75,10 @@ class InboundMessage(Base):
     message_id: Mapped[str | None] = mapped_column(String(255), index=True)
     sender: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(500), default="")
-    raw: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)  # as received, attachments too
+    reply_text: Mapped[str | None] = mapped_column(Text)  # what the sender newly wrote
     state: Mapped[InboundState] = mapped_column(default=InboundState.HELD)
+    # Why it was filed, held or dropped: see feedback.services.inbound.
     hold_reason: Mapped[str | None] = mapped_column(String(200))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

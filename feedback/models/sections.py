@@ -31,8 +31,18 @@ class Section(Base):
     email: Mapped[str] = mapped_column(String(254))
     # Space-separated mail domains that replies from this section may come from.
     reply_domains: Mapped[str] = mapped_column(String(500), default="")
+    # Space-separated submission kinds this section is suggested for when no
+    # problem decides (never "misconduct": those stay with the lead).
+    kinds: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def domains(self) -> set[str]:
+        """Return the mail domains replies from this section may come from."""
+        allowed = {d.lower().lstrip("@") for d in self.reply_domains.split()}
+        allowed.add(self.email.rpartition("@")[2].lower())
+        return allowed
 
     def __repr__(self) -> str:
         return f"<Section {self.id} {self.name!r}>"

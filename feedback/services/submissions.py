@@ -130,6 +130,6 @@ def submit(
     written = attachments.store(session, submission, uploads or [])
     audit.record(session, AuditAction.SUBMITTED, submission, actor_label="citizen")
     notifications.receipt(session, submission, code)
-    if config["AUTO_ROUTE_PROBLEM_LINKED"]:
+    if config["AUTO_ROUTE"]:
         triage.auto_route(session, submission)
     return Receipt(submission=submission, access_code=code, written=tuple(written))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 from sqlalchemy.orm import Session
 
 from feedback.db import utcnow
@@ -28,15 +29,28 @@ def active_sections(session: Session) -> list[Section]:
     )
 
 
-def suggest_section(submission: Submission) -> Section | None:
-    """Return the section the lead will most likely choose: the problem's own.
+def suggest_section(
+    submission: Submission, session: Session | None = None
+) -> Section | None:
+    """Return the section the lead will most likely choose.
 
-    A misconduct report never gets a suggestion: it stays with the lead.
+    That is the linked problem's section, or else an active section mapped to
+    the submission's kind in the routing table. A misconduct report never gets
+    a suggestion: it stays with the lead.
     """
-    if submission.is_misconduct or submission.problem is None:
+    if submission.is_misconduct:
         return None
-    section = submission.problem.section
-    return section if section is not None and section.active else None
+    if submission.problem is not None:
+        section = submission.problem.section
+        if section is not None and section.active:
+            return section
+    session = session or object_session(submission)
+    if session is None:
+        return None
+    for section in active_sections(session):
+        if submission.kind.value in section.kinds.split():
+            return section
+    return None
 
 
 def route(
@@ -75,8 +89,8 @@ def route(
 
 
 def auto_route(session: Session, submission: Submission) -> bool:
-    """Route a problem-linked submission to the problem's section, if there is one."""
-    section = suggest_section(submission)
+    """Route a submission to its suggested section (problem's, or by kind), if any."""
+    section = suggest_section(submission, session)
     if section is None:
         return False
     route(session, submission, section, actor=None, reason="auto: problem's section")

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 from wtforms import DateField
+from wtforms import EmailField
 from wtforms import SelectField
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
+from wtforms import widgets
 from wtforms.validators import DataRequired
+from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from feedback.validators import PlainText
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes, which work by keyboard and without JavaScript."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
 
 
 class RouteForm(FlaskForm):
@@ -95,3 +107,38 @@ class ProgressForm(FlaskForm):
         validators=[DataRequired(_l("请填写公开日期。"))],
         description=_l("可以是将来的日期，到期后才公开。"),
     )
+
+
+class FileHeldForm(FlaskForm):
+    """The reference number a held message belongs to."""
+
+    reference = StringField(
+        _l("归入编号"),
+        validators=[PlainText(), DataRequired(_l("请填写编号。")), Length(max=32)],
+    )
+
+
+class SectionForm(FlaskForm):
+    """One row of the routing table."""
+
+    name = StringField(
+        _l("股室名称"),
+        validators=[PlainText(), DataRequired(_l("请填写名称。")), Length(max=100)],
+    )
+    email = EmailField(
+        _l("股室公共邮箱"),
+        validators=[
+            DataRequired(_l("请填写邮箱。")),
+            Email(_l("邮箱格式不正确。")),
+            Length(max=254),
+        ],
+    )
+    reply_domains = StringField(
+        _l("允许回复的邮箱域名"),
+        validators=[PlainText(), Optional(), Length(max=500)],
+        description=_l(
+            "用空格分隔，例如 meijiang-edu.example 163.com；公共邮箱的域名总是允许的。"
+        ),
+    )
+    kinds = MultiCheckboxField(_l("未关联问题时，建议转给本股室的类型"))
+    active = BooleanField(_l("接收转办"), default=True)

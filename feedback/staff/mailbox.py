@@ -1,4 +1,4 @@
-"""Mail pages: the outbox's state, and the demo sink where sent mail can be read."""
+"""Mail pages: the outbox, the holding pen of unmatched replies, and the demo sink."""
 
 from __future__ import annotations
 
@@ -22,11 +22,17 @@ from sqlalchemy import select
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
+from feedback.models import InboundMessage
+from feedback.models import InboundState
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
+from feedback.models import Submission
+from feedback.services import DomainError
+from feedback.services import inbound
 from feedback.services import outbox
 from feedback.staff import bp
+from feedback.staff.forms import FileHeldForm
 
 
 @dataclass
@@ -108,3 +114,79 @@ def outbox_retry(message_id: int) -> ResponseReturnValue:
         db.session.commit()
         flash(_("邮件已重新排队发送。"))
     return redirect(url_for("staff.outbox_list"))
+
+
+@bp.get("/held")
+@role_required(Role.LEAD)
+def held_mail() -> ResponseReturnValue:
+    """List the messages in the holding pen, newest first."""
+    messages = list(
+        db.session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.state == InboundState.HELD)
+            .order_by(InboundMessage.received_at.desc())
+            .limit(200)
+        )
+    )
+    return render_template("staff/held_mail.html", messages=messages)
+
+
+@bp.get("/held/<int:message_id>")
+@role_required(Role.LEAD)
+def held_message(message_id: int) -> ResponseReturnValue:
+    """Show a held message with the forms to file or discard it."""
+    message = db.get_or_404(InboundMessage, message_id)
+    return render_template(
+        "staff/held_message.html",
+        message=message,
+        file_form=FileHeldForm(),
+        discard_form=FlaskForm(),
+        matched=db.session.get(Submission, message.submission_id)
+        if message.submission_id
+        else None,
+    )
+
+
+@bp.post("/held/<int:message_id>/file")
+@role_required(Role.LEAD)
+def file_held(message_id: int) -> ResponseReturnValue:
+    """File a held message as a draft reply to the submission the lead names."""
+    message = db.get_or_404(InboundMessage, message_id)
+    form = FileHeldForm()
+    if form.validate_on_submit():
+        submission = db.session.scalar(
+            select(Submission).where(
+                Submission.reference == form.reference.data.strip()
+            )
+        )
+        if submission is None:
+            flash(_("没有这个编号。"), "error")
+        else:
+            try:
+                inbound.file_held(db.session, message, submission, actor=g.user)
+            except DomainError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+            else:
+                db.session.commit()
+                flash(_("已归入%(ref)s，成为待审核的答复。", ref=submission.reference))
+                return redirect(
+                    url_for("staff.submission", submission_id=submission.id)
+                )
+    return redirect(url_for("staff.held_message", message_id=message.id))
+
+
+@bp.post("/held/<int:message_id>/discard")
+@role_required(Role.LEAD)
+def discard_held(message_id: int) -> ResponseReturnValue:
+    """Drop a held message that is not a reply."""
+    message = db.get_or_404(InboundMessage, message_id)
+    if FlaskForm().validate_on_submit():
+        try:
+            inbound.discard_held(message)
+        except DomainError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("已丢弃。"))
+    return redirect(url_for("staff.held_mail"))

@@ -1,0 +1,70 @@
+"""The routing table: sections, their mailbox, reply domains and the kinds they take."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback.models import AuditAction
+from feedback.models import Section
+from feedback.models import StaffUser
+from feedback.models import SubmissionKind
+from feedback.services import audit
+from feedback.services import DomainError
+
+DOMAIN = re.compile(
+    r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+# A misconduct report is never mapped to a section: it stays with the lead.
+ROUTABLE_KINDS = tuple(k for k in SubmissionKind if k is not SubmissionKind.MISCONDUCT)
+
+
+class SectionError(DomainError):
+    """A section's settings break a rule."""
+
+
+def save_section(
+    session: Session,
+    section: Section | None,
+    *,
+    name: str,
+    email: str,
+    reply_domains: str,
+    kinds: list[str],
+    active: bool,
+    actor: StaffUser,
+) -> Section:
+    """Create or change a section; its e-mail's domain always counts as a reply domain."""
+    name = name.strip()
+    duplicate = session.scalar(
+        select(Section.id).where(func.lower(Section.name) == name.lower()).limit(1)
+    )
+    if duplicate is not None and (section is None or duplicate != section.id):
+        raise SectionError(f"A section called {name} exists already.")
+    domains = [d.lower().lstrip("@") for d in reply_domains.replace(",", " ").split()]
+    wrong = [d for d in domains if not DOMAIN.fullmatch(d)]
+    if wrong:
+        raise SectionError(f"Not mail domains: {', '.join(wrong)}")
+    allowed = {k.value for k in ROUTABLE_KINDS}
+    if any(kind not in allowed for kind in kinds):
+        raise SectionError("Misconduct reports are never routed to a section.")
+    if section is None:
+        section = Section(name=name, email=email.strip())
+        session.add(section)
+    section.name = name
+    section.email = email.strip()
+    section.reply_domains = " ".join(dict.fromkeys(domains))
+    section.kinds = " ".join(k for k in allowed if k in kinds)
+    section.active = active
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.SECTION_SAVED,
+        section,
+        actor=actor,
+        reason=f"{section.email}; domains: {section.reply_domains}; kinds: {section.kinds}",
+    )
+    return section

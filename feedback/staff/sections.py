@@ -1,0 +1,93 @@
+"""Admin pages of the routing table: sections, their mailboxes, domains and kinds."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from wtforms import SelectChoice
+
+from feedback.auth.decorators import role_required
+from feedback.extensions import db
+from feedback.models import Role
+from feedback.models import Section
+from feedback.services import DomainError
+from feedback.services import sections as routing
+from feedback.staff import bp
+from feedback.staff.forms import SectionForm
+from feedback.templating import KIND_NAMES
+
+
+def _form(section: Section | None = None) -> SectionForm:
+    form = SectionForm(prefix=f"s{section.id}" if section else "new")
+    form.kinds.choices = [
+        SelectChoice(kind.value, str(KIND_NAMES[kind]))
+        for kind in routing.ROUTABLE_KINDS
+    ]
+    if section is not None and not form.is_submitted():
+        form.name.data = section.name
+        form.email.data = section.email
+        form.reply_domains.data = section.reply_domains
+        form.kinds.data = section.kinds.split()
+        form.active.data = section.active
+    return form
+
+
+def _page(new_form: SectionForm, code: int = 200) -> ResponseReturnValue:
+    items = list(db.session.scalars(db.select(Section).order_by(Section.name)))
+    forms = {s.id: _form(s) for s in items}
+    return (
+        render_template(
+            "staff/sections.html", sections=items, forms=forms, new_form=new_form
+        ),
+        code,
+    )
+
+
+@bp.get("/sections")
+@role_required(Role.ADMIN)
+def sections() -> ResponseReturnValue:
+    """Show the routing table with a form per section and one for a new section."""
+    return _page(_form())
+
+
+def _save(section: Section | None) -> ResponseReturnValue:
+    form = _form(section)
+    if form.validate_on_submit():
+        try:
+            saved = routing.save_section(
+                db.session,
+                section,
+                name=form.name.data,
+                email=form.email.data,
+                reply_domains=form.reply_domains.data or "",
+                kinds=form.kinds.data or [],
+                active=form.active.data,
+                actor=g.user,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(_("已保存%(name)s。", name=saved.name))
+            return redirect(url_for("staff.sections"))
+    return _page(form if section is None else _form(), 400)
+
+
+@bp.post("/sections")
+@role_required(Role.ADMIN)
+def create_section() -> ResponseReturnValue:
+    """Add a section to the routing table."""
+    return _save(None)
+
+
+@bp.post("/sections/<int:section_id>")
+@role_required(Role.ADMIN)
+def update_section(section_id: int) -> ResponseReturnValue:
+    """Change a section's mailbox, domains, kinds or whether it takes submissions."""
+    return _save(db.get_or_404(Section, section_id))
