@@ -1,4 +1,4 @@
-"""Command groups for operators and cron: staff, demo, outbox, notices and mail."""
+"""Command groups for operators and cron: staff, demo, outbox, notices, mail, deadlines."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import imaplib
 import json
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 import click
 from flask import current_app
@@ -18,18 +20,22 @@ from sqlalchemy.exc import OperationalError
 
 from feedback import demo
 from feedback import notices
+from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.mail import extract
+from feedback.models import Holiday
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.models import Section
 from feedback.services import accounts
+from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import inbound
 from feedback.services import mail_fetch
 from feedback.services import notices as notice_import
 from feedback.services import outbox
+from feedback.services import sweep
 
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
 demo_cli = AppGroup("demo", help="Load the demo board, sections and logins.")
@@ -321,7 +327,54 @@ def inspect_command(file: str, as_json: bool) -> None:
     click.echo(decision.reply_text)
 
 
+deadlines_cli = AppGroup(
+    "deadlines", help="Reminders, escalations and the holiday table."
+)
+
+
+@deadlines_cli.command("sweep")
+@click.option(
+    "--now", "now_text", help="Pretend it is this ISO date-time (for tests, catch-up)."
+)
+def sweep_command(now_text: str | None) -> None:
+    """Remind sections of replies due soon and escalate overdue items to the lead, once."""
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError as exc:
+            raise click.BadParameter(f"not an ISO date-time: {now_text}") from exc
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=ZoneInfo(current_app.config["TIME_ZONE"]))
+    else:
+        now = utcnow()
+    counts = sweep.sweep(db.session, now)
+    db.session.commit()
+    click.echo(str(counts))
+
+
+@deadlines_cli.command("import-holidays")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_holidays_command(file: str) -> None:
+    """Add the days of an .ics calendar to the holiday table (补班 days count as worked)."""
+    days = deadlines.read_ics(Path(file).read_text(encoding="utf-8", errors="replace"))
+    for item in days:
+        holiday = db.session.get(Holiday, item.day) or Holiday(
+            day=item.day, name=item.name
+        )
+        holiday.name, holiday.is_workday = item.name, item.is_workday
+        db.session.add(holiday)
+    db.session.commit()
+    click.echo(f"{len(days)} days in the holiday table")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
-    for group in (staff_cli, demo_cli, outbox_cli, notices_cli, mail_cli):
+    for group in (
+        staff_cli,
+        demo_cli,
+        outbox_cli,
+        notices_cli,
+        mail_cli,
+        deadlines_cli,
+    ):
         app.cli.add_command(group)

@@ -30,7 +30,11 @@ class DefaultConfig:
     SITE_NAME = "梅江区教育局巡察整改公众监督平台"
     REFERENCE_PREFIX = "MJ"
 
-    # Deadlines in calendar days, the day of receipt not counted.
+    # Deadlines, the day of receipt not counted: "calendar" days, or "working"
+    # days (Monday to Friday and the holiday table's make-up days).
+    DEADLINE_MODE = "calendar"
+    # `flask deadlines sweep` reminds a section this many days before a due date.
+    REMINDER_DAYS_BEFORE = 3
     TRIAGE_DAYS = 15
     REPLY_DAYS = 60
     EXTENSION_MAX_DAYS = 30

@@ -11,6 +11,7 @@ from feedback.models.board import status_kind
 from feedback.models.board import STATUS_WORDS
 from feedback.models.board import StatusChange
 from feedback.models.board import StatusKind
+from feedback.models.calendar import DeadlineAlert
 from feedback.models.calendar import Holiday
 from feedback.models.outbox import InboundMessage
 from feedback.models.outbox import InboundState
@@ -34,6 +35,7 @@ __all__ = [
     "Attachment",
     "AuditAction",
     "Channel",
+    "DeadlineAlert",
     "Event",
     "Holiday",
     "InboundMessage",

@@ -1,14 +1,18 @@
-"""Holidays and make-up working days for working-day deadlines."""
+"""Holidays for working-day deadlines, and the log of deadline alerts sent."""
 
 from __future__ import annotations
 
 from datetime import date
+from datetime import datetime
 
+from sqlalchemy import ForeignKey
 from sqlalchemy import String
+from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from feedback.db import Base
+from feedback.db import utcnow
 
 
 class Holiday(Base):
@@ -22,3 +26,19 @@ class Holiday(Base):
 
     def __repr__(self) -> str:
         return f"<Holiday {self.day} {self.name!r}>"
+
+
+class DeadlineAlert(Base):
+    """One reminder or escalation sent for one due date: each is sent once."""
+
+    __tablename__ = "deadline_alerts"
+    __table_args__ = (UniqueConstraint("submission_id", "kind", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # see feedback.services.sweep
+    due_on: Mapped[date]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<DeadlineAlert {self.submission_id} {self.kind} {self.due_on}>"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from feedback.models import Reply
 from feedback.models import Section
+from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.services import outbox
 from feedback.signing import external_url
@@ -104,3 +107,45 @@ def receipt(session: Session, submission: Submission, access_code: str) -> None:
         access_code=access_code,
         track_url=external_url("public.track"),
     )
+
+
+def deadline_reminder(session: Session, submission: Submission, today: date) -> None:
+    """Remind the section that a reply is due soon, with its reply link again."""
+    section = submission.section
+    with force_locale(STAFF_LOCALE):
+        subject = _(
+            "[%(ref)s] 提醒：请在%(due)s前答复",
+            ref=submission.reference,
+            due=submission.due_on,
+        )
+    _queue(
+        session,
+        "deadline_reminder",
+        recipient=section.email,
+        subject=subject,
+        submission=submission,
+        reply_to=reply_address(submission.id),
+        section=section,
+        today=today,
+        reply_url=external_url(
+            "section.reply", token=reply_token(submission.id, section.id)
+        ),
+    )
+
+
+def deadline_escalation(
+    session: Session, submission: Submission, leads: list[StaffUser], today: date
+) -> None:
+    """Tell every lead that a submission is past a deadline."""
+    with force_locale(STAFF_LOCALE):
+        subject = _("[%(ref)s] 已超期，请督办", ref=submission.reference)
+    for lead in leads:
+        _queue(
+            session,
+            "deadline_escalation",
+            recipient=lead.email,
+            subject=subject,
+            submission=submission,
+            today=today,
+            staff_url=external_url("staff.submission", submission_id=submission.id),
+        )

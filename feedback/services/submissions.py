@@ -117,9 +117,7 @@ def submit(
         access_code_hash=tracking.hash_code(code),
         idempotency_key=key,
         received_at=received_at,
-        triage_due_on=deadlines.due_date(
-            received_at, config["TRIAGE_DAYS"], config["TIME_ZONE"]
-        ),
+        triage_due_on=deadlines.due_for(session, received_at, config["TRIAGE_DAYS"]),
     )
     session.add(submission)
     session.flush()

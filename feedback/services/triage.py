@@ -71,8 +71,8 @@ def route(
     config = current_app.config
     if submission.accepted_at is None:
         submission.accepted_at = utcnow()
-        submission.due_on = deadlines.due_date(
-            submission.accepted_at, config["REPLY_DAYS"], config["TIME_ZONE"]
+        submission.due_on = deadlines.due_for(
+            session, submission.accepted_at, config["REPLY_DAYS"]
         )
     submission.state = SubmissionState.ROUTED
     submission.section = section

@@ -1,0 +1,111 @@
+"""The deadline sweep for cron: reminders to sections, escalations to the lead, each once.
+
+Every alert is written to the alert log in the same transaction as its
+e-mail, keyed by submission, kind and due date, so running the sweep again,
+or two sweeps at once, sends nothing twice. Extending a deadline gives a new
+due date, so its alerts may come again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback.models import DeadlineAlert
+from feedback.models import Role
+from feedback.models import StaffUser
+from feedback.models import Submission
+from feedback.models import SubmissionState
+from feedback.services import deadlines
+from feedback.services import notifications
+
+REPLY_SOON = "reply_soon"  # to the section, before the reply is due
+REPLY_OVERDUE = "reply_overdue"  # to the lead, once the reply is late
+TRIAGE_OVERDUE = "triage_overdue"  # to the lead, once triage is late
+
+
+@dataclass
+class SweepCounts:
+    """What one sweep sent."""
+
+    reminders: int = 0
+    escalations: int = 0
+
+    def __str__(self) -> str:
+        return f"reminders={self.reminders} escalations={self.escalations}"
+
+
+def _once(session: Session, submission: Submission, kind: str, due_on: date) -> bool:
+    """Log an alert unless it was logged before; return whether it is new."""
+    known = session.scalar(
+        select(DeadlineAlert.id)
+        .where(
+            DeadlineAlert.submission_id == submission.id,
+            DeadlineAlert.kind == kind,
+            DeadlineAlert.due_on == due_on,
+        )
+        .limit(1)
+    )
+    if known is not None:
+        return False
+    session.add(DeadlineAlert(submission_id=submission.id, kind=kind, due_on=due_on))
+    return True
+
+
+def leads(session: Session) -> list[StaffUser]:
+    """Return the active lead accounts, who receive escalations."""
+    return list(
+        session.scalars(
+            select(StaffUser).where(
+                StaffUser.role == Role.LEAD, StaffUser.active.is_(True)
+            )
+        )
+    )
+
+
+def sweep(session: Session, now: datetime) -> SweepCounts:
+    """Send the reminders and escalations due at ``now``; the caller commits."""
+    config = current_app.config
+    today = deadlines.local_date(now, config["TIME_ZONE"])
+    soon = today + timedelta(days=config["REMINDER_DAYS_BEFORE"])
+    counts = SweepCounts()
+    lead_accounts = leads(session)
+
+    routed = session.scalars(
+        select(Submission).where(
+            Submission.state == SubmissionState.ROUTED, Submission.due_on.is_not(None)
+        )
+    )
+    for submission in routed:
+        due = submission.due_on
+        if today > due and _once(session, submission, REPLY_OVERDUE, due):
+            notifications.deadline_escalation(session, submission, lead_accounts, today)
+            counts.escalations += 1
+        remind = today <= due <= soon and submission.section is not None
+        if (
+            remind
+            and not submission.is_misconduct
+            and _once(session, submission, REPLY_SOON, due)
+        ):
+            notifications.deadline_reminder(session, submission, today)
+            counts.reminders += 1
+
+    waiting = session.scalars(
+        select(Submission).where(
+            Submission.state == SubmissionState.RECEIVED,
+            Submission.triage_due_on.is_not(None),
+            Submission.triage_due_on < today,
+        )
+    )
+    for submission in waiting:
+        if _once(session, submission, TRIAGE_OVERDUE, submission.triage_due_on):
+            notifications.deadline_escalation(session, submission, lead_accounts, today)
+            counts.escalations += 1
+    session.flush()
+    return counts
