@@ -28,6 +28,7 @@ from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.models import Section
+from feedback.models import StaffUser
 from feedback.services import accounts
 from feedback.services import deadlines
 from feedback.services import DomainError
@@ -74,6 +75,35 @@ def create_staff_command(
         raise click.ClickException(str(exc)) from exc
     session.commit()
     click.echo(f"Created {email} ({role}).")
+
+
+def _account(email: str) -> StaffUser:
+    user = accounts.find_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    return user
+
+
+@staff_cli.command("disable")
+@click.argument("email")
+def disable_staff_command(email: str) -> None:
+    """Close an account; its open sessions end at once."""
+    accounts.disable(db.session, _account(email), actor=None)
+    db.session.commit()
+    click.echo(f"Disabled {email}.")
+
+
+@staff_cli.command("reset-password")
+@click.argument("email")
+@click.password_option(help="Asked for when not given.")
+def reset_password_command(email: str, password: str) -> None:
+    """Set a new password (and unlock the account); its open sessions end."""
+    try:
+        accounts.set_password(db.session, _account(email), password, actor=None)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"New password set for {email}.")
 
 
 @demo_cli.command("load")

@@ -100,6 +100,11 @@ class DefaultConfig:
     # How long personal data of a closed submission is kept, shown to citizens.
     RETENTION_YEARS = 3
 
+    # After this many wrong passwords in a row an account is locked for a while.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
+
     # argon2id cost (the library's defaults); tests lower them to save time.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_KIB = 65536

@@ -123,6 +123,7 @@ PAGES = [
         Role.LEAD,
         lambda s: f"/staff/held/{s.held_id}",
     ),
+    PageSpec("password", "auth.change_password", Role.LEAD, lambda s: "/auth/password"),
     PageSpec(
         "problem-edit",
         "staff.edit_problem",

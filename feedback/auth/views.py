@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -14,7 +17,9 @@ from flask_babel import gettext as _
 
 from feedback.auth import bp
 from feedback.auth.forms import LoginForm
+from feedback.auth.forms import PasswordForm
 from feedback.extensions import db
+from feedback.extensions import limiter
 from feedback.models import StaffUser
 from feedback.services import accounts
 from feedback.urls import safe_next
@@ -34,14 +39,32 @@ def load_user() -> None:
     g.user = user
 
 
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def login() -> ResponseReturnValue:
     """Sign a staff member in."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(db.session, form.email.data, form.password.data)
+        try:
+            user = accounts.authenticate(
+                db.session, form.email.data, form.password.data
+            )
+        except accounts.LockedOut as exc:
+            db.session.commit()
+            until = exc.until.astimezone(ZoneInfo(current_app.config["TIME_ZONE"]))
+            form.password.errors.append(
+                _(
+                    "密码错误次数太多，账号已暂时锁定，请在%(time)s以后再试，或请管理员重设密码。",
+                    time=until.strftime("%H:%M"),
+                )
+            )
+            return render_template("auth/login.html", form=form), 429
         if user is None:
-            db.session.rollback()
+            db.session.commit()  # keeps the count of wrong passwords
             form.password.errors.append(_("电子邮箱或密码不正确。"))
         else:
             db.session.commit()
@@ -61,3 +84,27 @@ def logout() -> ResponseReturnValue:
     session.clear()
     flash(_("您已退出登录。"))
     return redirect(url_for("public.board"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> ResponseReturnValue:
+    """Let signed-in staff change their password, ending their other sessions."""
+    if g.user is None:
+        return redirect(url_for("auth.login", next=request.full_path))
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if accounts.authenticate(db.session, g.user.email, form.current.data) is None:
+            db.session.commit()
+            form.current.errors.append(_("当前密码不正确。"))
+        else:
+            try:
+                accounts.set_password(db.session, g.user, form.new.data, actor=g.user)
+            except accounts.AccountError as exc:
+                db.session.rollback()
+                form.new.errors.append(str(exc))
+            else:
+                db.session.commit()
+                session["v"] = g.user.session_version  # this session stays, others end
+                flash(_("密码已修改，其他设备上的登录已退出。"))
+                return redirect(url_for("staff.index"))
+    return render_template("auth/password.html", form=form)

@@ -37,6 +37,9 @@ class AuditAction(enum.StrEnum):
     PROBLEM_EDITED = "problem_edited"  # title, text, deadline or section changed
     NOTICE_IMPORTED = "notice_imported"  # a published notice updated the board
     SECTION_SAVED = "section_saved"  # the routing table changed
+    ACCOUNT_LOCKED = "account_locked"  # too many wrong passwords in a row
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an action name
+    STAFF_DISABLED = "staff_disabled"
 
 
 class Event(Base):

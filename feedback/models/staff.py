@@ -41,6 +41,9 @@ class StaffUser(Base):
     # Bumped on logout and password change so that older sessions end.
     session_version: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(default=True)
+    # Wrong passwords in a row, and until when the account is locked after too many.
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
+from datetime import timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -90,25 +92,84 @@ def create_user(
     return user
 
 
+class LockedOut(AccountError):
+    """Too many wrong passwords: the account is locked for a while."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("locked")
+        self.until = until
+
+
 def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
-    """Return the active account these credentials open, or None."""
+    """Return the active account these credentials open, or None.
+
+    Wrong passwords are counted; after LOGIN_MAX_FAILURES in a row the account
+    is locked for LOGIN_LOCK_MINUTES (raising ``LockedOut``, even for the right
+    password), so guessing is slow without anyone being shut out for good.
+    """
     user = find_by_email(session, email)
+    hasher = _hasher()
     if user is None or not user.active:
-        hasher = _hasher()
         dummy = _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
         with contextlib.suppress(VerificationError):
             hasher.verify(dummy, password)
         return None
-    hasher = _hasher()
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        raise LockedOut(user.locked_until)
     try:
         hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
+        config = current_app.config
+        user.failed_logins += 1
+        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            audit.record(
+                session, AuditAction.ACCOUNT_LOCKED, user, actor_label="system"
+            )
         return None
+    user.failed_logins = 0
+    user.locked_until = None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = now
     audit.record(session, AuditAction.LOGGED_IN, user, actor=user)
     return user
+
+
+def set_password(
+    session: Session, user: StaffUser, password: str, *, actor: StaffUser | None
+) -> None:
+    """Give ``user`` a new password and end every session they have open."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
+        )
+    user.password_hash = hash_password(password)
+    user.session_version += 1
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(
+        session,
+        AuditAction.PASSWORD_CHANGED,
+        user,
+        actor=actor,
+        actor_label=None if actor else "operator",
+    )
+
+
+def disable(session: Session, user: StaffUser, *, actor: StaffUser | None) -> None:
+    """Close an account: it can no longer sign in, and its sessions end now."""
+    user.active = False
+    user.session_version += 1
+    audit.record(
+        session,
+        AuditAction.STAFF_DISABLED,
+        user,
+        actor=actor,
+        actor_label=None if actor else "operator",
+    )
 
 
 def end_sessions(session: Session, user: StaffUser) -> None:

@@ -1,0 +1,133 @@
+"""Staff accounts: lockout after wrong passwords, password change, disable, reset."""
+
+import pytest
+from conftest import staff_user
+from sqlalchemy import select
+
+from feedback.extensions import db
+from feedback.extensions import limiter
+from feedback.models import AuditAction
+from feedback.models import Event
+from feedback.models import Role
+
+LEAD = {"email": "lead@meijiang-edu.example", "password": "demo-lead-pass"}
+
+
+def _sign_in(client, **overrides):
+    return client.post("/auth/login", data={**LEAD, **overrides})
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_while(app, client, demo_loaded):
+    for _ in range(5):
+        assert _sign_in(client, password="wrong password").status_code == 200
+    locked = _sign_in(client)  # even the right password waits
+    assert locked.status_code == 429
+    assert "账号已暂时锁定" in locked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(
+            select(Event).where(Event.action == AuditAction.ACCOUNT_LOCKED)
+        )
+        user = staff_user(Role.LEAD)
+        user.locked_until = None  # the lock has run out
+        db.session.commit()
+    assert _sign_in(client).status_code == 302
+
+
+def test_a_right_password_resets_the_count(app, client, demo_loaded):
+    for _ in range(4):
+        _sign_in(client, password="wrong password")
+    assert _sign_in(client).status_code == 302
+    with app.app_context():
+        assert staff_user(Role.LEAD).failed_logins == 0
+
+
+def test_login_attempts_are_rate_limited_per_client(make_app):
+    from feedback import demo
+
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    with app.app_context():
+        limiter.reset()
+        demo.load(db.session)
+        db.session.commit()
+    client = app.test_client()
+    statuses = [
+        _sign_in(client, email=f"x{n}@example.com").status_code for n in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_changing_the_password_ends_other_sessions(app, demo_loaded):
+    here, elsewhere = app.test_client(), app.test_client()
+    _sign_in(here)
+    _sign_in(elsewhere)
+    response = here.post(
+        "/auth/password",
+        data={
+            "current": LEAD["password"],
+            "new": "a brand new passphrase",
+            "again": "a brand new passphrase",
+        },
+    )
+    assert response.status_code == 302
+    assert here.get("/staff/").status_code == 200  # this session stays
+    assert elsewhere.get("/staff/").status_code == 302  # the other one ended
+    assert (
+        _sign_in(app.test_client(), password="a brand new passphrase").status_code
+        == 302
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"current": "wrong", "new": "0123456789ab", "again": "0123456789ab"},
+            "当前密码不正确",
+        ),
+        (
+            {"current": LEAD["password"], "new": "short", "again": "short"},
+            "至少10个字符",
+        ),
+        (
+            {
+                "current": LEAD["password"],
+                "new": "0123456789ab",
+                "again": "0123456789ac",
+            },
+            "不一样",
+        ),
+    ],
+)
+def test_password_change_refusals(app, client, demo_loaded, data, message):
+    _sign_in(client)
+    response = client.post("/auth/password", data=data)
+    assert message in response.get_data(as_text=True)
+
+
+def test_disable_and_reset_password_from_the_command_line(app, demo_loaded):
+    runner = app.test_cli_runner()
+    browser = app.test_client()
+    _sign_in(browser)
+    result = runner.invoke(args=["staff", "disable", LEAD["email"]])
+    assert result.exit_code == 0, result.output
+    assert browser.get("/staff/").status_code == 302  # signed out at once
+    assert _sign_in(app.test_client()).status_code == 200  # and cannot come back
+    with app.app_context():
+        user = staff_user(Role.LEAD)
+        user.active = True
+        db.session.commit()
+    result = runner.invoke(
+        args=[
+            "staff",
+            "reset-password",
+            LEAD["email"],
+            "--password",
+            "reset passphrase 1",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert _sign_in(app.test_client(), password="reset passphrase 1").status_code == 302
+    assert (
+        "No account"
+        in runner.invoke(args=["staff", "disable", "nobody@x.example"]).output
+    )
