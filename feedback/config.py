@@ -36,6 +36,12 @@ class DefaultConfig:
     # `flask deadlines sweep` reminds a section this many days before a due date.
     REMINDER_DAYS_BEFORE = 3
     TRIAGE_DAYS = 15
+    # Reasons the lead can pick when declining a submission (不予受理).
+    REFUSAL_REASONS = (
+        "所反映的问题不属于本平台受理范围，建议向有关部门反映。",
+        "所反映的问题已通过诉讼、仲裁或行政复议等法定途径处理。",
+        "内容过于简略，无法核实，欢迎补充具体情况后重新提交。",
+    )
     REPLY_DAYS = 60
     EXTENSION_MAX_DAYS = 30
 

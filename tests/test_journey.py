@@ -60,13 +60,18 @@ def test_board_to_reply_read_by_citizen(mail_app):
     )
     assert handler.messages == []
 
-    # The worker delivers the citizen's receipt and the section's e-mail.
+    # The worker delivers the citizen's receipt, the news that it was accepted,
+    # and the section's e-mail.
     result = runner.invoke(args=["outbox", "send"])
-    assert "sent=2" in result.output
+    assert "sent=3" in result.output
+    to_citizen = [
+        _text(m) for _s, to, m in handler.messages if to == ["lisi@example.com"]
+    ]
+    assert len(to_citizen) == 2
+    assert any(reference in t and code in t for t in to_citizen)  # the receipt
+    assert any("已受理" in t and "计划财务股" in t for t in to_citizen)
+    assert all(code not in t for t in to_citizen if "已受理" in t)
     by_recipient = {tuple(to): mail for _sender, to, mail in handler.messages}
-    receipt_mail = _text(by_recipient[("lisi@example.com",)])
-    assert reference in receipt_mail
-    assert code in receipt_mail
     mail = by_recipient[("finance@meijiang-edu.example",)]
     assert reference in mail["Subject"]
     assert mail["Reply-To"].startswith(f"reply+{submission_id}-")
@@ -93,7 +98,7 @@ def test_board_to_reply_read_by_citizen(mail_app):
     reply_id = re.search(r"/staff/replies/(\d+)/approve", page).group(1)
     lead.post(f"/staff/replies/{reply_id}/approve", data={f"r{reply_id}-body": answer})
     assert "sent=1" in runner.invoke(args=["outbox", "send"]).output
-    (_s, to_citizen, citizen_mail) = handler.messages[2]
+    (_s, to_citizen, citizen_mail) = handler.messages[-1]
     assert to_citizen == ["lisi@example.com"]
     assert answer in _text(citizen_mail)
     tracked = citizen.post("/track", data={"code": code}).get_data(as_text=True)

@@ -25,6 +25,7 @@ from feedback.models.staff import Role
 from feedback.models.staff import StaffUser
 from feedback.models.submissions import Attachment
 from feedback.models.submissions import Channel
+from feedback.models.submissions import Note
 from feedback.models.submissions import Submission
 from feedback.models.submissions import SubmissionKind
 from feedback.models.submissions import SubmissionState
@@ -42,6 +43,7 @@ __all__ = [
     "InboundState",
     "Inspection",
     "NoticeImport",
+    "Note",
     "OutboxMessage",
     "OutboxState",
     "Problem",

@@ -40,6 +40,12 @@ class AuditAction(enum.StrEnum):
     ACCOUNT_LOCKED = "account_locked"  # too many wrong passwords in a row
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an action name
     STAFF_DISABLED = "staff_disabled"
+    REFUSED = "refused"  # 不予受理, with the reason the author sees
+    MARKED_DUPLICATE = "marked_duplicate"
+    MARKED_SPAM = "marked_spam"
+    EXTENDED = "extended"  # the one extension of the reply deadline
+    NOTE_ADDED = "note_added"  # internal, never shown to the author
+    REPLY_RETURNED = "reply_returned"  # a draft sent back to its section
 
 
 class Event(Base):

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from feedback.models.board import Problem
     from feedback.models.sections import Reply
     from feedback.models.sections import Section
+    from feedback.models.staff import StaffUser
 
 
 class SubmissionKind(enum.StrEnum):
@@ -118,7 +119,12 @@ class Submission(Base):
     replied_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decision_reason: Mapped[str | None] = mapped_column(Text)  # shown to the author
+    decided_at: Mapped[datetime | None]
+    # One extension of the reply deadline, with the reason the author sees.
+    extended_days: Mapped[int | None]
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    extended_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     problem: Mapped[Problem | None] = relationship()
@@ -129,6 +135,10 @@ class Submission(Base):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="submission", order_by="Attachment.id"
     )
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="submission", order_by="Note.created_at"
+    )
+    duplicate_of: Mapped[Submission | None] = relationship(remote_side=[id])
 
     @property
     def is_misconduct(self) -> bool:
@@ -165,3 +175,21 @@ class Attachment(Base):
 
     def __repr__(self) -> str:
         return f"<Attachment {self.id} {self.content_type}>"
+
+
+class Note(Base):
+    """An internal note on a submission: staff see it, the author never does."""
+
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission] = relationship(back_populates="notes")
+    author: Mapped[StaffUser] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Note {self.id} on {self.submission_id}>"

@@ -149,3 +149,45 @@ def deadline_escalation(
             today=today,
             staff_url=external_url("staff.submission", submission_id=submission.id),
         )
+
+
+def author_update(session: Session, submission: Submission, what: str) -> None:
+    """Tell the author, if they left an e-mail address, what was decided and why.
+
+    ``what`` is one of: accepted, refused, duplicate, extended.
+    """
+    if not submission.author_email:
+        return
+    with force_locale(STAFF_LOCALE):
+        subject = _("[%(ref)s] 您的意见有新进展", ref=submission.reference)
+    _queue(
+        session,
+        "author_update",
+        recipient=submission.author_email,
+        subject=subject,
+        submission=submission,
+        what=what,
+        track_url=external_url("public.track"),
+    )
+
+
+def reply_returned(session: Session, reply: Reply, reason: str) -> None:
+    """Tell the section its draft came back, why, and where to answer again."""
+    submission, section = reply.submission, reply.section
+    if section is None:
+        return
+    with force_locale(STAFF_LOCALE):
+        subject = _("[%(ref)s] 答复被退回，请修改后重新答复", ref=submission.reference)
+    _queue(
+        session,
+        "reply_returned",
+        recipient=section.email,
+        subject=subject,
+        submission=submission,
+        reply_to=reply_address(submission.id),
+        section=section,
+        reason=reason,
+        reply_url=external_url(
+            "section.reply", token=reply_token(submission.id, section.id)
+        ),
+    )

@@ -79,3 +79,17 @@ def approve(
     session.flush()
     notifications.reply_approved(session, submission, reply)
     audit.record(session, AuditAction.REPLY_APPROVED, reply, actor=actor)
+
+
+def return_draft(
+    session: Session, reply: Reply, reason: str, *, actor: StaffUser
+) -> None:
+    """Send a draft back to its section with the lead's reason; they may answer again."""
+    if reply.state is not ReplyState.DRAFT:
+        raise ReplyError("Only a draft can be returned.")
+    if not reason.strip():
+        raise ReplyError("Say what the section should change.")
+    reply.state = ReplyState.RETURNED
+    session.flush()
+    audit.record(session, AuditAction.REPLY_RETURNED, reply, actor=actor, reason=reason)
+    notifications.reply_returned(session, reply, reason)

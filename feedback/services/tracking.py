@@ -92,6 +92,24 @@ def history(submission: Submission) -> list[Step]:
             else submission.section.name
         )
         steps.append(Step(submission.accepted_at, "accepted", section))
+    if submission.decided_at is not None and submission.state.value in (
+        "not_accepted",
+        "duplicate",
+    ):
+        detail = (
+            submission.duplicate_of.reference
+            if submission.duplicate_of is not None
+            else submission.decision_reason
+        )
+        steps.append(Step(submission.decided_at, submission.state.value, detail))
+    if submission.extended_at is not None:
+        steps.append(
+            Step(
+                submission.extended_at,
+                "extended",
+                f"{submission.extended_days}|{submission.extension_reason or ''}",
+            )
+        )
     if submission.replied_at is not None:
         steps.append(Step(submission.replied_at, "replied"))
     if submission.closed_at is not None:

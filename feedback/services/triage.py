@@ -9,12 +9,14 @@ from sqlalchemy.orm import Session
 
 from feedback.db import utcnow
 from feedback.models import AuditAction
+from feedback.models import Note
 from feedback.models import Section
 from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.models import SubmissionState
 from feedback.services import audit
 from feedback.services import deadlines
+from feedback.services import DomainError
 from feedback.services import InvalidTransition
 from feedback.services import NotAllowed
 from feedback.services import notifications
@@ -69,6 +71,7 @@ def route(
     if not submission.state.can_move_to(SubmissionState.ROUTED):
         raise InvalidTransition(submission.state, SubmissionState.ROUTED)
     config = current_app.config
+    first_time = submission.state is SubmissionState.RECEIVED
     if submission.accepted_at is None:
         submission.accepted_at = utcnow()
         submission.due_on = deadlines.due_for(
@@ -78,6 +81,8 @@ def route(
     submission.section = section
     session.flush()
     notifications.submission_routed(session, submission, section)
+    if first_time:
+        notifications.author_update(session, submission, "accepted")
     audit.record(
         session,
         AuditAction.ROUTED,
@@ -95,3 +100,118 @@ def auto_route(session: Session, submission: Submission) -> bool:
         return False
     route(session, submission, section, actor=None, reason="auto: problem's section")
     return True
+
+
+class TriageError(DomainError):
+    """A decision on a submission breaks a rule."""
+
+
+def _decide(
+    session: Session,
+    submission: Submission,
+    state: SubmissionState,
+    action: AuditAction,
+    *,
+    actor: StaffUser,
+    reason: str | None,
+) -> None:
+    if not submission.state.can_move_to(state):
+        raise InvalidTransition(submission.state, state)
+    submission.state = state
+    submission.decision_reason = reason
+    submission.decided_at = utcnow()
+    session.flush()
+    audit.record(session, action, submission, actor=actor, reason=reason)
+
+
+def refuse(
+    session: Session, submission: Submission, reason: str, *, actor: StaffUser
+) -> None:
+    """Decline to take a submission up (不予受理); the author is told why."""
+    if not reason.strip():
+        raise TriageError("A refusal needs a reason the author will read.")
+    _decide(
+        session,
+        submission,
+        SubmissionState.NOT_ACCEPTED,
+        AuditAction.REFUSED,
+        actor=actor,
+        reason=reason,
+    )
+    notifications.author_update(session, submission, "refused")
+
+
+def mark_duplicate(
+    session: Session, submission: Submission, original: Submission, *, actor: StaffUser
+) -> None:
+    """Close a submission as a repeat of ``original``; the author is pointed to it."""
+    if original.id == submission.id:
+        raise TriageError("A submission cannot repeat itself.")
+    submission.duplicate_of = original
+    _decide(
+        session,
+        submission,
+        SubmissionState.DUPLICATE,
+        AuditAction.MARKED_DUPLICATE,
+        actor=actor,
+        reason=original.reference,
+    )
+    notifications.author_update(session, submission, "duplicate")
+
+
+def mark_spam(session: Session, submission: Submission, *, actor: StaffUser) -> None:
+    """Set aside what is not an opinion at all (advertising, nonsense); no mail goes out."""
+    _decide(
+        session,
+        submission,
+        SubmissionState.SPAM,
+        AuditAction.MARKED_SPAM,
+        actor=actor,
+        reason=None,
+    )
+
+
+def extend(
+    session: Session,
+    submission: Submission,
+    days: int,
+    reason: str,
+    *,
+    actor: StaffUser,
+) -> None:
+    """Extend the reply deadline once, by at most EXTENSION_MAX_DAYS, telling the author why."""
+    limit = current_app.config["EXTENSION_MAX_DAYS"]
+    if submission.state is not SubmissionState.ROUTED or submission.due_on is None:
+        raise TriageError("Only a submission waiting for its reply can be extended.")
+    if submission.extended_days:
+        raise TriageError("The deadline was extended once already.")
+    if not 1 <= days <= limit:
+        raise TriageError(f"An extension is 1 to {limit} days.")
+    if not reason.strip():
+        raise TriageError("An extension needs a reason the author will read.")
+    submission.extended_days = days
+    submission.extension_reason = reason
+    submission.extended_at = utcnow()
+    submission.due_on = deadlines.add_days(submission.due_on, days)
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.EXTENDED,
+        submission,
+        actor=actor,
+        reason=f"+{days}: {reason}",
+    )
+    notifications.author_update(session, submission, "extended")
+
+
+def add_note(
+    session: Session, submission: Submission, body: str, *, actor: StaffUser
+) -> Note:
+    """Add an internal note, which the author never sees."""
+    if not body.strip():
+        raise TriageError("The note is empty.")
+    note = Note(submission=submission, author=actor, body=body)
+    session.add(note)
+    session.flush()
+    audit.record(session, AuditAction.NOTE_ADDED, submission, actor=actor)
+    return note

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import EmailField
+from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
@@ -15,6 +16,7 @@ from wtforms import widgets
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
+from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
 from feedback.validators import PlainText
@@ -142,3 +144,62 @@ class SectionForm(FlaskForm):
     )
     kinds = MultiCheckboxField(_l("未关联问题时，建议转给本股室的类型"))
     active = BooleanField(_l("接收转办"), default=True)
+
+
+class RefuseForm(FlaskForm):
+    """不予受理, with a reason the author reads (a template or free text)."""
+
+    template = SelectField(_l("常用理由"), validators=[Optional()])
+    reason = TextAreaField(
+        _l("告知群众的理由"),
+        validators=[PlainText(), Optional(), Length(max=2000)],
+        description=_l("选了常用理由可以不填；填写的内容会替代常用理由。"),
+    )
+
+
+class DuplicateForm(FlaskForm):
+    """The reference number of the submission this one repeats."""
+
+    reference = StringField(
+        _l("与哪一件重复（编号）"),
+        validators=[PlainText(), DataRequired(_l("请填写编号。")), Length(max=32)],
+    )
+
+
+class ExtendForm(FlaskForm):
+    """The one extension of the reply deadline."""
+
+    days = IntegerField(
+        _l("延长天数"),
+        validators=[DataRequired(_l("请填写天数。")), NumberRange(min=1, max=30)],
+    )
+    reason = TextAreaField(
+        _l("告知群众的延期理由"),
+        validators=[
+            PlainText(),
+            DataRequired(_l("请说明延期理由。")),
+            Length(max=2000),
+        ],
+    )
+
+
+class NoteForm(FlaskForm):
+    """An internal note."""
+
+    body = TextAreaField(
+        _l("内部备注（群众看不到）"),
+        validators=[PlainText(), DataRequired(_l("备注是空的。")), Length(max=5000)],
+    )
+
+
+class ReturnForm(FlaskForm):
+    """Why a draft goes back to its section."""
+
+    reason = TextAreaField(
+        _l("退回原因（发给股室）"),
+        validators=[
+            PlainText(),
+            DataRequired(_l("请说明退回原因。")),
+            Length(max=2000),
+        ],
+    )

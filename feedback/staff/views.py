@@ -12,6 +12,7 @@ from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -32,7 +33,11 @@ from feedback.services import replies
 from feedback.services import triage
 from feedback.staff import bp
 from feedback.staff.forms import ApproveForm
+from feedback.staff.forms import DuplicateForm
+from feedback.staff.forms import ExtendForm
+from feedback.staff.forms import NoteForm
 from feedback.staff.forms import ReplyForm
+from feedback.staff.forms import ReturnForm
 from feedback.staff.forms import RouteForm
 
 QUEUE_LIMIT = 200
@@ -125,6 +130,8 @@ def _route_form(submission: Submission) -> RouteForm:
 @bp.get("/submissions/<int:submission_id>")
 def submission(submission_id: int) -> ResponseReturnValue:
     """Show one submission with what the viewer may do to it."""
+    from feedback.staff import decisions
+
     item = _visible(submission_id)
     drafts = [r for r in item.replies if r.state is ReplyState.DRAFT]
     return render_template(
@@ -136,6 +143,12 @@ def submission(submission_id: int) -> ResponseReturnValue:
         approve_forms={
             r.id: ApproveForm(prefix=f"r{r.id}", body=r.body) for r in drafts
         },
+        return_forms={r.id: ReturnForm(prefix=f"return{r.id}") for r in drafts},
+        refuse_form=decisions.refuse_form(),
+        duplicate_form=DuplicateForm(prefix="duplicate"),
+        extend_form=ExtendForm(prefix="extend"),
+        note_form=NoteForm(prefix="note"),
+        spam_form=FlaskForm(),
     )
 
 

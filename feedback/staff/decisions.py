@@ -1,0 +1,157 @@
+"""The lead's decisions on a submission: refuse, duplicate, spam, extend, notes, returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from feedback.auth.decorators import role_required
+from feedback.extensions import db
+from feedback.models import Reply
+from feedback.models import Role
+from feedback.models import Submission
+from feedback.services import replies
+from feedback.services import triage
+from feedback.staff import bp
+from feedback.staff.forms import DuplicateForm
+from feedback.staff.forms import ExtendForm
+from feedback.staff.forms import NoteForm
+from feedback.staff.forms import RefuseForm
+from feedback.staff.forms import ReturnForm
+from feedback.staff.views import _attempt
+
+
+def refuse_form() -> RefuseForm:
+    """Build the refusal form with the configured reasons to choose from."""
+    form = RefuseForm(prefix="refuse")
+    form.template.choices = [SelectChoice("", _("（自己填写）"))] + [
+        SelectChoice(str(i), reason)
+        for i, reason in enumerate(current_app.config["REFUSAL_REASONS"])
+    ]
+    return form
+
+
+def _back(submission_id: int) -> ResponseReturnValue:
+    return redirect(url_for("staff.submission", submission_id=submission_id))
+
+
+def _errors(form: FlaskForm) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
+def _with(
+    form: FlaskForm, submission: Submission, act: Callable[[], object], done: str
+) -> ResponseReturnValue:
+    if form.validate_on_submit():
+        _attempt(act, done)
+    else:
+        _errors(form)
+    return _back(submission.id)
+
+
+@bp.post("/submissions/<int:submission_id>/refuse")
+@role_required(Role.LEAD)
+def refuse(submission_id: int) -> ResponseReturnValue:
+    """Decline a submission with a reason the author reads."""
+    submission = db.get_or_404(Submission, submission_id)
+    form = refuse_form()
+    reasons = current_app.config["REFUSAL_REASONS"]
+
+    def act() -> None:
+        text = (form.reason.data or "").strip()
+        if not text and form.template.data:
+            text = reasons[int(form.template.data)]
+        triage.refuse(db.session, submission, text, actor=g.user)
+
+    return _with(form, submission, act, _("已决定不予受理，并告知群众。"))
+
+
+@bp.post("/submissions/<int:submission_id>/duplicate")
+@role_required(Role.LEAD)
+def mark_duplicate(submission_id: int) -> ResponseReturnValue:
+    """Close a submission as a repeat of another."""
+    submission = db.get_or_404(Submission, submission_id)
+    form = DuplicateForm(prefix="duplicate")
+
+    def act() -> None:
+        original = db.session.scalar(
+            select(Submission).where(
+                Submission.reference == form.reference.data.strip()
+            )
+        )
+        if original is None:
+            raise triage.TriageError(_("没有这个编号。"))
+        triage.mark_duplicate(db.session, submission, original, actor=g.user)
+
+    return _with(form, submission, act, _("已标记为重复件。"))
+
+
+@bp.post("/submissions/<int:submission_id>/spam")
+@role_required(Role.LEAD)
+def mark_spam(submission_id: int) -> ResponseReturnValue:
+    """Set aside a submission that is not an opinion at all."""
+    submission = db.get_or_404(Submission, submission_id)
+    return _with(
+        FlaskForm(),
+        submission,
+        lambda: triage.mark_spam(db.session, submission, actor=g.user),
+        _("已标记为无效信息。"),
+    )
+
+
+@bp.post("/submissions/<int:submission_id>/extend")
+@role_required(Role.LEAD)
+def extend(submission_id: int) -> ResponseReturnValue:
+    """Extend the reply deadline once, telling the author why."""
+    submission = db.get_or_404(Submission, submission_id)
+    form = ExtendForm(prefix="extend")
+    return _with(
+        form,
+        submission,
+        lambda: triage.extend(
+            db.session, submission, form.days.data, form.reason.data, actor=g.user
+        ),
+        _("答复期限已延长，并告知群众。"),
+    )
+
+
+@bp.post("/submissions/<int:submission_id>/notes")
+@role_required(Role.LEAD, Role.SECTION)
+def add_note(submission_id: int) -> ResponseReturnValue:
+    """Add an internal note (lead, or the section the submission is routed to)."""
+    from feedback.staff.views import _visible
+
+    submission = _visible(submission_id)
+    form = NoteForm(prefix="note")
+    return _with(
+        form,
+        submission,
+        lambda: triage.add_note(db.session, submission, form.body.data, actor=g.user),
+        _("备注已保存。"),
+    )
+
+
+@bp.post("/replies/<int:reply_id>/return")
+@role_required(Role.LEAD)
+def return_reply(reply_id: int) -> ResponseReturnValue:
+    """Send a draft reply back to its section with the lead's reason."""
+    reply = db.get_or_404(Reply, reply_id)
+    form = ReturnForm(prefix=f"return{reply.id}")
+    return _with(
+        form,
+        reply.submission,
+        lambda: replies.return_draft(db.session, reply, form.reason.data, actor=g.user),
+        _("答复已退回股室。"),
+    )
