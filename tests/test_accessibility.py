@@ -124,6 +124,13 @@ PAGES = [
         lambda s: f"/staff/held/{s.held_id}",
     ),
     PageSpec("password", "auth.change_password", Role.LEAD, lambda s: "/auth/password"),
+    PageSpec("audit", "staff.audit_log", Role.LEAD, lambda s: "/staff/audit"),
+    PageSpec(
+        "offline",
+        "staff.new_offline_submission",
+        Role.LEAD,
+        lambda s: "/staff/submissions/new",
+    ),
     PageSpec(
         "problem-edit",
         "staff.edit_problem",

@@ -216,3 +216,43 @@ def test_only_the_lead_decides(app, case, url):
     with app.app_context():
         login(section, staff_user(Role.SECTION, "办公室"))
     assert section.post(f"/staff/submissions/{submission_id}/{url}").status_code == 403
+
+
+def test_lead_types_in_a_phone_call_with_its_date(app, client, demo_loaded):
+    with app.app_context():
+        login(client, staff_user(Role.LEAD))
+    response = client.post(
+        "/staff/submissions/new",
+        data={
+            "channel": "phone",
+            "received_on": "2026-11-20",
+            "kind": "complaint",
+            "subject": "电话反映校门口交通",
+            "body": "家长来电：放学时校门口拥堵。",
+            "name": "钱七",
+            "phone": "13900000000",
+        },
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "已登记" in html
+    assert "查询码" in html
+    with app.app_context():
+        stored = db.session.scalar(select(Submission))
+        assert stored.channel.value == "phone"
+        assert stored.received_at.astimezone().date().isoformat() >= "2026-11-20"
+        assert (
+            stored.triage_due_on.isoformat() == "2026-12-05"
+        )  # 15 days from 20 November
+
+
+def test_audit_page_filters_and_hides_citizens_business_from_admins(app, case):
+    client, submission_id, _code = case
+    client.post(f"/staff/submissions/{submission_id}/spam")
+    page = client.get("/staff/audit?action=marked_spam").get_data(as_text=True)
+    assert "<td>marked_spam</td>" in page
+    assert "<td>submitted</td>" not in page
+    admin = app.test_client()
+    with app.app_context():
+        login(admin, staff_user(Role.ADMIN))
+    assert "<td>marked_spam</td>" not in admin.get("/staff/audit").get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
@@ -80,6 +81,7 @@ def submit(
     publish_consent: bool = False,
     idempotency_key: str | None = None,
     uploads: list[attachments.Upload] | None = None,
+    received_at: datetime | None = None,
 ) -> Receipt:
     """Record a submission with its files, reference and access code.
 
@@ -102,7 +104,7 @@ def submit(
     )
     config = current_app.config
     code = tracking.new_access_code(key)
-    received_at = utcnow()
+    received_at = received_at or utcnow()  # staff give the date a letter came
     submission = Submission(
         kind=kind,
         channel=channel,

@@ -203,3 +203,39 @@ class ReturnForm(FlaskForm):
             Length(max=2000),
         ],
     )
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit page, read from the query string."""
+
+    action = SelectField(_l("操作"), validators=[Optional()])
+    reference = StringField(_l("编号"), validators=[Optional(), Length(max=32)])
+    before = IntegerField(validators=[Optional()])
+
+
+class OfflineSubmissionForm(FlaskForm):
+    """An opinion that came by phone, letter or visit, as the lead types it in."""
+
+    channel = SelectField(_l("来源"), validators=[DataRequired()])
+    received_on = DateField(
+        _l("收到日期"), validators=[DataRequired(_l("请填写收到日期。"))]
+    )
+    kind = SelectField(_l("类型"), validators=[DataRequired()])
+    subject = StringField(
+        _l("标题"),
+        validators=[PlainText(), DataRequired(_l("请填写标题。")), Length(max=100)],
+    )
+    body = TextAreaField(
+        _l("内容"),
+        validators=[PlainText(), DataRequired(_l("请填写内容。")), Length(max=5000)],
+    )
+    name = StringField(
+        _l("姓名（可不填）"), validators=[PlainText(), Optional(), Length(max=100)]
+    )
+    phone = StringField(
+        _l("电话（可不填）"), validators=[PlainText(), Optional(), Length(max=40)]
+    )
+    email = EmailField(
+        _l("电子邮箱（可不填）"),
+        validators=[Optional(), Email(_l("邮箱格式不正确。")), Length(max=254)],
+    )
