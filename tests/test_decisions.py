@@ -255,4 +255,6 @@ def test_audit_page_filters_and_hides_citizens_business_from_admins(app, case):
     admin = app.test_client()
     with app.app_context():
         login(admin, staff_user(Role.ADMIN))
-    assert "<td>marked_spam</td>" not in admin.get("/staff/audit").get_data(as_text=True)
+    assert "<td>marked_spam</td>" not in admin.get("/staff/audit").get_data(
+        as_text=True
+    )

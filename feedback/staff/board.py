@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash
 from flask import g
 from flask import redirect
@@ -9,7 +11,9 @@ from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
+from wtforms import Field
 from wtforms import SelectChoice
 
 from feedback import i18n
@@ -93,10 +97,27 @@ def edit_problem(problem_id: int) -> ResponseReturnValue:
     return _page(problem, edit, status, progress)
 
 
-def _done(problem: Problem, message: str) -> ResponseReturnValue:
-    db.session.commit()
-    flash(message)
-    return redirect(url_for("staff.edit_problem", problem_id=problem.id))
+def _apply(
+    problem: Problem,
+    forms: tuple[EditProblemForm, StatusForm, ProgressForm],
+    form: FlaskForm,
+    field: Field,
+    change: Callable[[], str],
+) -> ResponseReturnValue:
+    """Run ``change`` if ``form`` is valid; on success commit, flash what it
+    returns and go back to the problem; else show the page with the error
+    next to ``field``."""
+    if form.validate_on_submit():
+        try:
+            message = change()
+        except DomainError as exc:
+            db.session.rollback()
+            field.errors = [*field.errors, str(exc)]
+        else:
+            db.session.commit()
+            flash(message)
+            return redirect(url_for("staff.edit_problem", problem_id=problem.id))
+    return _page(problem, *forms, 400)
 
 
 @bp.post("/problems/<int:problem_id>")
@@ -104,30 +125,24 @@ def _done(problem: Problem, message: str) -> ResponseReturnValue:
 def save_problem(problem_id: int) -> ResponseReturnValue:
     """Save a problem's title, text, deadline and responsible section."""
     problem = _load(problem_id)
-    edit, status, progress = _forms(problem)
-    if edit.validate_on_submit():
-        section = (
-            db.session.get(Section, int(edit.section_id.data))
-            if edit.section_id.data
-            else None
+    forms = _forms(problem)
+    edit = forms[0]
+
+    def change() -> str:
+        section_id = edit.section_id.data
+        changed = board.edit_problem(
+            db.session,
+            problem,
+            actor=g.user,
+            title=edit.title.data,
+            details=edit.details.data or "",
+            measures=edit.measures.data or "",
+            deadline=edit.deadline.data,
+            section=db.session.get(Section, int(section_id)) if section_id else None,
         )
-        try:
-            changed = board.edit_problem(
-                db.session,
-                problem,
-                actor=g.user,
-                title=edit.title.data,
-                details=edit.details.data or "",
-                measures=edit.measures.data or "",
-                deadline=edit.deadline.data,
-                section=section,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            return _done(problem, _("已保存。") if changed else _("没有改动。"))
-    return _page(problem, edit, status, progress, 400)
+        return _("已保存。") if changed else _("没有改动。")
+
+    return _apply(problem, forms, edit, edit.title, change)
 
 
 @bp.post("/problems/<int:problem_id>/status")
@@ -135,23 +150,21 @@ def save_problem(problem_id: int) -> ResponseReturnValue:
 def change_status(problem_id: int) -> ResponseReturnValue:
     """Change a problem's published status, with a reason and an effective date."""
     problem = _load(problem_id)
-    edit, status, progress = _forms(problem)
-    if status.validate_on_submit():
-        try:
-            board.change_status(
-                db.session,
-                problem,
-                status.word.data,
-                reason=status.reason.data,
-                effective_on=status.effective_on.data,
-                actor=g.user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            status.word.errors = [*status.word.errors, str(exc)]
-        else:
-            return _done(problem, _("整改状态已更新，并记入整改进程。"))
-    return _page(problem, edit, status, progress, 400)
+    forms = _forms(problem)
+    status = forms[1]
+
+    def change() -> str:
+        board.change_status(
+            db.session,
+            problem,
+            status.word.data,
+            reason=status.reason.data,
+            effective_on=status.effective_on.data,
+            actor=g.user,
+        )
+        return _("整改状态已更新，并记入整改进程。")
+
+    return _apply(problem, forms, status, status.word, change)
 
 
 @bp.post("/problems/<int:problem_id>/progress")
@@ -159,19 +172,17 @@ def change_status(problem_id: int) -> ResponseReturnValue:
 def add_progress(problem_id: int) -> ResponseReturnValue:
     """Add a dated progress update; a future date publishes it on that day."""
     problem = _load(problem_id)
-    edit, status, progress = _forms(problem)
-    if progress.validate_on_submit():
-        try:
-            board.add_progress(
-                db.session,
-                problem,
-                progress.body.data,
-                published_on=progress.published_on.data,
-                actor=g.user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            progress.body.errors = [*progress.body.errors, str(exc)]
-        else:
-            return _done(problem, _("进展已添加。"))
-    return _page(problem, edit, status, progress, 400)
+    forms = _forms(problem)
+    progress = forms[2]
+
+    def change() -> str:
+        board.add_progress(
+            db.session,
+            problem,
+            progress.body.data,
+            published_on=progress.published_on.data,
+            actor=g.user,
+        )
+        return _("进展已添加。")
+
+    return _apply(problem, forms, progress, progress.body, change)
