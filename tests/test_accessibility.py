@@ -132,6 +132,12 @@ PAGES = [
         lambda s: "/staff/submissions/new",
     ),
     PageSpec(
+        "lead-overdue",
+        "staff.index",
+        Role.LEAD,
+        lambda s: "/staff/?queue=overdue&q=x&kind=opinion",
+    ),
+    PageSpec(
         "problem-edit",
         "staff.edit_problem",
         Role.ADMIN,

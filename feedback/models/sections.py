@@ -73,7 +73,7 @@ class Reply(Base):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
     section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
     body: Mapped[str] = mapped_column(Text)
-    state: Mapped[ReplyState] = mapped_column(default=ReplyState.DRAFT)
+    state: Mapped[ReplyState] = mapped_column(default=ReplyState.DRAFT, index=True)
     channel: Mapped[ReplyChannel] = mapped_column(default=ReplyChannel.WEB)
     author_label: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
@@ -87,6 +88,12 @@ class Submission(Base):
     """An opinion, suggestion, complaint or misconduct report from the public."""
 
     __tablename__ = "submissions"
+    # The lead's queues filter by state and dates and page by (received_at, id).
+    __table_args__ = (
+        Index("ix_submissions_state_received", "state", "received_at", "id"),
+        Index("ix_submissions_state_due", "state", "due_on"),
+        Index("ix_submissions_state_triage_due", "state", "triage_due_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Public reference number (编号); set right after the row gets its id.

@@ -239,3 +239,14 @@ class OfflineSubmissionForm(FlaskForm):
         _l("电子邮箱（可不填）"),
         validators=[Optional(), Email(_l("邮箱格式不正确。")), Length(max=254)],
     )
+
+
+class QueueFilterForm(FlaskForm):
+    """The lead's filters on a queue, read from the query string."""
+
+    kind = SelectField(_l("类型"), validators=[Optional()])
+    section = SelectField(_l("承办股室"), validators=[Optional()])
+    problem = SelectField(_l("涉及问题"), validators=[Optional()])
+    received_from = DateField(_l("收到日期从"), validators=[Optional()])
+    received_to = DateField(_l("收到日期到"), validators=[Optional()])
+    q = StringField(_l("编号或关键词"), validators=[Optional(), Length(max=100)])

@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import func
 from sqlalchemy import select
 from wtforms import SelectChoice
+from wtforms import SelectField
 
 from feedback.auth.decorators import role_required
+from feedback.db import utcnow
 from feedback.downloads import send_attachment
 from feedback.extensions import db
 from feedback.models import Attachment
+from feedback.models import InboundMessage
+from feedback.models import InboundState
+from feedback.models import OutboxMessage
+from feedback.models import OutboxState
 from feedback.models import Reply
 from feedback.models import ReplyChannel
 from feedback.models import ReplyState
@@ -28,7 +43,10 @@ from feedback.models import Section
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
+from feedback.services import board
+from feedback.services import deadlines
 from feedback.services import DomainError
+from feedback.services import queues
 from feedback.services import replies
 from feedback.services import triage
 from feedback.staff import bp
@@ -36,9 +54,11 @@ from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import DuplicateForm
 from feedback.staff.forms import ExtendForm
 from feedback.staff.forms import NoteForm
+from feedback.staff.forms import QueueFilterForm
 from feedback.staff.forms import ReplyForm
 from feedback.staff.forms import ReturnForm
 from feedback.staff.forms import RouteForm
+from feedback.templating import KIND_NAMES
 
 QUEUE_LIMIT = 200
 
@@ -86,19 +106,7 @@ def index() -> ResponseReturnValue:
     """Show each role its own start page."""
     user = g.user
     if user.role is Role.LEAD:
-        drafts = list(
-            db.session.execute(
-                select(Reply)
-                .where(Reply.state == ReplyState.DRAFT)
-                .order_by(Reply.created_at)
-            ).scalars()
-        )
-        return render_template(
-            "staff/lead_queue.html",
-            received=_submissions(Submission.state == SubmissionState.RECEIVED),
-            routed=_submissions(Submission.state == SubmissionState.ROUTED),
-            drafts=drafts,
-        )
+        return _lead_desk()
     if user.role is Role.SECTION:
         return render_template(
             "staff/section_queue.html",
@@ -218,3 +226,94 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
     item = db.get_or_404(Attachment, attachment_id)
     _visible(item.submission_id)
     return send_attachment(item)
+
+
+QUEUE_LABELS = {
+    "new": _l("待分办"),
+    "awaiting": _l("已转办，待答复"),
+    "drafts": _l("待审核答复"),
+    "overdue": _l("已超期"),
+    "due_soon": _l("即将到期"),
+}
+
+
+def _lead_desk() -> ResponseReturnValue:
+    """The lead's desk: queues with counts, filters, and one page of the chosen queue."""
+    config = current_app.config
+    zone = ZoneInfo(config["TIME_ZONE"])
+    today = deadlines.local_date(utcnow(), config["TIME_ZONE"])
+    soon = config["REMINDER_DAYS_BEFORE"]
+    name = request.args.get("queue", "new")
+    if name not in queues.QUEUE_NAMES:
+        name = "new"
+    form = QueueFilterForm(request.args, meta={"csrf": False})
+    form.kind.choices = [SelectChoice("", _("全部"))] + [
+        SelectChoice(k.value, str(KIND_NAMES[k])) for k in SubmissionKind
+    ]
+    form.section.choices = [SelectChoice("", _("全部"))] + [
+        SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
+    ]
+    form.problem.choices = [SelectChoice("", _("全部"))] + [
+        SelectChoice(str(p.id), f"{p.code} {p.title}")
+        for p in board.all_problems(db.session)
+    ]
+    form.validate()
+
+    def start_of(day: date | None, offset: int = 0) -> datetime | None:
+        if day is None:
+            return None
+        return datetime.combine(day + timedelta(days=offset), time.min, tzinfo=zone)
+
+    def chosen(field: SelectField) -> int | None:
+        return (
+            int(field.data)
+            if field.data and not field.errors and field.data.isdigit()
+            else None
+        )
+
+    filters = queues.Filters(
+        kind=SubmissionKind(form.kind.data)
+        if form.kind.data and not form.kind.errors
+        else None,
+        section_id=chosen(form.section),
+        problem_id=chosen(form.problem),
+        received_after=start_of(
+            None if form.received_from.errors else form.received_from.data
+        ),
+        received_before=start_of(
+            None if form.received_to.errors else form.received_to.data, 1
+        ),
+        text=form.q.data or "",
+    )
+    current = queues.page(
+        db.session,
+        name,
+        filters,
+        today=today,
+        soon_days=soon,
+        after=queues.parse_after(request.args.get("after")),
+    )
+    counts = {q: queues.count(db.session, q, today, soon) for q in queues.QUEUE_NAMES}
+    held = db.session.scalar(
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(InboundMessage.state == InboundState.HELD)
+    )
+    failed = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.state == OutboxState.FAILED)
+    )
+    args = {k: v for k, v in request.args.items() if k != "after"}
+    return render_template(
+        "staff/lead_queue.html",
+        queue=name,
+        labels=QUEUE_LABELS,
+        counts=counts,
+        cap=queues.COUNT_CAP,
+        page=current,
+        form=form,
+        held=held,
+        failed=failed,
+        args=args,
+    )

@@ -1,0 +1,119 @@
+"""Time the lead's queue pages with 1,000 and with 1,000,000 submissions (SQLite).
+
+Run: .venv/bin/python bench/queues.py [--sizes 1000 1000000]
+Rows are bulk-inserted into a scratch database; each page is asked for 20
+times, signed in as the demo lead, and the median is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from datetime import timedelta
+from datetime import UTC
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert  # noqa: E402
+
+from feedback import create_app  # noqa: E402
+from feedback import demo  # noqa: E402
+from feedback.extensions import db  # noqa: E402
+from feedback.models import Role  # noqa: E402
+from feedback.models import Section  # noqa: E402
+from feedback.models import Submission  # noqa: E402
+from feedback.services import accounts  # noqa: E402
+
+PAGES = {
+    "new": "/staff/",
+    "awaiting": "/staff/?queue=awaiting",
+    "overdue": "/staff/?queue=overdue",
+    "due soon": "/staff/?queue=due_soon",
+    "filtered by text": "/staff/?queue=awaiting&q=op9",
+}
+
+
+def fill(size: int) -> None:
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    sections = [s.id for s in db.session.scalars(db.select(Section))]
+    batch = []
+    for n in range(size):
+        routed = n % 3 != 0
+        received = base + timedelta(minutes=n)
+        batch.append(
+            {
+                "reference": f"B{n:09d}",
+                "access_code_hash": f"{n:064x}",
+                "state": "routed" if routed else "received",
+                "kind": "opinion",
+                "channel": "web",
+                "subject": f"op{n}",
+                "body": "x",
+                "anonymous": True,
+                "publish_consent": False,
+                "received_at": received,
+                "created_at": received,
+                "triage_due_on": (received + timedelta(days=15)).date(),
+                "due_on": (received + timedelta(days=60)).date() if routed else None,
+                "section_id": sections[n % len(sections)] if routed else None,
+            }
+        )
+        if len(batch) == 20_000:
+            db.session.execute(insert(Submission), batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(Submission), batch)
+    db.session.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 1_000_000])
+    args = parser.parse_args()
+    for size in args.sizes:
+        folder = tempfile.mkdtemp()
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "bench",
+                "DATABASE_URL": f"sqlite:///{folder}/q.sqlite",
+                "RATELIMIT_ENABLED": False,
+            }
+        )
+        with app.app_context():
+            db.create_all()
+            demo.load(db.session)
+            db.session.commit()
+            started = time.perf_counter()
+            fill(size)
+            filled = time.perf_counter() - started
+            lead = next(
+                u
+                for u in [
+                    accounts.find_by_email(db.session, x.email) for x in demo.LOGINS
+                ]
+                if u.role is Role.LEAD
+            )
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session["user_id"], session["v"] = lead.id, lead.session_version
+        print(f"{size:>9,} submissions (inserted in {filled:.1f} s)")
+        for label, url in PAGES.items():
+            samples = []
+            for _ in range(20):
+                started = time.perf_counter()
+                response = client.get(url)
+                samples.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200
+            print(
+                f"    {label:18} median {statistics.median(samples):7.1f} ms   max {max(samples):7.1f} ms"
+            )
+
+
+if __name__ == "__main__":
+    main()
