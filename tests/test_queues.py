@@ -23,6 +23,17 @@ def _references(html):
     return re.findall(r'/staff/submissions/\d+">([^<]+)<', html)
 
 
+def _walk(client, url):
+    """Follow a queue's "next page" links to the end; return every reference seen."""
+    seen = []
+    while url:
+        html = client.get(url).get_data(as_text=True)
+        seen += _references(html)
+        found = re.search(r'href="(/staff/\?[^"]*after=[^"]+)"', html)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    return seen
+
+
 def _lead(app, client):
     with app.app_context():
         login(client, staff_user(Role.LEAD))
@@ -88,12 +99,7 @@ def test_pages_follow_a_keyset(app, client, demo_loaded, monkeypatch):
             submit(db.session, subject=f"第{number}件")
         db.session.commit()
     _lead(app, client)
-    seen, url = [], "/staff/?queue=new"
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        seen += _references(html)
-        found = re.search(r'href="(/staff/\?[^"]*after=[^"]+)"', html)
-        url = found.group(1).replace("&amp;", "&") if found else None
+    seen = _walk(client, "/staff/?queue=new")
     assert len(seen) == 7
     assert len(set(seen)) == 7
     assert seen == sorted(seen, reverse=True)  # newest first, none twice
@@ -128,10 +134,5 @@ def test_overdue_lists_the_most_overdue_first_across_pages(
             made.append(item.reference)
         db.session.commit()
     _lead(app, client)
-    seen, url = [], "/staff/?queue=overdue"
-    while url:
-        html = client.get(url).get_data(as_text=True)
-        seen += _references(html)
-        found = re.search(r'href="(/staff/\?[^"]*after=[^"]+)"', html)
-        url = found.group(1).replace("&amp;", "&") if found else None
+    seen = _walk(client, "/staff/?queue=overdue")
     assert seen == made  # oldest first, both kinds of lateness, each once
