@@ -41,6 +41,7 @@ MATRIX = {
     "staff.extend": ("POST", "/staff/submissions/{submission}/extend", {"lead"}),
     "staff.approve_reply": ("POST", "/staff/replies/{reply}/approve", {"lead"}),
     "staff.return_reply": ("POST", "/staff/replies/{reply}/return", {"lead"}),
+    "staff.publish_reply": ("POST", "/staff/replies/{reply}/publish", {"lead"}),
     "staff.new_offline_submission": ("GET", "/staff/submissions/new", {"lead"}),
     "staff.held_mail": ("GET", "/staff/held", {"lead"}),
     "staff.held_message": ("GET", "/staff/held/{held}", {"lead"}),

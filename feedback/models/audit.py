@@ -46,6 +46,7 @@ class AuditAction(enum.StrEnum):
     EXTENDED = "extended"  # the one extension of the reply deadline
     NOTE_ADDED = "note_added"  # internal, never shown to the author
     REPLY_RETURNED = "reply_returned"  # a draft sent back to its section
+    REPLY_PUBLISHED = "reply_published"  # shown publicly, personal data masked
 
 
 class Event(Base):

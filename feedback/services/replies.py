@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from feedback import masking
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Reply
@@ -93,3 +94,29 @@ def return_draft(
     session.flush()
     audit.record(session, AuditAction.REPLY_RETURNED, reply, actor=actor, reason=reason)
     notifications.reply_returned(session, reply, reason)
+
+
+def masked_text(reply: Reply) -> str:
+    """Return the reply's text with the author's personal data masked, for the lead to edit."""
+    submission = reply.submission
+    return masking.mask(reply.body, [submission.author_name or ""])
+
+
+def publish(session: Session, reply: Reply, text: str, *, actor: StaffUser) -> None:
+    """Publish an approved reply, as edited by the lead, on the problem's page.
+
+    Only with the author's consent, and never a misconduct report's.
+    """
+    submission = reply.submission
+    if reply.state is not ReplyState.APPROVED:
+        raise ReplyError("Only an approved reply can be published.")
+    if submission.is_misconduct:
+        raise NotAllowed("A misconduct report (举报) is never published.")
+    if not submission.publish_consent:
+        raise ReplyError("The author did not agree to publication.")
+    if not text.strip():
+        raise ReplyError("The published text is empty.")
+    reply.published_body = text
+    reply.published_at = utcnow()
+    session.flush()
+    audit.record(session, AuditAction.REPLY_PUBLISHED, reply, actor=actor)

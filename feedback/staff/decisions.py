@@ -26,6 +26,7 @@ from feedback.staff import bp
 from feedback.staff.forms import DuplicateForm
 from feedback.staff.forms import ExtendForm
 from feedback.staff.forms import NoteForm
+from feedback.staff.forms import PublishForm
 from feedback.staff.forms import RefuseForm
 from feedback.staff.forms import ReturnForm
 from feedback.staff.views import _attempt
@@ -154,4 +155,18 @@ def return_reply(reply_id: int) -> ResponseReturnValue:
         reply.submission,
         lambda: replies.return_draft(db.session, reply, form.reason.data, actor=g.user),
         _("答复已退回股室。"),
+    )
+
+
+@bp.post("/replies/<int:reply_id>/publish")
+@role_required(Role.LEAD)
+def publish_reply(reply_id: int) -> ResponseReturnValue:
+    """Publish an approved reply, personal data masked, on the problem's page."""
+    reply = db.get_or_404(Reply, reply_id)
+    form = PublishForm(prefix=f"publish{reply.id}")
+    return _with(
+        form,
+        reply.submission,
+        lambda: replies.publish(db.session, reply, form.text.data, actor=g.user),
+        _("答复已公开。"),
     )

@@ -250,3 +250,16 @@ class QueueFilterForm(FlaskForm):
     received_from = DateField(_l("收到日期从"), validators=[Optional()])
     received_to = DateField(_l("收到日期到"), validators=[Optional()])
     q = StringField(_l("编号或关键词"), validators=[Optional(), Length(max=100)])
+
+
+class PublishForm(FlaskForm):
+    """The reply as the public will read it, personal data masked."""
+
+    text = TextAreaField(
+        _l("公开的答复（已自动隐去个人信息，可修改）"),
+        validators=[
+            PlainText(),
+            DataRequired(_l("公开内容不能为空。")),
+            Length(max=20000),
+        ],
+    )

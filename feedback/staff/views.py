@@ -54,6 +54,7 @@ from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import DuplicateForm
 from feedback.staff.forms import ExtendForm
 from feedback.staff.forms import NoteForm
+from feedback.staff.forms import PublishForm
 from feedback.staff.forms import QueueFilterForm
 from feedback.staff.forms import ReplyForm
 from feedback.staff.forms import ReturnForm
@@ -152,6 +153,11 @@ def submission(submission_id: int) -> ResponseReturnValue:
             r.id: ApproveForm(prefix=f"r{r.id}", body=r.body) for r in drafts
         },
         return_forms={r.id: ReturnForm(prefix=f"return{r.id}") for r in drafts},
+        publish_forms={
+            r.id: PublishForm(prefix=f"publish{r.id}", text=replies.masked_text(r))
+            for r in item.replies
+            if r.state is ReplyState.APPROVED and r.published_at is None
+        },
         refuse_form=decisions.refuse_form(),
         duplicate_form=DuplicateForm(prefix="duplicate"),
         extend_form=ExtendForm(prefix="extend"),
