@@ -84,8 +84,7 @@ def rounds() -> ResponseReturnValue:
     """List every round, newest first, with its totals."""
     items = []
     for inspection in board.rounds(db.session):
-        loaded = board.get_round(db.session, inspection.id)
-        items.append(_round(loaded, board.count(loaded)))
+        items.append(_round(inspection, board.count(inspection)))
     return jsonify({"rounds": items})
 
 

@@ -100,10 +100,7 @@ def round_page(round_id: int) -> ResponseReturnValue:
 @bp.get("/rounds")
 def rounds() -> ResponseReturnValue:
     """List every inspection round, newest first."""
-    items = [
-        (r, board.count(board.get_round(db.session, r.id)))
-        for r in board.rounds(db.session)
-    ]
+    items = [(r, board.count(r)) for r in board.rounds(db.session)]
     return render_template("public/rounds.html", items=items)
 
 

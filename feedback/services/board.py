@@ -44,12 +44,12 @@ class BoardError(DomainError):
 
 
 def rounds(session: Session) -> list[Inspection]:
-    """Return every round, the newest publication first."""
+    """Return every round, the newest publication first, its board loaded."""
     return list(
         session.scalars(
-            select(Inspection).order_by(
-                Inspection.published_on.desc().nulls_last(), Inspection.id.desc()
-            )
+            select(Inspection)
+            .options(*_BOARD_LOAD)
+            .order_by(Inspection.published_on.desc().nulls_last(), Inspection.id.desc())
         )
     )
 

@@ -6,7 +6,8 @@ from datetime import date
 
 from flask import render_template
 from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
 from sqlalchemy.orm import Session
 
 from feedback.models import Reply
@@ -27,14 +28,16 @@ def _queue(
     name: str,
     *,
     recipient: str,
-    subject: str,
+    subject: LazyString,
     submission: Submission,
     reply_to: str | None = None,
     redact_after_send: bool = False,
     **context: object,
 ) -> None:
-    """Render ``emails/<name>.txt`` and ``.html`` now and queue them in the outbox."""
+    """Render the subject and ``emails/<name>.txt`` and ``.html`` now, in the
+    bureau's script, and queue them in the outbox."""
     with force_locale(STAFF_LOCALE):
+        subject_text = str(subject)
         context["submission"] = submission
         text = render_template(f"emails/{name}.txt", **context)
         html = render_template(f"emails/{name}.html", **context)
@@ -42,7 +45,7 @@ def _queue(
         session,
         template=name,
         recipient=recipient,
-        subject=subject,
+        subject=subject_text,
         body_text=text,
         body_html=html,
         submission=submission,
@@ -55,12 +58,11 @@ def submission_routed(
     session: Session, submission: Submission, section: Section
 ) -> None:
     """Tell a section that a submission is theirs to answer, with a reply link."""
-    with force_locale(STAFF_LOCALE):
-        subject = _(
-            "[%(ref)s] 请答复公众意见：%(subject)s",
-            ref=submission.reference,
-            subject=submission.subject,
-        )
+    subject = _l(
+        "[%(ref)s] 请答复公众意见：%(subject)s",
+        ref=submission.reference,
+        subject=submission.subject,
+    )
     token = reply_token(submission.id, section.id)
     _queue(
         session,
@@ -78,8 +80,7 @@ def reply_approved(session: Session, submission: Submission, reply: Reply) -> No
     """Send the approved reply to the author, if they left an e-mail address."""
     if not submission.author_email:
         return
-    with force_locale(STAFF_LOCALE):
-        subject = _("[%(ref)s] 您的意见已答复", ref=submission.reference)
+    subject = _l("[%(ref)s] 您的意见已答复", ref=submission.reference)
     _queue(
         session,
         "reply_approved",
@@ -95,8 +96,7 @@ def receipt(session: Session, submission: Submission, access_code: str) -> None:
     """Send the author their reference and access code; the copy kept is redacted."""
     if not submission.author_email:
         return
-    with force_locale(STAFF_LOCALE):
-        subject = _("[%(ref)s] 已收到您的意见", ref=submission.reference)
+    subject = _l("[%(ref)s] 已收到您的意见", ref=submission.reference)
     _queue(
         session,
         "receipt",
@@ -112,12 +112,11 @@ def receipt(session: Session, submission: Submission, access_code: str) -> None:
 def deadline_reminder(session: Session, submission: Submission, today: date) -> None:
     """Remind the section that a reply is due soon, with its reply link again."""
     section = submission.section
-    with force_locale(STAFF_LOCALE):
-        subject = _(
-            "[%(ref)s] 提醒：请在%(due)s前答复",
-            ref=submission.reference,
-            due=submission.due_on,
-        )
+    subject = _l(
+        "[%(ref)s] 提醒：请在%(due)s前答复",
+        ref=submission.reference,
+        due=submission.due_on,
+    )
     _queue(
         session,
         "deadline_reminder",
@@ -137,8 +136,7 @@ def deadline_escalation(
     session: Session, submission: Submission, leads: list[StaffUser], today: date
 ) -> None:
     """Tell every lead that a submission is past a deadline."""
-    with force_locale(STAFF_LOCALE):
-        subject = _("[%(ref)s] 已超期，请督办", ref=submission.reference)
+    subject = _l("[%(ref)s] 已超期，请督办", ref=submission.reference)
     for lead in leads:
         _queue(
             session,
@@ -158,8 +156,7 @@ def author_update(session: Session, submission: Submission, what: str) -> None:
     """
     if not submission.author_email:
         return
-    with force_locale(STAFF_LOCALE):
-        subject = _("[%(ref)s] 您的意见有新进展", ref=submission.reference)
+    subject = _l("[%(ref)s] 您的意见有新进展", ref=submission.reference)
     _queue(
         session,
         "author_update",
@@ -176,8 +173,7 @@ def reply_returned(session: Session, reply: Reply, reason: str) -> None:
     submission, section = reply.submission, reply.section
     if section is None:
         return
-    with force_locale(STAFF_LOCALE):
-        subject = _("[%(ref)s] 答复被退回，请修改后重新答复", ref=submission.reference)
+    subject = _l("[%(ref)s] 答复被退回，请修改后重新答复", ref=submission.reference)
     _queue(
         session,
         "reply_returned",
