@@ -25,7 +25,9 @@ from feedback.models.staff import Role
 from feedback.models.staff import StaffUser
 from feedback.models.submissions import Attachment
 from feedback.models.submissions import Channel
+from feedback.models.submissions import InfoRequest
 from feedback.models.submissions import Note
+from feedback.models.submissions import Rating
 from feedback.models.submissions import Submission
 from feedback.models.submissions import SubmissionKind
 from feedback.models.submissions import SubmissionState
@@ -43,7 +45,9 @@ __all__ = [
     "InboundState",
     "Inspection",
     "NoticeImport",
+    "InfoRequest",
     "Note",
+    "Rating",
     "OutboxMessage",
     "OutboxState",
     "Problem",

@@ -47,6 +47,17 @@ class AuditAction(enum.StrEnum):
     NOTE_ADDED = "note_added"  # internal, never shown to the author
     REPLY_RETURNED = "reply_returned"  # a draft sent back to its section
     REPLY_PUBLISHED = "reply_published"  # shown publicly, personal data masked
+    INFO_REQUESTED = "info_requested"  # a question to the author
+    INFO_ANSWERED = "info_answered"  # the author's answer, through the access code
+    RATED = "rated"  # the author rated the reply; the submission is closed
+    REOPENED = "reopened"  # the lead reopened a closed submission
+    RATING_REVIEWED = "rating_reviewed"  # the lead saw a 不满意 and kept it closed
+    ACCEPTED = "accepted"  # the lead took up a 举报 (受理); the author is told
+    CONCLUDED = "concluded"  # the lead recorded a 举报's result
+    PURGED = "purged"  # personal data removed after the retention period
+    TOTP_CHANGED = "totp_changed"  # two-factor sign-in turned on or off
+    HOLIDAY_SAVED = "holiday_saved"  # the holiday table changed
+    AUTO_CLOSED = "auto_closed"  # closed unrated after the rating window
 
 
 class Event(Base):

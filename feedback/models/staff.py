@@ -44,6 +44,10 @@ class StaffUser(Base):
     # Wrong passwords in a row, and until when the account is locked after too many.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # Optional TOTP second factor (lead and admin): the base32 secret, and the
+    # last time step used, so that a code is accepted once only.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 

@@ -84,6 +84,14 @@ _MOVES: dict[SubmissionState, frozenset[SubmissionState]] = {
 }
 
 
+class Rating(enum.StrEnum):
+    """How the author rated the reply they got."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意: goes back before the lead
+
+
 class Submission(Base):
     """An opinion, suggestion, complaint or misconduct report from the public."""
 
@@ -132,6 +140,22 @@ class Submission(Base):
     extended_days: Mapped[int | None]
     extension_reason: Mapped[str | None] = mapped_column(Text)
     extended_at: Mapped[datetime | None]
+    # A question to the author is open; with INFO_REQUEST_PAUSES_CLOCK the
+    # days it stays open are added to the due date when it is answered.
+    info_pending: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The author's rating of the reply, which closes the submission.
+    rating: Mapped[Rating | None]
+    rating_reason: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
+    # When the lead looked at a 不满意 rating (reopening it or not).
+    rating_reviewed_at: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]
+    # A real-name 举报: the day the case was concluded, and when its result
+    # notice is due (15 working days later by default).
+    concluded_on: Mapped[date | None]
+    result_due_on: Mapped[date | None]
+    # When `retention purge` removed the author's personal data.
+    purged_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     problem: Mapped[Problem | None] = relationship()
@@ -146,6 +170,9 @@ class Submission(Base):
         back_populates="submission", order_by="Note.created_at"
     )
     duplicate_of: Mapped[Submission | None] = relationship(remote_side=[id])
+    info_requests: Mapped[list[InfoRequest]] = relationship(
+        back_populates="submission", order_by="InfoRequest.asked_at"
+    )
 
     @property
     def is_misconduct(self) -> bool:
@@ -171,6 +198,8 @@ class Attachment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    # Set when the file came with the author's answer to a question.
+    info_request_id: Mapped[int | None] = mapped_column(ForeignKey("info_requests.id"))
     filename: Mapped[str] = mapped_column(String(255))  # as the citizen named it
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(100))
@@ -200,3 +229,31 @@ class Note(Base):
 
     def __repr__(self) -> str:
         return f"<Note {self.id} on {self.submission_id}>"
+
+
+class InfoRequest(Base):
+    """A question to the author for more information, and their answer."""
+
+    __tablename__ = "info_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None]
+    # Days added to the reply deadline when it was answered (clock paused).
+    paused_days: Mapped[int | None]
+
+    submission: Mapped[Submission] = relationship(back_populates="info_requests")
+    asked_by: Mapped[StaffUser | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id")
+
+    @property
+    def is_open(self) -> bool:
+        """Return whether the author has yet to answer."""
+        return self.answered_at is None
+
+    def __repr__(self) -> str:
+        return f"<InfoRequest {self.id} on {self.submission_id}>"
