@@ -23,7 +23,6 @@ from feedback import notices
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.mail import extract
-from feedback.models import Holiday
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
@@ -36,6 +35,7 @@ from feedback.services import inbound
 from feedback.services import mail_fetch
 from feedback.services import notices as notice_import
 from feedback.services import outbox
+from feedback.services import retention
 from feedback.services import sweep
 
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
@@ -104,6 +104,15 @@ def reset_password_command(email: str, password: str) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"New password set for {email}.")
+
+
+@staff_cli.command("reset-totp")
+@click.argument("email")
+def reset_totp_command(email: str) -> None:
+    """Turn off two-factor sign-in for a lost phone; the account sets it up again."""
+    accounts.disable_totp(db.session, _account(email), actor=None)
+    db.session.commit()
+    click.echo(f"Two-factor sign-in is off for {email}.")
 
 
 @demo_cli.command("load")
@@ -362,22 +371,29 @@ deadlines_cli = AppGroup(
 )
 
 
+def _moment(now_text: str | None) -> datetime:
+    """Read a ``--now`` option (bureau time when no zone is given), or now."""
+    if not now_text:
+        return utcnow()
+    try:
+        now = datetime.fromisoformat(now_text)
+    except ValueError as exc:
+        raise click.BadParameter(f"not an ISO date-time: {now_text}") from exc
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=ZoneInfo(current_app.config["TIME_ZONE"]))
+    return now
+
+
 @deadlines_cli.command("sweep")
 @click.option(
     "--now", "now_text", help="Pretend it is this ISO date-time (for tests, catch-up)."
 )
 def sweep_command(now_text: str | None) -> None:
-    """Remind sections of replies due soon and escalate overdue items to the lead, once."""
-    if now_text:
-        try:
-            now = datetime.fromisoformat(now_text)
-        except ValueError as exc:
-            raise click.BadParameter(f"not an ISO date-time: {now_text}") from exc
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=ZoneInfo(current_app.config["TIME_ZONE"]))
-    else:
-        now = utcnow()
-    counts = sweep.sweep(db.session, now)
+    """Remind sections of replies due soon and escalate overdue items to the lead, once.
+
+    Also closes replies left unrated past RATING_WINDOW_DAYS.
+    """
+    counts = sweep.sweep(db.session, _moment(now_text))
     db.session.commit()
     click.echo(str(counts))
 
@@ -387,14 +403,30 @@ def sweep_command(now_text: str | None) -> None:
 def import_holidays_command(file: str) -> None:
     """Add the days of an .ics calendar to the holiday table (补班 days count as worked)."""
     days = deadlines.read_ics(Path(file).read_text(encoding="utf-8", errors="replace"))
-    for item in days:
-        holiday = db.session.get(Holiday, item.day) or Holiday(
-            day=item.day, name=item.name
-        )
-        holiday.name, holiday.is_workday = item.name, item.is_workday
-        db.session.add(holiday)
+    saved = deadlines.save_holidays(db.session, days, source=Path(file).name)
     db.session.commit()
-    click.echo(f"{len(days)} days in the holiday table")
+    click.echo(f"{saved} days in the holiday table")
+
+
+retention_cli = AppGroup("retention", help="Remove personal data after the period.")
+
+
+@retention_cli.command("purge")
+@click.option("--now", "now_text", help="Pretend it is this ISO date-time.")
+@click.option("--dry-run", is_flag=True, help="Count what would go; change nothing.")
+def purge_command(now_text: str | None, dry_run: bool) -> None:
+    """Remove personal data from submissions finished more than RETENTION_YEARS ago.
+
+    The anonymised record stays for statistics and ledgers.
+    """
+    counts = retention.purge_due(db.session, _moment(now_text), dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"would purge: {counts}")
+        return
+    db.session.commit()
+    retention.remove_files(db.session)
+    click.echo(f"purged: {counts}")
 
 
 def init_app(app: Flask) -> None:
@@ -406,5 +438,6 @@ def init_app(app: Flask) -> None:
         notices_cli,
         mail_cli,
         deadlines_cli,
+        retention_cli,
     ):
         app.cli.add_command(group)

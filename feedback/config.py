@@ -44,6 +44,24 @@ class DefaultConfig:
     )
     REPLY_DAYS = 60
     EXTENSION_MAX_DAYS = 30
+    # A real-name 举报's reporter is told within this many working days that it
+    # was accepted, and of its result within as many after it is concluded.
+    MISCONDUCT_NOTICE_WORKING_DAYS = 15
+    # While a question to the author is open the reply clock stops: the days
+    # it stayed open are added to the due date when the author answers.
+    INFO_REQUEST_PAUSES_CLOCK = True
+    # A reply left unrated this many days is closed by `deadlines sweep`.
+    RATING_WINDOW_DAYS = 15
+    # The author may ask the next-higher body for a review (复查) within this
+    # many days of closing; the closing page says so, and names that body.
+    REVIEW_DAYS = 30
+    REVIEW_BODY = "梅江区人民政府"
+    # Reply templates sections can start from.
+    REPLY_TEMPLATES = (
+        "您好！您反映的问题已收悉。经核查，情况如下：\n\n处理结果：\n\n感谢您对我局工作的监督与支持。",
+        "您好！您提出的建议很有价值，我股室已研究采纳，具体措施如下：\n\n感谢您的关心与支持。",
+        "您好！经核实，您反映的情况与事实不符，具体说明如下：\n\n如有疑问，欢迎继续反映。",
+    )
 
     # Route a submission (never 举报) to its suggested section at once, without
     # waiting for the lead: the linked problem's section, or the kind's.
@@ -103,7 +121,8 @@ class DefaultConfig:
     # Behind a reverse proxy, how many X-Forwarded-For hops to trust (0: none).
     PROXY_FIX_X_FOR = 0
 
-    # How long personal data of a closed submission is kept, shown to citizens.
+    # How long personal data of a closed submission is kept, shown to citizens;
+    # `retention purge` removes it after that (the anonymised record stays).
     RETENTION_YEARS = 3
 
     # After this many wrong passwords in a row an account is locked for a while.

@@ -17,6 +17,7 @@ from feedback.i18n import html_lang
 from feedback.i18n import official
 from feedback.i18n import preferences
 from feedback.i18n import script
+from feedback.models import Rating
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
@@ -38,6 +39,12 @@ KIND_NAMES = {
     SubmissionKind.SUGGESTION: _l("建议"),
     SubmissionKind.COMPLAINT: _l("投诉"),
     SubmissionKind.MISCONDUCT: _l("举报"),
+}
+
+RATING_LABELS = {
+    Rating.SATISFIED: _l("满意"),
+    Rating.BASICALLY_SATISFIED: _l("基本满意"),
+    Rating.DISSATISFIED: _l("不满意"),
 }
 
 HOLD_REASONS = {
@@ -110,6 +117,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,
         KIND_NAMES=KIND_NAMES,
+        RATING_LABELS=RATING_LABELS,
         STATUS_KIND_LABELS=STATUS_KIND_LABELS,
         html_lang=html_lang,
         content_lang=content_lang,

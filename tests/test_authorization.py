@@ -69,6 +69,19 @@ MATRIX = {
     "staff.import_notice": ("GET", "/staff/notices/import", {"admin"}),
     "staff.preview_notice": ("POST", "/staff/notices/import", {"admin"}),
     "staff.confirm_notice": ("POST", "/staff/notices/import/confirm", {"admin"}),
+    "staff.ask_author": ("POST", "/staff/submissions/{submission}/ask", {"A", "lead"}),
+    "staff.accept_report": ("POST", "/staff/submissions/{fresh}/accept", {"lead"}),
+    "staff.conclude_report": (
+        "POST",
+        "/staff/submissions/{submission}/conclude",
+        {"lead"},
+    ),
+    "staff.reopen": ("POST", "/staff/submissions/{submission}/reopen", {"lead"}),
+    "staff.keep_closed": (
+        "POST",
+        "/staff/submissions/{submission}/keep-closed",
+        {"lead"},
+    ),
     "staff.mail_sink": ("GET", "/staff/mail", EVERYONE),
     "staff.mail_sink_message": ("GET", "/staff/mail/{mail}", {"A", "lead", "admin"}),
 }

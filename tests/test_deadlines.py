@@ -132,12 +132,12 @@ def test_sweep_reminds_once_and_escalates_once(mail_app):
         return result.output.strip()
 
     # The 举报 waited past its 15-day triage limit: the lead hears of it once.
-    assert sweep_at(due - timedelta(days=5)) == "reminders=0 escalations=1"
-    assert sweep_at(due - timedelta(days=2)) == "reminders=1 escalations=0"
-    assert sweep_at(due - timedelta(days=1)) == "reminders=0 escalations=0"
-    assert sweep_at(due + timedelta(days=1)) == "reminders=0 escalations=1"
+    assert sweep_at(due - timedelta(days=5)) == "reminders=0 escalations=1 closed=0"
+    assert sweep_at(due - timedelta(days=2)) == "reminders=1 escalations=0 closed=0"
+    assert sweep_at(due - timedelta(days=1)) == "reminders=0 escalations=0 closed=0"
+    assert sweep_at(due + timedelta(days=1)) == "reminders=0 escalations=1 closed=0"
     assert (
-        sweep_at(due + timedelta(days=1)) == "reminders=0 escalations=0"
+        sweep_at(due + timedelta(days=1)) == "reminders=0 escalations=0 closed=0"
     )  # again: nothing
     with app.app_context():
         kinds = sorted(db.session.scalars(select(DeadlineAlert.kind)))

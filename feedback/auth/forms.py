@@ -1,4 +1,4 @@
-"""Sign-in form."""
+"""Sign-in, password and two-factor forms."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms import PasswordField
+from wtforms import StringField
 from wtforms.validators import DataRequired
 from wtforms.validators import EqualTo
 from wtforms.validators import Length
@@ -32,4 +33,13 @@ class PasswordForm(FlaskForm):
             DataRequired(),
             EqualTo("new", message=_l("两次输入的新密码不一样。")),
         ],
+    )
+
+
+class TotpForm(FlaskForm):
+    """The six-digit code an authenticator app shows."""
+
+    code = StringField(
+        _l("验证码（6位数字）"),
+        validators=[DataRequired(_l("请输入验证码。")), Length(max=12)],
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import segno
+from flask import abort
 from flask import current_app
 from flask import flash
 from flask import g
@@ -18,6 +21,7 @@ from flask_babel import gettext as _
 from feedback.auth import bp
 from feedback.auth.forms import LoginForm
 from feedback.auth.forms import PasswordForm
+from feedback.auth.forms import TotpForm
 from feedback.extensions import db
 from feedback.extensions import limiter
 from feedback.models import StaffUser
@@ -55,24 +59,105 @@ def login() -> ResponseReturnValue:
             )
         except accounts.LockedOut as exc:
             db.session.commit()
-            until = exc.until.astimezone(ZoneInfo(current_app.config["TIME_ZONE"]))
-            form.password.errors.append(
-                _(
-                    "密码错误次数太多，账号已暂时锁定，请在%(time)s以后再试，或请管理员重设密码。",
-                    time=until.strftime("%H:%M"),
-                )
-            )
+            form.password.errors.append(_locked_message(exc.until))
             return render_template("auth/login.html", form=form), 429
         if user is None:
             db.session.commit()  # keeps the count of wrong passwords
             form.password.errors.append(_("电子邮箱或密码不正确。"))
-        else:
+        elif user.totp_secret:
             db.session.commit()
             session.clear()
-            session["user_id"] = user.id
-            session["v"] = user.session_version
-            return redirect(safe_next(request.args.get("next"), url_for("staff.index")))
+            session["pending_user_id"] = user.id
+            session["pending_v"] = user.session_version
+            return redirect(
+                url_for("auth.second_factor", next=request.args.get("next"))
+            )
+        else:
+            return _signed_in(user)
     return render_template("auth/login.html", form=form)
+
+
+def _signed_in(user: StaffUser) -> ResponseReturnValue:
+    """Start the session of a user who passed every factor."""
+    accounts.complete_login(db.session, user)
+    db.session.commit()
+    session.clear()
+    session["user_id"] = user.id
+    session["v"] = user.session_version
+    return redirect(safe_next(request.args.get("next"), url_for("staff.index")))
+
+
+def _locked_message(until: datetime) -> str:
+    local = until.astimezone(ZoneInfo(current_app.config["TIME_ZONE"]))
+    return _(
+        "密码错误次数太多，账号已暂时锁定，请在%(time)s以后再试，或请管理员重设密码。",
+        time=local.strftime("%H:%M"),
+    )
+
+
+@bp.route("/totp", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def second_factor() -> ResponseReturnValue:
+    """Ask for the authenticator code of an account that passed its password."""
+    user_id = session.get("pending_user_id")
+    user = db.session.get(StaffUser, user_id) if user_id is not None else None
+    if (
+        user is None
+        or not user.active
+        or session.get("pending_v") != user.session_version
+    ):
+        session.clear()
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        until = accounts.is_locked(user)
+        if until is not None:
+            form.code.errors.append(_locked_message(until))
+            return render_template("auth/totp.html", form=form), 429
+        if accounts.check_totp(db.session, user, form.code.data):
+            return _signed_in(user)
+        db.session.commit()  # keeps the count of wrong codes
+        form.code.errors.append(_("验证码不正确或已用过，请输入手机上显示的新验证码。"))
+    return render_template("auth/totp.html", form=form)
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+def two_factor() -> ResponseReturnValue:
+    """Let the lead and admins turn two-factor sign-in on or off."""
+    user = g.user
+    if user is None:
+        return redirect(url_for("auth.login", next=request.full_path))
+    if user.role not in accounts.TOTP_ROLES:
+        abort(404)
+    form = TotpForm()
+    action = request.form.get("action")
+    if user.totp_secret is None:
+        secret = session.get("totp_setup") or accounts.new_totp_secret()
+        session["totp_setup"] = secret
+        if form.validate_on_submit() and action == "enable":
+            try:
+                accounts.enable_totp(db.session, user, secret, form.code.data)
+            except accounts.AccountError as exc:
+                db.session.rollback()
+                form.code.errors.append(str(exc))
+            else:
+                db.session.commit()
+                session.pop("totp_setup", None)
+                flash(_("两步验证已开启，下次登录时需要输入手机上的验证码。"))
+                return redirect(url_for("auth.two_factor"))
+        uri = accounts.totp_uri(user, secret)
+        qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=4)
+        return render_template("auth/two_factor.html", form=form, secret=secret, qr=qr)
+    if form.validate_on_submit() and action == "disable":
+        if accounts.check_totp(db.session, user, form.code.data):
+            accounts.disable_totp(db.session, user, actor=user)
+            db.session.commit()
+            session["v"] = user.session_version
+            flash(_("两步验证已关闭。"))
+            return redirect(url_for("auth.two_factor"))
+        db.session.commit()
+        form.code.errors.append(_("验证码不正确或已用过，请输入手机上显示的新验证码。"))
+    return render_template("auth/two_factor.html", form=form, secret=None, qr=None)
 
 
 @bp.post("/logout")

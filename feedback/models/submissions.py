@@ -208,6 +208,9 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
+    info_request: Mapped[InfoRequest | None] = relationship(
+        back_populates="attachments"
+    )
 
     def __repr__(self) -> str:
         return f"<Attachment {self.id} {self.content_type}>"
@@ -248,7 +251,9 @@ class InfoRequest(Base):
 
     submission: Mapped[Submission] = relationship(back_populates="info_requests")
     asked_by: Mapped[StaffUser | None] = relationship()
-    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.id")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="info_request", order_by="Attachment.id"
+    )
 
     @property
     def is_open(self) -> bool:

@@ -27,6 +27,7 @@ from wtforms.validators import Optional
 
 from feedback.i18n import LOCALES
 from feedback.models import SubmissionKind
+from feedback.templating import RATING_LABELS
 from feedback.validators import PlainText
 
 KIND_LABELS = {
@@ -115,6 +116,33 @@ class TrackForm(FlaskForm):
     code = StringField(
         _l("查询码"),
         validators=[PlainText(), DataRequired(_l("请输入查询码。")), Length(max=64)],
+    )
+
+
+class AnswerForm(TrackForm):
+    """The author's answer to a question, with files, proven by the access code."""
+
+    answer = TextAreaField(
+        _l("补充内容"),
+        validators=[PlainText(), Optional(), Length(max=5000)],
+    )
+    attachments = MultipleFileField(
+        _l("补充文件（可不传）"),
+        description=_l("最多5个文件，每个不超过10MB，只收JPEG、PNG图片和PDF文件。"),
+    )
+
+
+class RateForm(TrackForm):
+    """The author's rating of the reply, which closes the submission."""
+
+    rating = RadioField(
+        _l("您对答复的评价"),
+        choices=[SelectChoice(r.value, label) for r, label in RATING_LABELS.items()],
+        validators=[DataRequired(_l("请选择一项评价。"))],
+    )
+    reason = TextAreaField(
+        _l("评价理由（选“不满意”时必填）"),
+        validators=[PlainText(), Optional(), Length(max=2000)],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from flask import abort
 from flask import current_app
@@ -22,16 +23,21 @@ from feedback.extensions import db
 from feedback.extensions import limiter
 from feedback.models import Attachment
 from feedback.models import Problem
+from feedback.models import Rating
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.public import bp
+from feedback.public.forms import AnswerForm
 from feedback.public.forms import IDENTITY_REAL_NAME
 from feedback.public.forms import PreferenceForm
+from feedback.public.forms import RateForm
 from feedback.public.forms import SubmitForm
 from feedback.public.forms import TrackForm
 from feedback.services import attachments
 from feedback.services import board
+from feedback.services import closing
 from feedback.services import DomainError
+from feedback.services import questions
 from feedback.services import submissions
 from feedback.services import tracking
 from feedback.urls import safe_next
@@ -60,7 +66,7 @@ def _submit_again(note: str) -> str:
     return _render_submit(form, note)
 
 
-def _uploads(form: SubmitForm) -> list[attachments.Upload]:
+def _uploads(form: SubmitForm | AnswerForm) -> list[attachments.Upload]:
     return [
         attachments.Upload(filename=f.filename or "", data=f.read())
         for f in form.attachments.data or []
@@ -144,6 +150,33 @@ def submit() -> ResponseReturnValue:
     return _receipt_page(receipt)
 
 
+def _track_page(
+    form: TrackForm,
+    found: Submission | None,
+    *,
+    note: str | None = None,
+    error: str | None = None,
+) -> ResponseReturnValue:
+    """Render the tracking page: the code form, or the submission the code opens."""
+    status = 400 if form.errors or error else 200
+    page = render_template(
+        "public/track.html",
+        form=form,
+        submission=found,
+        history=tracking.history(found) if found else [],
+        question=questions.open_request(found) if found else None,
+        answer_form=form
+        if isinstance(form, AnswerForm)
+        else AnswerForm(formdata=None, code=form.code.data),
+        rate_form=form
+        if isinstance(form, RateForm)
+        else RateForm(formdata=None, code=form.code.data),
+        note=note,
+        error=error,
+    )
+    return page, status, NO_STORE
+
+
 @bp.route("/track", methods=["GET", "POST"])
 @limiter.limit(_track_limit, methods=["POST"])
 def track() -> ResponseReturnValue:
@@ -156,14 +189,58 @@ def track() -> ResponseReturnValue:
             form.code.errors.append(
                 _("没有找到与此查询码对应的记录，请核对后重新输入。")
             )
-    status = 400 if form.errors else 200
-    page = render_template(
-        "public/track.html",
-        form=form,
-        submission=found,
-        history=tracking.history(found) if found else [],
-    )
-    return page, status, NO_STORE
+    return _track_page(form, found)
+
+
+def _code_holder(form: TrackForm) -> Submission:
+    """Return the submission of a posted access code, or answer 404."""
+    found = tracking.find(db.session, form.code.data or "")
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.post("/track/answer")
+@limiter.limit(_track_limit)
+def track_answer() -> ResponseReturnValue:
+    """Take the author's answer to a question, with files."""
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        found = tracking.find(db.session, form.code.data or "")
+        return _track_page(form, found, error=_("请检查补充内容。"))
+    found = _code_holder(form)
+    written: list[Path] = []
+    try:
+        written = questions.answer(
+            db.session, found, form.answer.data or "", _uploads(form)
+        )
+        db.session.commit()  # durable before the author reads "received"
+    except DomainError as exc:
+        db.session.rollback()
+        attachments.discard(written)
+        return _track_page(form, found, error=str(exc))
+    return _track_page(form, found, note=_("已收到您的补充材料，承办人员会尽快查看。"))
+
+
+@bp.post("/track/rate")
+@limiter.limit(_track_limit)
+def track_rate() -> ResponseReturnValue:
+    """Take the author's rating of the reply, which closes the submission."""
+    form = RateForm()
+    found = tracking.find(db.session, form.code.data or "")
+    if found is None:
+        abort(404)
+    if not form.validate_on_submit():
+        return _track_page(form, found, error=_("请选择评价后再提交。"))
+    try:
+        closing.rate(
+            db.session, found, Rating(form.rating.data), form.reason.data or ""
+        )
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _track_page(form, found, error=str(exc))
+    return _track_page(form, found, note=_("感谢您的评价，此件已办结。"))
 
 
 @bp.post("/track/attachments/<int:attachment_id>")

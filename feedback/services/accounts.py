@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import hmac
 from datetime import datetime
 from datetime import timedelta
 from functools import cache
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
@@ -100,6 +102,23 @@ class LockedOut(AccountError):
         self.until = until
 
 
+def _count_failure(session: Session, user: StaffUser, now: datetime) -> None:
+    """Count a wrong password or code; lock the account after too many in a row."""
+    config = current_app.config
+    user.failed_logins += 1
+    if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+        audit.record(session, AuditAction.ACCOUNT_LOCKED, user, actor_label="system")
+
+
+def is_locked(user: StaffUser) -> datetime | None:
+    """Return until when ``user`` is locked out, or None."""
+    if user.locked_until is not None and user.locked_until > utcnow():
+        return user.locked_until
+    return None
+
+
 def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
     """Return the active account these credentials open, or None.
 
@@ -120,22 +139,104 @@ def authenticate(session: Session, email: str, password: str) -> StaffUser | Non
     try:
         hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
-        config = current_app.config
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            audit.record(
-                session, AuditAction.ACCOUNT_LOCKED, user, actor_label="system"
-            )
+        _count_failure(session, user, now)
         return None
     user.failed_logins = 0
     user.locked_until = None
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = now
-    audit.record(session, AuditAction.LOGGED_IN, user, actor=user)
     return user
+
+
+def complete_login(session: Session, user: StaffUser) -> None:
+    """Record a sign-in that passed every factor the account has."""
+    user.last_login_at = utcnow()
+    audit.record(session, AuditAction.LOGGED_IN, user, actor=user)
+
+
+# Two-factor sign-in (TOTP, RFC 6238) for the lead and admins. The secret is a
+# shared key the server must read to check codes, so it cannot be hashed: the
+# database and its backups must be protected as the password hashes are.
+TOTP_ROLES = frozenset({Role.LEAD, Role.ADMIN})
+TOTP_ISSUER = "supervision"
+
+
+def new_totp_secret() -> str:
+    """Return a fresh random base32 secret (160 bits)."""
+    return pyotp.random_base32(32)
+
+
+def totp_uri(user: StaffUser, secret: str) -> str:
+    """Return the otpauth:// URI an authenticator app reads from the QR code."""
+    issuer = current_app.config["SITE_NAME"] or TOTP_ISSUER
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """Return the time step ``code`` belongs to (one step of drift allowed)."""
+    code = "".join(ch for ch in code if ch.isdigit())
+    if len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def check_totp(
+    session: Session, user: StaffUser, code: str, *, now: datetime | None = None
+) -> bool:
+    """Check a code for ``user``'s second factor; each code works once.
+
+    Wrong codes count towards the same lockout as wrong passwords.
+    """
+    if user.totp_secret is None:
+        return False
+    step = _matching_step(user.totp_secret, code, now or utcnow())
+    if step is None or (
+        user.totp_last_step is not None and step <= user.totp_last_step
+    ):
+        _count_failure(session, user, now or utcnow())
+        return False
+    user.totp_last_step = step
+    user.failed_logins = 0
+    return True
+
+
+def enable_totp(
+    session: Session,
+    user: StaffUser,
+    secret: str,
+    code: str,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Turn on the second factor once the user proves their app shows ``code``."""
+    if user.role not in TOTP_ROLES:
+        raise AccountError("Two-factor sign-in is for the lead and admins.")
+    step = _matching_step(secret, code, now or utcnow())
+    if step is None:
+        raise AccountError("That code does not match; check the phone's clock.")
+    user.totp_secret = secret
+    user.totp_last_step = step
+    audit.record(session, AuditAction.TOTP_CHANGED, user, actor=user, reason="on")
+
+
+def disable_totp(session: Session, user: StaffUser, *, actor: StaffUser | None) -> None:
+    """Turn the second factor off (by its owner, or by an operator for a lost phone)."""
+    user.totp_secret = None
+    user.totp_last_step = None
+    user.session_version += 1
+    audit.record(
+        session,
+        AuditAction.TOTP_CHANGED,
+        user,
+        actor=actor,
+        actor_label=None if actor else "operator",
+        reason="off",
+    )
 
 
 def set_password(
@@ -176,3 +277,14 @@ def end_sessions(session: Session, user: StaffUser) -> None:
     """End every open session of ``user`` (on logout and password change)."""
     user.session_version += 1
     audit.record(session, AuditAction.LOGGED_OUT, user, actor=user)
+
+
+def active_leads(session: Session) -> list[StaffUser]:
+    """Return the active lead accounts, who receive escalations and answers."""
+    return list(
+        session.scalars(
+            select(StaffUser).where(
+                StaffUser.role == Role.LEAD, StaffUser.active.is_(True)
+            )
+        )
+    )

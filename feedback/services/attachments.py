@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from feedback.models import Attachment
+from feedback.models import InfoRequest
 from feedback.models import Submission
 from feedback.services import DomainError
 
@@ -89,11 +90,15 @@ def _write_durably(path: Path, data: bytes) -> None:
 
 
 def store(
-    session: Session, submission: Submission, uploads: list[Upload]
+    session: Session,
+    submission: Submission,
+    uploads: list[Upload],
+    info_request: InfoRequest | None = None,
 ) -> list[Path]:
     """Write the files to disk (synced) and add their rows; return the paths written.
 
-    The caller commits; if that fails it must remove the returned paths.
+    Files sent with the answer to a question carry ``info_request``. The
+    caller commits; if that fails it must remove the returned paths.
     """
     written: list[Path] = []
     folder = storage_dir()
@@ -106,6 +111,7 @@ def store(
             session.add(
                 Attachment(
                     submission=submission,
+                    info_request=info_request,
                     filename=Path(upload.filename).name[:255] or f"file{extension}",
                     stored_name=stored_name,
                     content_type=content_type,

@@ -18,9 +18,13 @@ def record(
     actor: StaffUser | None = None,
     actor_label: str | None = None,
     reason: str | None = None,
+    object_id: int | None = None,
 ) -> Event:
-    """Append an event saying that ``actor`` did ``action`` to ``obj``."""
-    object_id = getattr(obj, "id", None)
+    """Append an event saying that ``actor`` did ``action`` to ``obj``.
+
+    ``object_id`` names rows whose key is not an ``id`` (a holiday's day).
+    """
+    object_id = object_id if object_id is not None else getattr(obj, "id", None)
     if object_id is None:
         session.flush()
         object_id = obj.id  # type: ignore[attr-defined]

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from feedback.models import StaffUser
 
 CALENDAR = "calendar"
 WORKING = "working"
@@ -72,10 +76,19 @@ def holiday_table(session: Session) -> dict[date, bool]:
     return {h.day: h.is_workday for h in session.scalars(select(Holiday))}
 
 
-def due_for(session: Session, start: datetime, days: int) -> date:
-    """Return a due date under the configured mode, holidays and time zone."""
+def due_for(
+    session: Session, start: datetime | date, days: int, mode: str | None = None
+) -> date:
+    """Return a due date under the configured mode, holidays and time zone.
+
+    ``mode`` overrides the setting for limits the law gives in working days.
+    A ``date`` start counts from the day after it.
+    """
     config = current_app.config
-    mode = config["DEADLINE_MODE"]
+    mode = mode or config["DEADLINE_MODE"]
+    if not isinstance(start, datetime):
+        holidays = holiday_table(session) if mode == WORKING else None
+        return add_days(start, days, mode=mode, holidays=holidays)
     holidays = holiday_table(session) if mode == WORKING else None
     return due_date(start, days, config["TIME_ZONE"], mode=mode, holidays=holidays)
 
@@ -119,3 +132,54 @@ def read_ics(text: str) -> list[IcsHoliday]:
             found.append(IcsHoliday(day, summary[:100] or "holiday", workday))
             day += timedelta(days=1)
     return found
+
+
+def save_holidays(
+    session: Session,
+    days: list[IcsHoliday],
+    *,
+    actor: StaffUser | None = None,
+    source: str = "",
+) -> int:
+    """Add or update days in the holiday table; return how many were saved."""
+    from feedback.models import AuditAction
+    from feedback.models import Holiday
+    from feedback.services import audit
+
+    for item in days:
+        holiday = session.get(Holiday, item.day) or Holiday(day=item.day)
+        holiday.name, holiday.is_workday = item.name[:100], item.is_workday
+        session.add(holiday)
+        session.flush()
+        audit.record(
+            session,
+            AuditAction.HOLIDAY_SAVED,
+            holiday,
+            actor=actor,
+            actor_label=None if actor else "operator",
+            reason=f"{item.day.isoformat()} {item.name}{' (补班)' if item.is_workday else ''} {source}".strip(),
+            object_id=item.day.toordinal(),
+        )
+    return len(days)
+
+
+def remove_holiday(session: Session, day: date, *, actor: StaffUser) -> bool:
+    """Remove a day from the holiday table; return whether it was there."""
+    from feedback.models import AuditAction
+    from feedback.models import Holiday
+    from feedback.services import audit
+
+    holiday = session.get(Holiday, day)
+    if holiday is None:
+        return False
+    session.delete(holiday)
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.HOLIDAY_SAVED,
+        holiday,
+        actor=actor,
+        reason=f"{day.isoformat()} removed",
+        object_id=day.toordinal(),
+    )
+    return True

@@ -10,10 +10,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import LazyString
 from sqlalchemy.orm import Session
 
+from feedback.models import InfoRequest
 from feedback.models import Reply
 from feedback.models import Section
 from feedback.models import StaffUser
 from feedback.models import Submission
+from feedback.services import accounts
 from feedback.services import outbox
 from feedback.signing import external_url
 from feedback.signing import reply_address
@@ -152,7 +154,8 @@ def deadline_escalation(
 def author_update(session: Session, submission: Submission, what: str) -> None:
     """Tell the author, if they left an e-mail address, what was decided and why.
 
-    ``what`` is one of: accepted, refused, duplicate, extended.
+    ``what`` is one of: accepted, refused, duplicate, extended,
+    info_requested, reopened, result.
     """
     if not submission.author_email:
         return
@@ -187,3 +190,53 @@ def reply_returned(session: Session, reply: Reply, reason: str) -> None:
             "section.reply", token=reply_token(submission.id, section.id)
         ),
     )
+
+
+def info_answered(
+    session: Session, submission: Submission, request: InfoRequest
+) -> None:
+    """Tell whoever is handling the submission that the author answered a question.
+
+    That is the section it is routed to, with its reply link; otherwise (not
+    yet routed, or a 举报) every lead.
+    """
+    subject = _l("[%(ref)s] 群众已补充材料", ref=submission.reference)
+    section = None if submission.is_misconduct else submission.section
+    if section is not None:
+        _queue(
+            session,
+            "info_answered",
+            recipient=section.email,
+            subject=subject,
+            submission=submission,
+            reply_to=reply_address(submission.id),
+            request=request,
+            staff_url=external_url(
+                "section.reply", token=reply_token(submission.id, section.id)
+            ),
+        )
+        return
+    for lead in accounts.active_leads(session):
+        _queue(
+            session,
+            "info_answered",
+            recipient=lead.email,
+            subject=subject,
+            submission=submission,
+            request=request,
+            staff_url=external_url("staff.submission", submission_id=submission.id),
+        )
+
+
+def rated_dissatisfied(session: Session, submission: Submission) -> None:
+    """Put a 不满意 rating before every lead, who may reopen the submission."""
+    subject = _l("[%(ref)s] 群众对答复不满意", ref=submission.reference)
+    for lead in accounts.active_leads(session):
+        _queue(
+            session,
+            "rated_dissatisfied",
+            recipient=lead.email,
+            subject=subject,
+            submission=submission,
+            staff_url=external_url("staff.submission", submission_id=submission.id),
+        )

@@ -20,6 +20,7 @@ from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedback.models import Rating
 from feedback.models import Reply
 from feedback.models import ReplyState
 from feedback.models import Submission
@@ -28,7 +29,15 @@ from feedback.models import SubmissionState
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
-QUEUE_NAMES = ("new", "awaiting", "drafts", "overdue", "due_soon")
+QUEUE_NAMES = (
+    "new",
+    "awaiting",
+    "drafts",
+    "overdue",
+    "due_soon",
+    "asked",
+    "dissatisfied",
+)
 
 
 def condition(name: str, today: date, soon_days: int) -> ColumnElement[bool]:
@@ -54,6 +63,14 @@ def condition(name: str, today: date, soon_days: int) -> ColumnElement[bool]:
             routed,
             Submission.due_on >= today,
             Submission.due_on <= today + timedelta(days=soon_days),
+        )
+    if name == "asked":
+        return Submission.info_pending.is_(True)
+    if name == "dissatisfied":
+        return and_(
+            Submission.state == SubmissionState.CLOSED,
+            Submission.rating == Rating.DISSATISFIED,
+            Submission.rating_reviewed_at.is_(None),
         )
     raise ValueError(name)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from feedback import masking
@@ -15,6 +18,7 @@ from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.models import SubmissionState
 from feedback.services import audit
+from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import InvalidTransition
 from feedback.services import NotAllowed
@@ -94,6 +98,54 @@ def return_draft(
     session.flush()
     audit.record(session, AuditAction.REPLY_RETURNED, reply, actor=actor, reason=reason)
     notifications.reply_returned(session, reply, reason)
+
+
+def conclude(
+    session: Session,
+    submission: Submission,
+    result: str,
+    concluded_on: date,
+    *,
+    actor: StaffUser,
+) -> Reply:
+    """Record a 举报's result, written by the lead, and tell the reporter at once.
+
+    The result notice is due MISCONDUCT_NOTICE_WORKING_DAYS working days after
+    ``concluded_on``, the day the case was concluded; it goes out now.
+    """
+    if not submission.is_misconduct:
+        raise NotAllowed("Only a misconduct report's result is written by the lead.")
+    if submission.state is not SubmissionState.ROUTED:
+        raise ReplyError("Accept the report before recording its result.")
+    if not result.strip():
+        raise ReplyError("The result is empty.")
+    if concluded_on > deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"]):
+        raise ReplyError("The case cannot be concluded in the future.")
+    submission.concluded_on = concluded_on
+    submission.result_due_on = deadlines.due_for(
+        session,
+        concluded_on,
+        current_app.config["MISCONDUCT_NOTICE_WORKING_DAYS"],
+        deadlines.WORKING,
+    )
+    reply = Reply(
+        submission=submission,
+        section=None,
+        body=result,
+        channel=ReplyChannel.WEB,
+        author_label=actor.email,
+    )
+    session.add(reply)
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.CONCLUDED,
+        submission,
+        actor=actor,
+        reason=concluded_on.isoformat(),
+    )
+    approve(session, reply, actor=actor)
+    return reply
 
 
 def masked_text(reply: Reply) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from datetime import datetime
 from pathlib import Path
 
@@ -69,6 +70,23 @@ def find_by_form_key(session: Session, key: str | None) -> Receipt | None:
     return Receipt(submission, tracking.new_access_code(key), again=True)
 
 
+def triage_due(session: Session, kind: SubmissionKind, received_at: datetime) -> date:
+    """Return when the acceptance decision is due.
+
+    TRIAGE_DAYS under the configured mode; a 举报's acceptance notice is due
+    within MISCONDUCT_NOTICE_WORKING_DAYS working days, whatever the mode.
+    """
+    config = current_app.config
+    if kind is SubmissionKind.MISCONDUCT:
+        return deadlines.due_for(
+            session,
+            received_at,
+            config["MISCONDUCT_NOTICE_WORKING_DAYS"],
+            deadlines.WORKING,
+        )
+    return deadlines.due_for(session, received_at, config["TRIAGE_DAYS"])
+
+
 def submit(
     session: Session,
     *,
@@ -119,7 +137,7 @@ def submit(
         access_code_hash=tracking.hash_code(code),
         idempotency_key=key,
         received_at=received_at,
-        triage_due_on=deadlines.due_for(session, received_at, config["TRIAGE_DAYS"]),
+        triage_due_on=triage_due(session, kind, received_at),
     )
     session.add(submission)
     session.flush()

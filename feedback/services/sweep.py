@@ -18,16 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedback.models import DeadlineAlert
-from feedback.models import Role
-from feedback.models import StaffUser
 from feedback.models import Submission
+from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
+from feedback.services import accounts
+from feedback.services import closing
 from feedback.services import deadlines
 from feedback.services import notifications
 
 REPLY_SOON = "reply_soon"  # to the section, before the reply is due
 REPLY_OVERDUE = "reply_overdue"  # to the lead, once the reply is late
 TRIAGE_OVERDUE = "triage_overdue"  # to the lead, once triage is late
+# To the lead, before a 举报's acceptance notice is due (15 working days).
+MISCONDUCT_SOON = "misconduct_soon"
 
 
 @dataclass
@@ -36,9 +39,13 @@ class SweepCounts:
 
     reminders: int = 0
     escalations: int = 0
+    closed: int = 0  # replies left unrated past the rating window
 
     def __str__(self) -> str:
-        return f"reminders={self.reminders} escalations={self.escalations}"
+        return (
+            f"reminders={self.reminders} escalations={self.escalations}"
+            f" closed={self.closed}"
+        )
 
 
 def _once(session: Session, submission: Submission, kind: str, due_on: date) -> bool:
@@ -58,31 +65,23 @@ def _once(session: Session, submission: Submission, kind: str, due_on: date) -> 
     return True
 
 
-def leads(session: Session) -> list[StaffUser]:
-    """Return the active lead accounts, who receive escalations."""
-    return list(
-        session.scalars(
-            select(StaffUser).where(
-                StaffUser.role == Role.LEAD, StaffUser.active.is_(True)
-            )
-        )
-    )
-
-
 def sweep(session: Session, now: datetime) -> SweepCounts:
     """Send the reminders and escalations due at ``now``; the caller commits."""
     config = current_app.config
     today = deadlines.local_date(now, config["TIME_ZONE"])
     soon = today + timedelta(days=config["REMINDER_DAYS_BEFORE"])
     counts = SweepCounts()
-    lead_accounts = leads(session)
+    lead_accounts = accounts.active_leads(session)
 
     routed = session.scalars(
         select(Submission).where(
             Submission.state == SubmissionState.ROUTED, Submission.due_on.is_not(None)
         )
     )
+    paused = config["INFO_REQUEST_PAUSES_CLOCK"]
     for submission in routed:
+        if paused and submission.info_pending:
+            continue  # the clock stands still until the author answers
         due = submission.due_on
         if today > due and _once(session, submission, REPLY_OVERDUE, due):
             notifications.deadline_escalation(session, submission, lead_accounts, today)
@@ -104,8 +103,24 @@ def sweep(session: Session, now: datetime) -> SweepCounts:
         )
     )
     for submission in waiting:
+        if paused and submission.info_pending:
+            continue
         if _once(session, submission, TRIAGE_OVERDUE, submission.triage_due_on):
             notifications.deadline_escalation(session, submission, lead_accounts, today)
             counts.escalations += 1
+
+    reports = session.scalars(
+        select(Submission).where(
+            Submission.state == SubmissionState.RECEIVED,
+            Submission.kind == SubmissionKind.MISCONDUCT,
+            Submission.triage_due_on.between(today, soon),
+        )
+    )
+    for submission in reports:
+        if _once(session, submission, MISCONDUCT_SOON, submission.triage_due_on):
+            notifications.deadline_escalation(session, submission, lead_accounts, today)
+            counts.reminders += 1
+
+    counts.closed = closing.close_unrated(session, now)
     session.flush()
     return counts

@@ -110,8 +110,16 @@ def history(submission: Submission) -> list[Step]:
                 f"{submission.extended_days}|{submission.extension_reason or ''}",
             )
         )
+    for request in submission.info_requests:
+        steps.append(Step(request.asked_at, "info_requested"))
+        if request.answered_at is not None:
+            steps.append(Step(request.answered_at, "info_answered"))
     if submission.replied_at is not None:
         steps.append(Step(submission.replied_at, "replied"))
+    if submission.rated_at is not None:
+        steps.append(Step(submission.rated_at, "rated"))
+    if submission.reopened_at is not None:
+        steps.append(Step(submission.reopened_at, "reopened"))
     if submission.closed_at is not None:
         steps.append(Step(submission.closed_at, "closed"))
     return sorted(steps, key=lambda step: step.at)

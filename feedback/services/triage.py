@@ -93,6 +93,27 @@ def route(
     )
 
 
+def accept_misconduct(
+    session: Session, submission: Submission, *, actor: StaffUser
+) -> None:
+    """Take up a 举报 (受理): it stays with the lead and the reporter is told.
+
+    The reply deadline starts now, as for a routed submission.
+    """
+    if not submission.is_misconduct:
+        raise NotAllowed("Only a misconduct report is accepted without routing.")
+    if submission.state is not SubmissionState.RECEIVED:
+        raise InvalidTransition(submission.state, SubmissionState.ROUTED)
+    submission.accepted_at = utcnow()
+    submission.due_on = deadlines.due_for(
+        session, submission.accepted_at, current_app.config["REPLY_DAYS"]
+    )
+    submission.state = SubmissionState.ROUTED
+    session.flush()
+    audit.record(session, AuditAction.ACCEPTED, submission, actor=actor)
+    notifications.author_update(session, submission, "accepted")
+
+
 def auto_route(session: Session, submission: Submission) -> bool:
     """Route a submission to its suggested section (problem's, or by kind), if any."""
     section = suggest_section(submission, session)

@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import DateField
 from wtforms import EmailField
+from wtforms import FileField
 from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
@@ -263,3 +264,63 @@ class PublishForm(FlaskForm):
             Length(max=20000),
         ],
     )
+
+
+class AskForm(FlaskForm):
+    """A question to the author, who answers through the access code."""
+
+    question = TextAreaField(
+        _l("需要群众补充的情况"),
+        description=_l("群众会在查询页面和邮件中看到这个问题。"),
+        validators=[
+            PlainText(),
+            DataRequired(_l("请写出需要补充的内容。")),
+            Length(max=2000),
+        ],
+    )
+
+
+class ConcludeForm(FlaskForm):
+    """A 举报's result, written by the lead."""
+
+    concluded_on = DateField(
+        _l("办结日期"), validators=[DataRequired(_l("请填写办结日期。"))]
+    )
+    result = TextAreaField(
+        _l("告知举报人的办理结果"),
+        validators=[
+            PlainText(),
+            DataRequired(_l("请填写办理结果。")),
+            Length(max=20000),
+        ],
+    )
+
+
+class ReasonForm(FlaskForm):
+    """A decision that needs only a reason: reopening, or keeping closed."""
+
+    reason = TextAreaField(
+        _l("理由"),
+        validators=[
+            PlainText(),
+            DataRequired(_l("请说明理由。")),
+            Length(max=2000),
+        ],
+    )
+
+
+class HolidayForm(FlaskForm):
+    """One day of the holiday table: a day off, or a make-up working day."""
+
+    day = DateField(_l("日期"), validators=[DataRequired(_l("请填写日期。"))])
+    name = StringField(
+        _l("名称"),
+        validators=[PlainText(), DataRequired(_l("请填写名称。")), Length(max=100)],
+    )
+    is_workday = BooleanField(_l("调休上班日（补班）"))
+
+
+class CalendarFileForm(FlaskForm):
+    """An .ics calendar of public holidays to import."""
+
+    calendar = FileField(_l("日历文件（.ics）"), validators=[DataRequired()])

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort
 from flask import current_app
 from flask import flash
 from flask import g
@@ -44,18 +42,24 @@ from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
 from feedback.services import board
+from feedback.services import closing
 from feedback.services import deadlines
-from feedback.services import DomainError
+from feedback.services import questions
 from feedback.services import queues
 from feedback.services import replies
 from feedback.services import triage
 from feedback.staff import bp
+from feedback.staff.common import attempt
+from feedback.staff.common import visible
 from feedback.staff.forms import ApproveForm
+from feedback.staff.forms import AskForm
+from feedback.staff.forms import ConcludeForm
 from feedback.staff.forms import DuplicateForm
 from feedback.staff.forms import ExtendForm
 from feedback.staff.forms import NoteForm
 from feedback.staff.forms import PublishForm
 from feedback.staff.forms import QueueFilterForm
+from feedback.staff.forms import ReasonForm
 from feedback.staff.forms import ReplyForm
 from feedback.staff.forms import ReturnForm
 from feedback.staff.forms import RouteForm
@@ -72,34 +76,6 @@ def _submissions(*conditions: object) -> list[Submission]:
         .limit(QUEUE_LIMIT)
     )
     return list(db.session.execute(query).scalars())
-
-
-def _attempt(action: Callable[[], object], done: str) -> bool:
-    """Run a service call and commit it, or roll back and show the rule it broke."""
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return False
-    db.session.commit()
-    flash(done)
-    return True
-
-
-def _visible(submission_id: int) -> Submission:
-    """Return a submission the current user may read, or answer 404."""
-    submission = db.get_or_404(Submission, submission_id)
-    user = g.user
-    section_may_read = (
-        user.role is Role.SECTION
-        and not submission.is_misconduct
-        and submission.section_id is not None
-        and submission.section_id == user.section_id
-    )
-    if not (user.role is Role.LEAD or section_may_read):
-        abort(404)
-    return submission
 
 
 @bp.get("/")
@@ -136,19 +112,35 @@ def _route_form(submission: Submission) -> RouteForm:
     return form
 
 
+def templated_reply(choice: str | None) -> str | None:
+    """Return the reply template a section chose to start from (``?template=N``)."""
+    chosen = current_app.config["REPLY_TEMPLATES"]
+    if choice and choice.isdigit() and int(choice) < len(chosen):
+        return chosen[int(choice)]
+    return None
+
+
 @bp.get("/submissions/<int:submission_id>")
 def submission(submission_id: int) -> ResponseReturnValue:
     """Show one submission with what the viewer may do to it."""
     from feedback.staff import decisions
 
-    item = _visible(submission_id)
+    item = visible(submission_id)
     drafts = [r for r in item.replies if r.state is ReplyState.DRAFT]
     return render_template(
         "staff/submission.html",
         submission=item,
+        reply_templates=current_app.config["REPLY_TEMPLATES"],
+        may_ask=questions.may_ask(item, g.user),
+        ask_form=AskForm(prefix="ask"),
+        accept_form=FlaskForm(prefix="accept"),
+        conclude_form=ConcludeForm(prefix="conclude"),
+        reopen_form=ReasonForm(prefix="reopen"),
+        keep_form=ReasonForm(prefix="keep"),
+        needs_review=closing.needs_review(item),
         suggestion=triage.suggest_section(item),
         route_form=_route_form(item),
-        reply_form=ReplyForm(),
+        reply_form=ReplyForm(body=templated_reply(request.args.get("template"))),
         approve_forms={
             r.id: ApproveForm(prefix=f"r{r.id}", body=r.body) for r in drafts
         },
@@ -174,7 +166,7 @@ def route(submission_id: int) -> ResponseReturnValue:
     form = _route_form(item)
     if form.validate_on_submit():
         section = db.get_or_404(Section, int(form.section_id.data))
-        _attempt(
+        attempt(
             lambda: triage.route(db.session, item, section, actor=g.user),
             _("已转办给%(name)s，邮件将很快发出。", name=section.name),
         )
@@ -187,10 +179,10 @@ def route(submission_id: int) -> ResponseReturnValue:
 @role_required(Role.SECTION)
 def reply(submission_id: int) -> ResponseReturnValue:
     """Let section staff answer on the web; the lead approves it before it goes out."""
-    item = _visible(submission_id)
+    item = visible(submission_id)
     form = ReplyForm()
     if form.validate_on_submit():
-        _attempt(
+        attempt(
             lambda: replies.draft(
                 db.session,
                 item,
@@ -215,7 +207,7 @@ def approve_reply(reply_id: int) -> ResponseReturnValue:
     item = db.get_or_404(Reply, reply_id)
     form = ApproveForm(prefix=f"r{item.id}")
     if form.validate_on_submit():
-        _attempt(
+        attempt(
             lambda: replies.approve(
                 db.session, item, actor=g.user, body=form.body.data
             ),
@@ -230,7 +222,7 @@ def approve_reply(reply_id: int) -> ResponseReturnValue:
 def attachment(attachment_id: int) -> ResponseReturnValue:
     """Hand staff a citizen's file, if they may read its submission."""
     item = db.get_or_404(Attachment, attachment_id)
-    _visible(item.submission_id)
+    visible(item.submission_id)
     return send_attachment(item)
 
 
@@ -240,6 +232,8 @@ QUEUE_LABELS = {
     "drafts": _l("待审核答复"),
     "overdue": _l("已超期"),
     "due_soon": _l("即将到期"),
+    "asked": _l("待群众补充"),
+    "dissatisfied": _l("群众不满意"),
 }
 
 

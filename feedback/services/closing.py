@@ -1,0 +1,135 @@
+"""Closing a submission: the author's rating, closing unrated ones, and the lead's reopening.
+
+After the reply the author rates it (满意 / 基本满意 / 不满意) through the
+access code, which closes it. A 不满意 goes before the lead, who reopens it or
+keeps it closed. A reply left unrated for RATING_WINDOW_DAYS is closed by the
+sweep.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedback.db import utcnow
+from feedback.models import AuditAction
+from feedback.models import Rating
+from feedback.models import StaffUser
+from feedback.models import Submission
+from feedback.models import SubmissionState
+from feedback.services import audit
+from feedback.services import deadlines
+from feedback.services import DomainError
+from feedback.services import InvalidTransition
+from feedback.services import notifications
+
+
+class ClosingError(DomainError):
+    """A rating or a reopening breaks a rule."""
+
+
+def rate(
+    session: Session, submission: Submission, rating: Rating, reason: str = ""
+) -> None:
+    """Record the author's rating of the reply and close the submission."""
+    if submission.state is not SubmissionState.REPLIED:
+        raise ClosingError("Only a replied submission can be rated.")
+    reason = reason.strip()
+    if rating is Rating.DISSATISFIED and not reason:
+        raise ClosingError("Say what is not satisfactory, so it can be looked at.")
+    now = utcnow()
+    submission.rating = rating
+    submission.rating_reason = reason or None
+    submission.rated_at = now
+    submission.rating_reviewed_at = None
+    submission.state = SubmissionState.CLOSED
+    submission.closed_at = now
+    session.flush()
+    audit.record(
+        session,
+        AuditAction.RATED,
+        submission,
+        actor_label="citizen",
+        reason=rating.value,
+    )
+    if rating is Rating.DISSATISFIED:
+        notifications.rated_dissatisfied(session, submission)
+
+
+def close_unrated(session: Session, now: datetime) -> int:
+    """Close replied submissions left unrated for RATING_WINDOW_DAYS; return how many."""
+    cutoff = now - timedelta(days=current_app.config["RATING_WINDOW_DAYS"])
+    stale = session.scalars(
+        select(Submission).where(
+            Submission.state == SubmissionState.REPLIED,
+            Submission.replied_at < cutoff,
+        )
+    )
+    closed = 0
+    for submission in stale:
+        submission.state = SubmissionState.CLOSED
+        submission.closed_at = now
+        audit.record(session, AuditAction.AUTO_CLOSED, submission)
+        closed += 1
+    session.flush()
+    return closed
+
+
+def needs_review(submission: Submission) -> bool:
+    """Return whether a 不满意 rating waits for the lead's decision."""
+    return (
+        submission.state is SubmissionState.CLOSED
+        and submission.rating is Rating.DISSATISFIED
+        and submission.rating_reviewed_at is None
+    )
+
+
+def reopen(
+    session: Session, submission: Submission, reason: str, *, actor: StaffUser
+) -> None:
+    """Reopen a closed or replied submission with a new reply deadline.
+
+    It goes back to its section (who is mailed again), or to the lead for a
+    举报, and the author is told.
+    """
+    if not reason.strip():
+        raise ClosingError("Say why it is reopened; the section will read it.")
+    if not submission.state.can_move_to(SubmissionState.ROUTED) or (
+        submission.state is not SubmissionState.CLOSED
+        and submission.state is not SubmissionState.REPLIED
+    ):
+        raise InvalidTransition(submission.state, SubmissionState.ROUTED)
+    if not submission.is_misconduct and submission.section is None:
+        raise ClosingError("It has no section to go back to.")
+    now = utcnow()
+    submission.state = SubmissionState.ROUTED
+    submission.reopened_at = now
+    submission.closed_at = None
+    submission.rating_reviewed_at = now if submission.rating else None
+    submission.due_on = deadlines.due_for(
+        session, now, current_app.config["REPLY_DAYS"]
+    )
+    session.flush()
+    audit.record(session, AuditAction.REOPENED, submission, actor=actor, reason=reason)
+    if submission.section is not None and not submission.is_misconduct:
+        notifications.submission_routed(session, submission, submission.section)
+    notifications.author_update(session, submission, "reopened")
+
+
+def keep_closed(
+    session: Session, submission: Submission, reason: str, *, actor: StaffUser
+) -> None:
+    """Record that the lead looked at a 不满意 rating and keeps the submission closed."""
+    if not needs_review(submission):
+        raise ClosingError("There is no 不满意 rating waiting for a decision.")
+    if not reason.strip():
+        raise ClosingError("Say why it stays closed; it is kept in the record.")
+    submission.rating_reviewed_at = utcnow()
+    session.flush()
+    audit.record(
+        session, AuditAction.RATING_REVIEWED, submission, actor=actor, reason=reason
+    )
