@@ -143,6 +143,8 @@ PAGES = [
         Role.ADMIN,
         lambda s: f"/staff/problems/{s.problem_id}",
     ),
+    PageSpec("two-factor", "auth.two_factor", Role.LEAD, lambda s: "/auth/two-factor"),
+    PageSpec("holidays", "staff.holidays", Role.ADMIN, lambda s: "/staff/holidays"),
 ]
 # Routes that answer with something other than an HTML page; tested elsewhere.
 NOT_PAGES = {
@@ -152,6 +154,9 @@ NOT_PAGES = {
     "api.rounds",
     "api.round_detail",
     "api.problem_detail",
+    # Without a password just accepted it redirects to the sign-in page;
+    # tests/test_accounts.py checks its form.
+    "auth.second_factor",
 }
 SMALL_NOTICE = """关于巡察反馈问题整改进展情况的通报
 第一方面：制度建设不到位

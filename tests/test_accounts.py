@@ -1,5 +1,9 @@
-"""Staff accounts: lockout after wrong passwords, password change, disable, reset."""
+"""Staff accounts: lockout, password change, disable, reset, and two-factor sign-in."""
 
+import re
+import time
+
+import pyotp
 import pytest
 from conftest import staff_user
 from sqlalchemy import select
@@ -131,3 +135,66 @@ def test_disable_and_reset_password_from_the_command_line(app, demo_loaded):
         "No account"
         in runner.invoke(args=["staff", "disable", "nobody@x.example"]).output
     )
+
+
+def _secret_on_page(html: str) -> str:
+    found = re.search(r'<code class="secret">([A-Z2-7]+)</code>', html)
+    assert found is not None, "no secret on the set-up page"
+    return found.group(1)
+
+
+def test_two_factor_set_up_sign_in_and_replay(app, client, demo_loaded):
+    assert _sign_in(client).status_code == 302
+    page = client.get("/auth/two-factor").get_data(as_text=True)
+    assert 'src="data:image/svg+xml' in page  # the QR code, no third party
+    secret = _secret_on_page(page)
+    wrong = client.post("/auth/two-factor", data={"action": "enable", "code": "000000"})
+    assert "does not match" in wrong.get_data(as_text=True)
+    code = pyotp.TOTP(secret).now()
+    client.post("/auth/two-factor", data={"action": "enable", "code": code})
+    with app.app_context():
+        assert staff_user(Role.LEAD).totp_secret == secret
+
+    fresh = app.test_client()
+    step_one = _sign_in(fresh)
+    assert step_one.headers["Location"].startswith("/auth/totp")
+    assert fresh.get("/staff/").status_code == 302  # not signed in yet
+    form = fresh.get("/auth/totp").get_data(as_text=True)
+    assert 'autocomplete="one-time-code"' in form
+    assert "<label" in form
+    # The code used to turn it on cannot be used again.
+    replay = fresh.post("/auth/totp", data={"code": code})
+    assert "已用过" in replay.get_data(as_text=True)
+    later = pyotp.TOTP(secret).at(time.time() + 30)
+    assert fresh.post("/auth/totp", data={"code": later}).status_code == 302
+    assert fresh.get("/staff/").status_code == 200
+
+
+def test_wrong_codes_lock_the_account_and_cli_resets_it(app, demo_loaded):
+    with app.app_context():
+        user = staff_user(Role.LEAD)
+        user.totp_secret = pyotp.random_base32()
+        db.session.commit()
+    client = app.test_client()
+    _sign_in(client)
+    for _ in range(5):
+        client.post("/auth/totp", data={"code": "123456"})
+    locked = client.post("/auth/totp", data={"code": "123456"})
+    assert locked.status_code == 429
+    result = app.test_cli_runner().invoke(args=["staff", "reset-totp", LEAD["email"]])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = staff_user(Role.LEAD)
+        assert user.totp_secret is None
+        assert db.session.scalar(
+            select(Event).where(Event.action == AuditAction.TOTP_CHANGED)
+        )
+
+
+def test_section_staff_have_no_two_factor_page(app, demo_loaded):
+    client = app.test_client()
+    with app.app_context():
+        from conftest import login
+
+        login(client, staff_user(Role.SECTION, "办公室"))
+    assert client.get("/auth/two-factor").status_code == 404

@@ -82,6 +82,10 @@ MATRIX = {
         "/staff/submissions/{submission}/keep-closed",
         {"lead"},
     ),
+    "staff.holidays": ("GET", "/staff/holidays", {"admin"}),
+    "staff.save_holiday": ("POST", "/staff/holidays", {"admin"}),
+    "staff.import_holidays": ("POST", "/staff/holidays/import", {"admin"}),
+    "staff.remove_holiday": ("POST", "/staff/holidays/2026-10-01/remove", {"admin"}),
     "staff.mail_sink": ("GET", "/staff/mail", EVERYONE),
     "staff.mail_sink_message": ("GET", "/staff/mail/{mail}", {"A", "lead", "admin"}),
 }

@@ -110,12 +110,18 @@ def purge(session: Session, submission: Submission, now: datetime) -> int:
         .where(InboundMessage.submission_id == submission.id)
         .values(raw=b"", sender=REMOVED, subject="", reply_text=None)
     )
+    # Mail still unsent after all this time is not sent any more.
     session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.submission_id == submission.id,
-            OutboxMessage.state != OutboxState.PENDING,
+            OutboxMessage.state == OutboxState.PENDING,
         )
+        .values(state=OutboxState.FAILED, last_error=REMOVED)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.submission_id == submission.id)
         .values(recipient=REMOVED, body_text=REMOVED, body_html=REMOVED)
     )
     submission.purged_at = now

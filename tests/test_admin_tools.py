@@ -1,0 +1,190 @@
+"""The admin's holiday page and the retention purge."""
+
+import io
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
+from datetime import UTC
+
+from conftest import login
+from conftest import staff_user
+from factories import submit
+from sqlalchemy import select
+
+from feedback.extensions import db
+from feedback.models import Attachment
+from feedback.models import Event
+from feedback.models import Holiday
+from feedback.models import OutboxMessage
+from feedback.models import Rating
+from feedback.models import Role
+from feedback.models import Submission
+from feedback.models import SubmissionKind
+from feedback.models import SubmissionState
+from feedback.services import attachments
+from feedback.services import submissions
+from feedback.services import triage
+
+ICS = (
+    "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20271001\r\n"
+    "DTEND;VALUE=DATE:20271004\r\nSUMMARY:国庆节\r\nEND:VEVENT\r\n"
+    "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270926\r\nSUMMARY:国庆节补班\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+
+
+def _admin(app):
+    client = app.test_client()
+    with app.app_context():
+        login(client, staff_user(Role.ADMIN))
+    return client
+
+
+def _days(app):
+    with app.app_context():
+        return {
+            h.day: (h.name, h.is_workday)
+            for h in db.session.scalars(select(Holiday).order_by(Holiday.day))
+        }
+
+
+def test_admin_adds_imports_and_removes_days(app, demo_loaded):
+    client = _admin(app)
+    client.post(
+        "/staff/holidays",
+        data={"day-day": "2027-01-01", "day-name": "元旦<script>"},
+    )
+    client.post(
+        "/staff/holidays/import",
+        data={"ics-calendar": (io.BytesIO(ICS.encode()), "holidays.ics")},
+        content_type="multipart/form-data",
+    )
+    days = _days(app)
+    assert days[date(2027, 1, 1)] == ("元旦<script>", False)
+    assert [d for d in days if d.month == 10] == [
+        date(2027, 10, 1),
+        date(2027, 10, 2),
+        date(2027, 10, 3),
+    ]
+    assert days[date(2027, 9, 26)][1] is True  # the make-up working day
+    page = client.get("/staff/holidays?year=2027").get_data(as_text=True)
+    assert "元旦&lt;script&gt;" in page
+    assert "<script>" not in page.split("<main", 1)[1]
+    client.post("/staff/holidays/2027-10-02/remove")
+    assert date(2027, 10, 2) not in _days(app)
+    with app.app_context():
+        reasons = db.session.scalars(select(Event.reason)).all()
+        assert any("2027-10-02 removed" in (r or "") for r in reasons)
+
+
+def test_bad_holiday_input_gets_a_message(app, demo_loaded):
+    client = _admin(app)
+    bad_date = client.post("/staff/holidays", data={"day-day": "2027-02-30"})
+    assert bad_date.status_code == 400
+    not_ics = client.post(
+        "/staff/holidays/import",
+        data={"ics-calendar": (io.BytesIO(b"\x00\xffnot a calendar"), "x.ics")},
+        content_type="multipart/form-data",
+    )
+    assert not_ics.status_code == 400
+    assert ".ics" in not_ics.get_data(as_text=True)
+    assert client.post("/staff/holidays/not-a-day/remove").status_code == 302
+    assert _days(app) == {}
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _finished(app, *, closed_at, name="孙八"):
+    with app.app_context():
+        receipt = submissions.submit(
+            db.session,
+            kind=SubmissionKind.COMPLAINT,
+            subject=f"{name}反映食堂问题",
+            body=f"我是{name}，电话13912345678，邮箱sun@example.com。",
+            author=submissions.Author(
+                name=name, phone="13912345678", email="sun@example.com"
+            ),
+            uploads=[attachments.Upload("证明.pdf", PDF)],
+        )
+        submission = receipt.submission
+        submission.state = SubmissionState.CLOSED
+        submission.closed_at = closed_at
+        submission.rating = Rating.DISSATISFIED
+        submission.rating_reason = f"{name}不满意，请回电13912345678"
+        db.session.commit()
+        path = attachments.path_of(submission.attachments[0])
+        return submission.id, path
+
+
+def test_retention_purge_keeps_the_anonymised_record(app, demo_loaded):
+    now = datetime(2030, 6, 1, 12, tzinfo=UTC)
+    years = app.config["RETENTION_YEARS"]
+    old_id, old_file = _finished(
+        app, closed_at=now.replace(year=2030 - years) - timedelta(days=1)
+    )
+    young_id, young_file = _finished(
+        app, closed_at=now.replace(year=2030 - years) + timedelta(days=1), name="周九"
+    )
+    with app.app_context():
+        open_one = submit(db.session).submission
+        db.session.commit()
+        open_id = open_one.id
+    runner = app.test_cli_runner()
+    dry = runner.invoke(
+        args=["retention", "purge", "--dry-run", "--now", now.isoformat()]
+    )
+    assert dry.output.strip() == "would purge: submissions=1 files=1"
+    with app.app_context():
+        assert db.session.get(Submission, old_id).author_name == "孙八"
+    result = runner.invoke(args=["retention", "purge", "--now", now.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "purged: submissions=1 files=1"
+    with app.app_context():
+        old = db.session.get(Submission, old_id)
+        assert (old.author_name, old.author_phone, old.author_email) == (
+            None,
+            None,
+            None,
+        )
+        for text in (old.subject, old.body, old.rating_reason):
+            assert "孙八" not in text
+            assert "13912345678" not in text
+            assert "sun@example.com" not in text
+        # What the statistics count stays.
+        assert old.kind is SubmissionKind.COMPLAINT
+        assert old.state is SubmissionState.CLOSED
+        assert old.rating is Rating.DISSATISFIED
+        assert old.purged_at is not None
+        assert not db.session.scalars(
+            select(Attachment).where(Attachment.submission_id == old_id)
+        ).all()
+        mails = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.submission_id == old_id)
+        ).all()
+        assert all("sun@example.com" not in m.recipient for m in mails)
+        young = db.session.get(Submission, young_id)
+        assert young.author_name == "周九"
+        assert db.session.get(Submission, open_id).purged_at is None
+    assert not old_file.exists()
+    assert young_file.exists()
+    again = runner.invoke(args=["retention", "purge", "--now", now.isoformat()])
+    assert again.output.strip() == "purged: submissions=0 files=0"
+
+
+def test_refused_submissions_are_purged_by_their_decision_date(app, demo_loaded):
+    now = datetime(2030, 6, 1, tzinfo=UTC)
+    with app.app_context():
+        refused = submit(
+            db.session,
+            author=submissions.Author(name="吴十", email="wu@example.com"),
+        ).submission
+        triage.refuse(
+            db.session, refused, "不属于受理范围", actor=staff_user(Role.LEAD)
+        )
+        refused.decided_at = datetime(2025, 1, 1, tzinfo=UTC)
+        db.session.commit()
+        refused_id = refused.id
+    app.test_cli_runner().invoke(args=["retention", "purge", "--now", now.isoformat()])
+    with app.app_context():
+        assert db.session.get(Submission, refused_id).author_email is None
