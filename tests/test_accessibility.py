@@ -29,7 +29,9 @@ from feedback.models import Problem
 from feedback.models import ReplyChannel
 from feedback.models import Role
 from feedback.models import Section
+from feedback.models import Submission
 from feedback.models import SubmissionKind
+from feedback.models import SubmissionState
 from feedback.services import replies
 from feedback.services import submissions
 from feedback.services import triage
@@ -510,3 +512,109 @@ def test_read_aloud_is_offered_where_speech_exists(browser, live_server, site):
         expect(button).to_be_hidden()
     assert errors == []
     context.close()
+
+
+def _press_on(page: Page, selector: str) -> None:
+    """Tab to ``selector`` and press Enter on it, then wait for the next page."""
+    _tab_to(page, selector, limit=250)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+@pytest.mark.parametrize("care", [False, True], ids=["normal", "care"])
+def test_lead_triages_by_keyboard_alone(browser: Browser, live_server, care):
+    """Route, extend, approve and refuse without a mouse; then the author rates."""
+    app = live_server.app
+    with app.app_context():
+        session = db.session
+        made = [
+            submissions.submit(
+                session,
+                kind=SubmissionKind.COMPLAINT,
+                subject=f"键盘分办{n}",
+                body="只用键盘处理。",
+                author=submissions.Author(),
+            )
+            for n in (1, 2)
+        ]
+        session.commit()
+        (to_route, code), to_refuse = (
+            (made[0].submission.id, made[0].access_code),
+            made[1].submission.id,
+        )
+    context = _context(browser, live_server, "zh-Hans", care)
+    page = context.new_page()
+    login = LOGINS[Role.LEAD]
+    page.goto(f"{live_server.url}/auth/login")
+    _tab_to(page, "#email")
+    page.keyboard.type(login.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(login.password)
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/staff/$"))
+
+    # Route: the suggested section is chosen with the arrow keys.
+    _press_on(page, f"a[href='/staff/submissions/{to_route}']")
+    _tab_to(page, "#section_id")
+    page.keyboard.press("ArrowDown")
+    _press_on(page, "form[action$='/route'] button")
+    expect(page.locator(".flash, [role=status]").first).to_contain_text("已转办")
+
+    # Extend, once, with a reason the author reads.
+    _tab_to(page, "#extend-days")
+    page.keyboard.type("10")
+    page.keyboard.press("Tab")
+    page.keyboard.type("需要实地调查")
+    _press_on(page, "form[action$='/extend'] button")
+    expect(page.locator("body")).to_contain_text("需要实地调查")
+    with app.app_context():
+        submission = db.session.get(Submission, to_route)
+        assert submission.state is SubmissionState.ROUTED
+        assert submission.extended_days == 10
+        replies.draft(
+            db.session,
+            submission,
+            submission.section,
+            "已经处理。",
+            channel=ReplyChannel.WEB,
+            author_label="股室",
+        )
+        db.session.commit()
+
+    # Approve the section's draft from the drafts queue.
+    page.goto(f"{live_server.url}/staff/?queue=drafts")
+    _press_on(page, f"a[href='/staff/submissions/{to_route}']")
+    _press_on(page, "form[action*='/approve'] button")
+    expect(page.locator(".state")).to_have_text("已答复")
+
+    # Refuse another with a template reason picked by the arrow keys.
+    page.goto(f"{live_server.url}/staff/")
+    _press_on(page, f"a[href='/staff/submissions/{to_refuse}']")
+    _tab_to(page, "#refuse-template")
+    page.keyboard.press("ArrowDown")
+    _press_on(page, "form[action$='/refuse'] button")
+    expect(page.locator(".state")).to_have_text("不予受理")
+    problems = _audit(page, f"{'care' if care else 'normal'} lead-after-refusal")
+
+    # The author rates the reply by keyboard and reads how to ask for a review.
+    citizen = context.new_page()
+    citizen.goto(f"{live_server.url}/track")
+    _tab_to(citizen, "#code")
+    citizen.keyboard.type(code)
+    citizen.keyboard.press("Enter")
+    expect(citizen.locator(".state")).to_have_text("已答复")
+    problems += _audit(citizen, "track-rate-form")
+    _tab_to(citizen, "input[name=rating]")
+    citizen.keyboard.press("Space")
+    _press_on(citizen, "form[action$='/track/rate'] button")
+    expect(citizen.locator("#closed-heading")).to_be_visible()
+    expect(citizen.locator("body")).to_contain_text("复查")
+    problems += _audit(citizen, "track-closed")
+    _shoot(citizen, f"track-closed-{'care' if care else 'normal'}")
+    context.close()
+    with app.app_context():
+        assert db.session.get(Submission, to_refuse).state is (
+            SubmissionState.NOT_ACCEPTED
+        )
+        assert db.session.get(Submission, to_route).state is SubmissionState.CLOSED
+    assert problems == [], "\n".join(problems)
