@@ -9,6 +9,7 @@ import pytest
 from conftest import login
 from conftest import read_receipt
 from conftest import staff_user
+from markupsafe import escape
 from sqlalchemy import select
 
 from feedback.db import utcnow
@@ -28,6 +29,7 @@ from feedback.services import questions
 from feedback.services import queues
 from feedback.services import replies
 from feedback.services import triage
+from feedback.signing import reply_token
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -383,3 +385,21 @@ def test_lead_is_reminded_before_a_report_notice_is_due(app, client, demo_loaded
         kinds = db.session.scalars(select(DeadlineAlert.kind)).all()
         assert kinds == ["misconduct_soon"]
     assert any("即将到期" in m for m in _mails(app, "lead@meijiang-edu.example"))
+
+
+def test_sections_start_replies_from_templates(app, routed):
+    submission_id, _code = routed
+    section = app.test_client()
+    with app.app_context():
+        login(section, staff_user(Role.SECTION, "办公室"))
+        office = db.session.scalar(select(Section).where(Section.name == "办公室"))
+        token = reply_token(submission_id, office.id)
+    first = app.config["REPLY_TEMPLATES"][0]
+    for base in (f"/staff/submissions/{submission_id}", f"/section/reply/{token}"):
+        page = section.get(base).get_data(as_text=True)
+        assert f'href="{base}?template=0#body"' in page
+        chosen = section.get(f"{base}?template=0").get_data(as_text=True)
+        assert escape(first) in chosen
+        assert escape(first) not in section.get(f"{base}?template=99").get_data(
+            as_text=True
+        )

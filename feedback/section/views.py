@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import abort
+from flask import current_app
 from flask import render_template
+from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
@@ -18,6 +20,7 @@ from feedback.section import bp
 from feedback.services import DomainError
 from feedback.services import replies
 from feedback.signing import load_reply_token
+from feedback.staff.common import templated_reply
 from feedback.staff.forms import ReplyForm
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
@@ -38,7 +41,7 @@ def _from_token(token: str) -> tuple[Submission, Section]:
 def reply(token: str) -> ResponseReturnValue:
     """Show the submission to its section and take the section's answer."""
     submission, section = _from_token(token)
-    form = ReplyForm()
+    form = ReplyForm(body=templated_reply(request.args.get("template")))
     note = None
     status = 200
     if form.validate_on_submit():
@@ -70,6 +73,7 @@ def reply(token: str) -> ResponseReturnValue:
             form=form,
             note=note,
             drafts=drafts,
+            reply_templates=current_app.config["REPLY_TEMPLATES"],
         ),
         status,
         HEADERS,

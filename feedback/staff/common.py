@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import g
 from flask import redirect
@@ -71,3 +72,11 @@ def decide(
     else:
         flash_errors(form)
     return back_to(submission.id)
+
+
+def templated_reply(choice: str | None) -> str | None:
+    """Return the reply template a section chose to start from (``?template=N``)."""
+    chosen = current_app.config["REPLY_TEMPLATES"]
+    if choice and choice.isdigit() and int(choice) < len(chosen):
+        return chosen[int(choice)]
+    return None

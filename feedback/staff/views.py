@@ -50,6 +50,7 @@ from feedback.services import replies
 from feedback.services import triage
 from feedback.staff import bp
 from feedback.staff.common import attempt
+from feedback.staff.common import templated_reply
 from feedback.staff.common import visible
 from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import AskForm
@@ -110,14 +111,6 @@ def _route_form(submission: Submission) -> RouteForm:
     if suggestion is not None and not form.is_submitted():
         form.section_id.data = str(suggestion.id)
     return form
-
-
-def templated_reply(choice: str | None) -> str | None:
-    """Return the reply template a section chose to start from (``?template=N``)."""
-    chosen = current_app.config["REPLY_TEMPLATES"]
-    if choice and choice.isdigit() and int(choice) < len(chosen):
-        return chosen[int(choice)]
-    return None
 
 
 @bp.get("/submissions/<int:submission_id>")
