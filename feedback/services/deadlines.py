@@ -134,6 +134,23 @@ def read_ics(text: str) -> list[IcsHoliday]:
     return found
 
 
+def _record_holiday(
+    session: Session, holiday: object, day: date, actor: StaffUser | None, what: str
+) -> None:
+    from feedback.models import AuditAction
+    from feedback.services import audit
+
+    audit.record(
+        session,
+        AuditAction.HOLIDAY_SAVED,
+        holiday,
+        actor=actor,
+        actor_label=None if actor else "operator",
+        reason=f"{day.isoformat()} {what}".strip(),
+        object_id=day.toordinal(),
+    )
+
+
 def save_holidays(
     session: Session,
     days: list[IcsHoliday],
@@ -142,44 +159,28 @@ def save_holidays(
     source: str = "",
 ) -> int:
     """Add or update days in the holiday table; return how many were saved."""
-    from feedback.models import AuditAction
     from feedback.models import Holiday
-    from feedback.services import audit
 
     for item in days:
         holiday = session.get(Holiday, item.day) or Holiday(day=item.day)
         holiday.name, holiday.is_workday = item.name[:100], item.is_workday
         session.add(holiday)
         session.flush()
-        audit.record(
-            session,
-            AuditAction.HOLIDAY_SAVED,
-            holiday,
-            actor=actor,
-            actor_label=None if actor else "operator",
-            reason=f"{item.day.isoformat()} {item.name}{' (补班)' if item.is_workday else ''} {source}".strip(),
-            object_id=item.day.toordinal(),
+        kind = " (补班)" if item.is_workday else ""
+        _record_holiday(
+            session, holiday, item.day, actor, f"{item.name}{kind} {source}"
         )
     return len(days)
 
 
 def remove_holiday(session: Session, day: date, *, actor: StaffUser) -> bool:
     """Remove a day from the holiday table; return whether it was there."""
-    from feedback.models import AuditAction
     from feedback.models import Holiday
-    from feedback.services import audit
 
     holiday = session.get(Holiday, day)
     if holiday is None:
         return False
     session.delete(holiday)
     session.flush()
-    audit.record(
-        session,
-        AuditAction.HOLIDAY_SAVED,
-        holiday,
-        actor=actor,
-        reason=f"{day.isoformat()} removed",
-        object_id=day.toordinal(),
-    )
+    _record_holiday(session, holiday, day, actor, "removed")
     return True

@@ -56,6 +56,28 @@ def _queue(
     )
 
 
+def _to_leads(
+    session: Session,
+    name: str,
+    leads: list[StaffUser],
+    *,
+    subject: LazyString,
+    submission: Submission,
+    **context: object,
+) -> None:
+    """Queue ``emails/<name>`` to each lead, with a link to the submission's page."""
+    for lead in leads:
+        _queue(
+            session,
+            name,
+            recipient=lead.email,
+            subject=subject,
+            submission=submission,
+            staff_url=external_url("staff.submission", submission_id=submission.id),
+            **context,
+        )
+
+
 def submission_routed(
     session: Session, submission: Submission, section: Section
 ) -> None:
@@ -139,16 +161,14 @@ def deadline_escalation(
 ) -> None:
     """Tell every lead that a submission is past a deadline."""
     subject = _l("[%(ref)s] 已超期，请督办", ref=submission.reference)
-    for lead in leads:
-        _queue(
-            session,
-            "deadline_escalation",
-            recipient=lead.email,
-            subject=subject,
-            submission=submission,
-            today=today,
-            staff_url=external_url("staff.submission", submission_id=submission.id),
-        )
+    _to_leads(
+        session,
+        "deadline_escalation",
+        leads,
+        subject=subject,
+        submission=submission,
+        today=today,
+    )
 
 
 def author_update(session: Session, submission: Submission, what: str) -> None:
@@ -216,27 +236,23 @@ def info_answered(
             ),
         )
         return
-    for lead in accounts.active_leads(session):
-        _queue(
-            session,
-            "info_answered",
-            recipient=lead.email,
-            subject=subject,
-            submission=submission,
-            request=request,
-            staff_url=external_url("staff.submission", submission_id=submission.id),
-        )
+    _to_leads(
+        session,
+        "info_answered",
+        accounts.active_leads(session),
+        subject=subject,
+        submission=submission,
+        request=request,
+    )
 
 
 def rated_dissatisfied(session: Session, submission: Submission) -> None:
     """Put a 不满意 rating before every lead, who may reopen the submission."""
     subject = _l("[%(ref)s] 群众对答复不满意", ref=submission.reference)
-    for lead in accounts.active_leads(session):
-        _queue(
-            session,
-            "rated_dissatisfied",
-            recipient=lead.email,
-            subject=subject,
-            submission=submission,
-            staff_url=external_url("staff.submission", submission_id=submission.id),
-        )
+    _to_leads(
+        session,
+        "rated_dissatisfied",
+        accounts.active_leads(session),
+        subject=subject,
+        submission=submission,
+    )
