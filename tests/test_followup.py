@@ -1,5 +1,6 @@
 """After routing: questions to the author, ratings and closing, reopening, and 举报 notices."""
 
+import json
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -403,3 +404,38 @@ def test_sections_start_replies_from_templates(app, routed):
         assert escape(first) not in section.get(f"{base}?template=99").get_data(
             as_text=True
         )
+
+
+def test_events_keep_what_changed(app, routed):
+    submission_id, _code = routed
+    lead = app.test_client()
+    with app.app_context():
+        login(lead, staff_user(Role.LEAD))
+        due = db.session.get(Submission, submission_id).due_on
+    lead.post(
+        f"/staff/submissions/{submission_id}/extend",
+        data={"extend-days": "5", "extend-reason": "需要调查"},
+    )
+    with app.app_context():
+        events = {
+            e.action.value: e
+            for e in db.session.scalars(
+                select(Event).where(Event.submission_id == submission_id)
+            )
+        }
+        routed_event = events["routed"]
+        assert json.loads(routed_event.before)["state"] == "received"
+        assert json.loads(routed_event.after)["state"] == "routed"
+        office = db.session.scalar(select(Section).where(Section.name == "办公室"))
+        assert json.loads(routed_event.after)["section"] == office.id
+        extended = events["extended"]
+        assert json.loads(extended.before) == {
+            "due_on": due.isoformat(),
+            "extended_days": None,
+        }
+        assert json.loads(extended.after) == {
+            "due_on": (due + timedelta(days=5)).isoformat(),
+            "extended_days": 5,
+        }
+    page = lead.get("/staff/audit").get_data(as_text=True)
+    assert "extended_days" in page

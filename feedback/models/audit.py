@@ -78,6 +78,10 @@ class Event(Base):
         ForeignKey("submissions.id"), index=True
     )
     reason: Mapped[str | None] = mapped_column(Text)
+    # What the action changed, as JSON objects of field: value (state, section,
+    # due dates…), written by services.audit from the flushed changes.
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
 
     actor: Mapped[StaffUser | None] = relationship()
 
