@@ -152,6 +152,12 @@ NOT_PAGES = {
     "api.rounds",
     "api.round_detail",
     "api.problem_detail",
+    "open311.discovery",  # Open311 GeoReport v2: JSON and XML
+    "open311.services",
+    "open311.service_definition",
+    "open311.list_requests",
+    "open311.request_detail",
+    "open311.unknown",
 }
 SMALL_NOTICE = """关于巡察反馈问题整改进展情况的通报
 第一方面：制度建设不到位
