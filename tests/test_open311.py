@@ -229,6 +229,13 @@ def test_a_client_discovers_files_and_follows_a_request(
         assert submission.subject == "食堂饭菜分量不足。"
         assert submission.author_name == "张三"
         assert submission.author_email == "zhang.san@example.com"
+        submitted = db.session.scalar(
+            select(Event).where(
+                Event.submission_id == submission.id,
+                Event.action == AuditAction.SUBMITTED,
+            )
+        )
+        assert submitted.actor_label == "citizen via Open311 key 测试伙伴"
         receipt = db.session.scalar(
             select(OutboxMessage).where(OutboxMessage.template == "receipt")
         )
@@ -693,3 +700,10 @@ def test_keys_are_issued_once_kept_hashed_listed_and_revoked(app, runner):
             )
         )
     assert actions == [AuditAction.API_KEY_CREATED, AuditAction.API_KEY_REVOKED]
+
+
+def test_a_body_too_large_is_a_413_in_the_specification_s_format(make_app):
+    api = Client(make_app(MAX_CONTENT_LENGTH=1000).test_client())
+    fields = {"api_key": "x", "service_code": "opinion", "description": "长" * 2000}
+    for fmt in ("json", "xml"):
+        assert_errors(api.post(fmt, expect=413, **fields), 413)

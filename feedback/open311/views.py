@@ -25,6 +25,7 @@ from feedback.extensions import db
 from feedback.extensions import limiter
 from feedback.i18n import script
 from feedback.models import Channel
+from feedback.models import Section
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.open311 import bp
@@ -193,30 +194,53 @@ def service_definition(code: str, fmt: str) -> ResponseReturnValue:
     return respond(fmt, "service_definition", {"service_code": code, "attributes": []})
 
 
-def _request(submission: Submission) -> dict[str, object]:
-    """Return the public fields of a listed submission, and nothing else."""
-    reply = public_requests.published_reply(submission)
-    expected = public_requests.expected_on(submission)
-    section = submission.section
-    return {
-        "service_request_id": submission.reference,
-        "status": public_requests.status(submission),
-        "status_notes": (
-            script(reply.published_body)
-            if reply is not None
-            else str(STATE_LABELS[submission.state])
-        ),
-        "service_name": str(KIND_NAMES[submission.kind]),
-        "service_code": submission.kind.value,
-        "agency_responsible": script(section.name) if section else None,
-        "requested_datetime": _w3(submission.received_at),
-        "updated_datetime": _w3(public_requests.updated_at(submission)),
-        "expected_datetime": (
-            _w3(datetime.combine(expected, time(23, 59, 59), tzinfo=_zone()))
-            if expected
-            else None
-        ),
-    }
+class _Wording:
+    """Names and notes in the reader's language, worked out once per response."""
+
+    def __init__(self) -> None:
+        self.kinds = {kind: str(name) for kind, name in KIND_NAMES.items()}
+        self.states = {state: str(label) for state, label in STATE_LABELS.items()}
+        self.sections: dict[int, str] = {}
+
+    def section(self, section: Section | None) -> str | None:
+        if section is None:
+            return None
+        if section.id not in self.sections:
+            self.sections[section.id] = script(section.name)
+        return self.sections[section.id]
+
+
+def _requests(submissions: list[Submission]) -> list[dict[str, object]]:
+    """Return the public fields of listed submissions, and nothing else."""
+    published = public_requests.published_replies(db.session, submissions)
+    wording = _Wording()
+    zone = _zone()
+    shown = []
+    for submission in submissions:
+        reply = published.get(submission.id)
+        expected = public_requests.expected_on(submission)
+        shown.append(
+            {
+                "service_request_id": submission.reference,
+                "status": public_requests.status(submission),
+                "status_notes": (
+                    script(reply.published_body)
+                    if reply is not None
+                    else wording.states[submission.state]
+                ),
+                "service_name": wording.kinds[submission.kind],
+                "service_code": submission.kind.value,
+                "agency_responsible": wording.section(submission.section),
+                "requested_datetime": _w3(submission.received_at),
+                "updated_datetime": _w3(public_requests.updated_at(submission, reply)),
+                "expected_datetime": (
+                    _w3(datetime.combine(expected, time(23, 59, 59), tzinfo=zone))
+                    if expected
+                    else None
+                ),
+            }
+        )
+    return shown
 
 
 @bp.get(f"/requests.{FMT}")
@@ -226,7 +250,7 @@ def list_requests(fmt: str) -> ResponseReturnValue:
     if not form.validate():
         return errors(400, *messages(form))
     found = public_requests.search(db.session, form.query(), now=utcnow())
-    return respond(fmt, "service_requests", [_request(s) for s in found])
+    return respond(fmt, "service_requests", _requests(found))
 
 
 @bp.get(f"/requests/<reference>.{FMT}")
@@ -235,7 +259,7 @@ def request_detail(reference: str, fmt: str) -> ResponseReturnValue:
     found = public_requests.find(db.session, reference)
     if found is None:
         return errors(404, _("没有编号为 %(ref)s 的公开请求。", ref=reference))
-    return respond(fmt, "service_requests", [_request(found)])
+    return respond(fmt, "service_requests", _requests([found]))
 
 
 def _post_limit() -> str:
@@ -256,7 +280,8 @@ def _limit_key() -> str:
 def create_request(fmt: str) -> ResponseReturnValue:
     """File a request through the web form's intake (channel API), with a key."""
     session = db.session
-    if api_keys.authenticate(session, request.form.get("api_key")) is None:
+    key = api_keys.authenticate(session, request.form.get("api_key"))
+    if key is None:
         return errors(403, _("api_key 缺失、无效或已停用，无法提交。"))
     code = request.form.get("service_code", "").strip()
     if not code:
@@ -279,6 +304,7 @@ def create_request(fmt: str) -> ResponseReturnValue:
                 email=(form.email.data or "").strip() or None,
             ),
             channel=Channel.API,
+            actor_label=f"citizen via Open311 key {key.name}"[:100],
         )
     except DomainError as exc:
         session.rollback()

@@ -28,6 +28,15 @@ def hash_key(key: str) -> str:
     return keyed_hash("api-key", key.strip())
 
 
+def _record(
+    session: Session, action: AuditAction, key: ApiKey, actor: StaffUser | None
+) -> None:
+    """Audit a change to a key; without an account, the operator at the shell did it."""
+    audit.record(
+        session, action, key, actor=actor, actor_label=None if actor else "operator"
+    )
+
+
 def find_by_name(session: Session, name: str) -> ApiKey | None:
     """Return the key called ``name``, revoked or not."""
     return session.scalar(select(ApiKey).where(ApiKey.name == name.strip()))
@@ -49,13 +58,7 @@ def create(
     key = ApiKey(name=name, key_hash=hash_key(plain))
     session.add(key)
     session.flush()
-    audit.record(
-        session,
-        AuditAction.API_KEY_CREATED,
-        key,
-        actor=actor,
-        actor_label=None if actor else "operator",
-    )
+    _record(session, AuditAction.API_KEY_CREATED, key, actor)
     return key, plain
 
 
@@ -67,13 +70,7 @@ def revoke(session: Session, name: str, *, actor: StaffUser | None = None) -> Ap
     if not key.active:
         raise ApiKeyError(f"The key {key.name} was revoked already.")
     key.revoked_at = utcnow()
-    audit.record(
-        session,
-        AuditAction.API_KEY_REVOKED,
-        key,
-        actor=actor,
-        actor_label=None if actor else "operator",
-    )
+    _record(session, AuditAction.API_KEY_REVOKED, key, actor)
     return key
 
 

@@ -59,14 +59,30 @@ def status(submission: Submission) -> str:
     return "open" if submission.state in OPEN_STATES else "closed"
 
 
-def published_reply(submission: Submission) -> Reply | None:
-    """Return the newest reply the lead published, if any."""
-    published = [r for r in submission.replies if r.published_at is not None]
-    return max(published, key=lambda r: r.published_at) if published else None  # type: ignore[arg-type,return-value]
+def published_replies(
+    session: Session, submissions: list[Submission]
+) -> dict[int, Reply]:
+    """Return the newest reply the lead published of each submission that has one."""
+    ids = [s.id for s in submissions]
+    newest: dict[int, Reply] = {}
+    for start in range(0, len(ids), 500):  # well under every database's bind limit
+        found = session.scalars(
+            select(Reply)
+            .where(
+                Reply.submission_id.in_(ids[start : start + 500]),
+                Reply.published_at.is_not(None),
+            )
+            .order_by(Reply.published_at)
+        )
+        newest.update((reply.submission_id, reply) for reply in found)
+    return newest
 
 
-def updated_at(submission: Submission) -> datetime:
-    """Return when the handling last changed in a way the public may know of."""
+def updated_at(submission: Submission, published: Reply | None) -> datetime:
+    """Return when the handling last changed in a way the public may know of.
+
+    ``published`` is the submission's published reply, if any.
+    """
     moments = [
         submission.received_at,
         submission.accepted_at,
@@ -76,9 +92,8 @@ def updated_at(submission: Submission) -> datetime:
         submission.closed_at,
         submission.reopened_at,
     ]
-    reply = published_reply(submission)
-    if reply is not None:
-        moments.append(reply.published_at)
+    if published is not None:
+        moments.append(published.published_at)
     return max(m for m in moments if m is not None)
 
 
@@ -127,7 +142,7 @@ def search(session: Session, query: Query, *, now: datetime) -> list[Submission]
     found = (
         select(Submission)
         .where(_listed())
-        .options(selectinload(Submission.section), selectinload(Submission.replies))
+        .options(selectinload(Submission.section))
         .order_by(Submission.received_at.desc(), Submission.id.desc())
         .limit(LIMIT)
     )
