@@ -46,6 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback import auth
     from feedback import cli
     from feedback import errors
+    from feedback import open311
     from feedback import public
     from feedback import section
     from feedback import staff
@@ -73,7 +74,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     templating.init_app(app)
-    for blueprint in (public.bp, auth.bp, staff.bp, section.bp, api.bp):
+    for blueprint in (public.bp, auth.bp, staff.bp, section.bp, api.bp, open311.bp):
         app.register_blueprint(blueprint)
     return app
 

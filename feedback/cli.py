@@ -1,4 +1,4 @@
-"""Command groups for operators and cron: staff, demo, outbox, notices, mail, deadlines."""
+"""Command groups for operators and cron: staff, demo, outbox, notices, mail, deadlines, apikey."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from feedback.models import Role
 from feedback.models import Section
 from feedback.models import StaffUser
 from feedback.services import accounts
+from feedback.services import api_keys
 from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import inbound
@@ -429,6 +430,57 @@ def purge_command(now_text: str | None, dry_run: bool) -> None:
     click.echo(f"purged: {counts}")
 
 
+apikey_cli = AppGroup("apikey", help="Keys of partners' Open311 applications.")
+
+
+@apikey_cli.command("create")
+@click.argument("name")
+def create_apikey_command(name: str) -> None:
+    """Issue a key for the partner NAME and print it, this once only."""
+    try:
+        key, plain = api_keys.create(db.session, name)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Key for {key.name} (shown this once; only its hash is kept):")
+    click.echo(plain)
+
+
+@apikey_cli.command("revoke")
+@click.argument("name")
+def revoke_apikey_command(name: str) -> None:
+    """Stop the key of the partner NAME from opening the API."""
+    try:
+        api_keys.revoke(db.session, name)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Revoked the key of {name}.")
+
+
+@apikey_cli.command("list")
+def list_apikeys_command() -> None:
+    """List the keys with when each was issued, last used and revoked."""
+    keys = api_keys.all_keys(db.session)
+    if not keys:
+        click.echo("No keys.")
+    for key in keys:
+        used = (
+            key.last_used_at.isoformat(timespec="seconds")
+            if key.last_used_at
+            else "never"
+        )
+        state = (
+            f"revoked {key.revoked_at.isoformat(timespec='seconds')}"
+            if key.revoked_at
+            else "active"
+        )
+        click.echo(
+            f"{key.name}\tissued {key.created_at.isoformat(timespec='seconds')}"
+            f"\tlast used {used}\t{state}"
+        )
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     for group in (
@@ -439,5 +491,6 @@ def init_app(app: Flask) -> None:
         mail_cli,
         deadlines_cli,
         retention_cli,
+        apikey_cli,
     ):
         app.cli.add_command(group)

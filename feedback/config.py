@@ -118,6 +118,9 @@ class DefaultConfig:
     RATELIMIT_HEADERS_ENABLED = True
     SUBMIT_RATE_LIMIT = "20 per hour;100 per day"
     TRACK_RATE_LIMIT = "20 per minute;200 per day"
+    # Requests filed through Open311, counted per API key: one partner's
+    # application speaks for many citizens.
+    OPEN311_RATE_LIMIT = "120 per hour;1000 per day"
     # Behind a reverse proxy, how many X-Forwarded-For hops to trust (0: none).
     PROXY_FIX_X_FOR = 0
 

@@ -159,6 +159,12 @@ NOT_PAGES = {
     # Without a password just accepted it redirects to the sign-in page;
     # tests/test_accounts.py checks its form.
     "auth.second_factor",
+    "open311.discovery",  # Open311 GeoReport v2: JSON and XML
+    "open311.services",
+    "open311.service_definition",
+    "open311.list_requests",
+    "open311.request_detail",
+    "open311.unknown",
 }
 SMALL_NOTICE = """关于巡察反馈问题整改进展情况的通报
 第一方面：制度建设不到位

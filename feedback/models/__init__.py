@@ -1,5 +1,6 @@
 """Every table and enum, re-exported so callers import from one place."""
 
+from feedback.models.api_keys import ApiKey
 from feedback.models.audit import AuditAction
 from feedback.models.audit import Event
 from feedback.models.board import Aspect
@@ -34,6 +35,7 @@ from feedback.models.submissions import SubmissionState
 
 __all__ = [
     "STATUS_WORDS",
+    "ApiKey",
     "Aspect",
     "Attachment",
     "AuditAction",

@@ -58,6 +58,8 @@ class AuditAction(enum.StrEnum):
     TOTP_CHANGED = "totp_changed"  # two-factor sign-in turned on or off
     HOLIDAY_SAVED = "holiday_saved"  # the holiday table changed
     AUTO_CLOSED = "auto_closed"  # closed unrated after the rating window
+    API_KEY_CREATED = "api_key_created"  # an Open311 partner got a key
+    API_KEY_REVOKED = "api_key_revoked"  # that key no longer opens the API
 
 
 class Event(Base):

@@ -100,13 +100,15 @@ def submit(
     idempotency_key: str | None = None,
     uploads: list[attachments.Upload] | None = None,
     received_at: datetime | None = None,
+    actor_label: str = "citizen",
 ) -> Receipt:
     """Record a submission with its files, reference and access code.
 
     A form sent twice returns the first receipt. The files are written and
     synced before this returns; the caller commits, and on failure removes
     ``receipt.written`` with ``attachments.discard``. When the auto-routing
-    setting allows, the submission is routed at once.
+    setting allows, the submission is routed at once. ``actor_label`` says
+    in the audit log who handed it in, e.g. which Open311 key.
     """
     if not subject.strip() or not body.strip():
         raise SubmissionError("A subject and a text are required.")
@@ -146,7 +148,7 @@ def submit(
         f"{config['REFERENCE_PREFIX']}{local_day:%Y%m%d}-{submission.id:05d}"
     )
     written = attachments.store(session, submission, uploads or [])
-    audit.record(session, AuditAction.SUBMITTED, submission, actor_label="citizen")
+    audit.record(session, AuditAction.SUBMITTED, submission, actor_label=actor_label)
     notifications.receipt(session, submission, code)
     if config["AUTO_ROUTE"]:
         triage.auto_route(session, submission)
