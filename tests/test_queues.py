@@ -75,6 +75,10 @@ def test_queues_sort_submissions_by_what_they_wait_for(app, client, demo_loaded)
     assert queue("due_soon") == {refs["将到期"]}
     assert queue("drafts") == {refs["有草稿"]}
     assert queue("nonsense") == {refs["新件"]}  # an unknown queue shows the new ones
+    assert queue("all") == set(refs.values())
+    assert queue("all&state=received") == {refs["新件"]}
+    assert queue("all&state=routed") == set(refs.values()) - {refs["新件"]}
+    assert queue("all&state=bogus") == set(refs.values())  # ignored, not an error
 
 
 def test_filters_narrow_a_queue(app, client, demo_loaded):

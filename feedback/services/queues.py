@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import Select
 from sqlalchemy import select
+from sqlalchemy import true
 from sqlalchemy.orm import Session
 
 from feedback.models import Rating
@@ -37,6 +38,7 @@ QUEUE_NAMES = (
     "due_soon",
     "asked",
     "dissatisfied",
+    "all",
 )
 
 
@@ -64,6 +66,8 @@ def condition(name: str, today: date, soon_days: int) -> ColumnElement[bool]:
             Submission.due_on >= today,
             Submission.due_on <= today + timedelta(days=soon_days),
         )
+    if name == "all":
+        return true()
     if name == "asked":
         return Submission.info_pending.is_(True)
     if name == "dissatisfied":
@@ -80,6 +84,7 @@ class Filters:
     """What the lead narrowed a queue to."""
 
     kind: SubmissionKind | None = None
+    state: SubmissionState | None = None
     section_id: int | None = None
     problem_id: int | None = None
     received_after: datetime | None = None  # the start of the first day, bureau time
@@ -90,6 +95,8 @@ class Filters:
         found: list[ColumnElement[bool]] = []
         if self.kind is not None:
             found.append(Submission.kind == self.kind)
+        if self.state is not None:
+            found.append(Submission.state == self.state)
         if self.section_id is not None:
             found.append(Submission.section_id == self.section_id)
         if self.problem_id is not None:

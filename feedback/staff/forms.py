@@ -246,6 +246,7 @@ class QueueFilterForm(FlaskForm):
     """The lead's filters on a queue, read from the query string."""
 
     kind = SelectField(_l("类型"), validators=[Optional()])
+    state = SelectField(_l("办理状态"), validators=[Optional()])
     section = SelectField(_l("承办股室"), validators=[Optional()])
     problem = SelectField(_l("涉及问题"), validators=[Optional()])
     received_from = DateField(_l("收到日期从"), validators=[Optional()])

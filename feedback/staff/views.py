@@ -65,6 +65,7 @@ from feedback.staff.forms import ReplyForm
 from feedback.staff.forms import ReturnForm
 from feedback.staff.forms import RouteForm
 from feedback.templating import KIND_NAMES
+from feedback.templating import STATE_LABELS
 
 QUEUE_LIMIT = 200
 
@@ -227,6 +228,7 @@ QUEUE_LABELS = {
     "due_soon": _l("即将到期"),
     "asked": _l("待群众补充"),
     "dissatisfied": _l("群众不满意"),
+    "all": _l("全部"),
 }
 
 
@@ -242,6 +244,9 @@ def _lead_desk() -> ResponseReturnValue:
     form = QueueFilterForm(request.args, meta={"csrf": False})
     form.kind.choices = [SelectChoice("", _("全部"))] + [
         SelectChoice(k.value, str(KIND_NAMES[k])) for k in SubmissionKind
+    ]
+    form.state.choices = [SelectChoice("", _("全部"))] + [
+        SelectChoice(s.value, str(STATE_LABELS[s])) for s in SubmissionState
     ]
     form.section.choices = [SelectChoice("", _("全部"))] + [
         SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
@@ -267,6 +272,9 @@ def _lead_desk() -> ResponseReturnValue:
     filters = queues.Filters(
         kind=SubmissionKind(form.kind.data)
         if form.kind.data and not form.kind.errors
+        else None,
+        state=SubmissionState(form.state.data)
+        if form.state.data and not form.state.errors
         else None,
         section_id=chosen(form.section),
         problem_id=chosen(form.problem),
