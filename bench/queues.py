@@ -35,6 +35,9 @@ PAGES = {
     "overdue": "/staff/?queue=overdue",
     "due soon": "/staff/?queue=due_soon",
     "filtered by text": "/staff/?queue=awaiting&q=op9",
+    "waiting for author": "/staff/?queue=asked",
+    "not satisfied": "/staff/?queue=dissatisfied",
+    "all, closed only": "/staff/?queue=all&state=closed",
 }
 
 
@@ -43,13 +46,20 @@ def fill(size: int) -> None:
     sections = [s.id for s in db.session.scalars(db.select(Section))]
     batch = []
     for n in range(size):
+        # A third new, a third routed, a third closed; a few of the routed
+        # wait for the author, a few of the closed were rated 不满意.
         routed = n % 3 != 0
+        closed = n % 3 == 2
         received = base + timedelta(minutes=n)
         batch.append(
             {
                 "reference": f"B{n:09d}",
                 "access_code_hash": f"{n:064x}",
-                "state": "routed" if routed else "received",
+                "state": "closed" if closed else "routed" if routed else "received",
+                "info_pending": n % 301 == 1,
+                "rating": ("dissatisfied" if n % 97 == 2 else "satisfied")
+                if closed
+                else None,
                 "kind": "opinion",
                 "channel": "web",
                 "subject": f"op{n}",

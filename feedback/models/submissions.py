@@ -101,6 +101,8 @@ class Submission(Base):
         Index("ix_submissions_state_received", "state", "received_at", "id"),
         Index("ix_submissions_state_due", "state", "due_on"),
         Index("ix_submissions_state_triage_due", "state", "triage_due_on"),
+        Index("ix_submissions_pending_received", "info_pending", "received_at", "id"),
+        Index("ix_submissions_rating_received", "rating", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
