@@ -71,8 +71,10 @@ def condition(name: str, today: date, soon_days: int) -> ColumnElement[bool]:
     if name == "asked":
         return Submission.info_pending.is_(True)
     if name == "dissatisfied":
+        # Rating closes a submission, and reopening or keeping it closed marks
+        # the rating reviewed: no state test is needed, and without one the
+        # (rating, received_at, id) index answers.
         return and_(
-            Submission.state == SubmissionState.CLOSED,
             Submission.rating == Rating.DISSATISFIED,
             Submission.rating_reviewed_at.is_(None),
         )
