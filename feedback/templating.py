@@ -17,6 +17,8 @@ from feedback.i18n import html_lang
 from feedback.i18n import official
 from feedback.i18n import preferences
 from feedback.i18n import script
+from feedback.models import Channel
+from feedback.models import Rating
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
@@ -38,6 +40,21 @@ KIND_NAMES = {
     SubmissionKind.SUGGESTION: _l("建议"),
     SubmissionKind.COMPLAINT: _l("投诉"),
     SubmissionKind.MISCONDUCT: _l("举报"),
+}
+
+CHANNEL_NAMES = {
+    Channel.WEB: _l("网站"),
+    Channel.EMAIL: _l("电子邮件"),
+    Channel.API: _l("开放接口"),
+    Channel.PHONE: _l("电话"),
+    Channel.LETTER: _l("来信"),
+    Channel.VISIT: _l("来访"),
+}
+
+RATING_NAMES = {
+    Rating.SATISFIED: _l("满意"),
+    Rating.BASICALLY_SATISFIED: _l("基本满意"),
+    Rating.DISSATISFIED: _l("不满意"),
 }
 
 HOLD_REASONS = {

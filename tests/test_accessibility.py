@@ -143,6 +143,12 @@ PAGES = [
         Role.ADMIN,
         lambda s: f"/staff/problems/{s.problem_id}",
     ),
+    PageSpec(
+        "staff-board-filtered",
+        "staff.board_list",
+        Role.ADMIN,
+        lambda s: "/staff/board?kind=done&q=%E5%88%B6%E5%BA%A6",
+    ),
 ]
 # Routes that answer with something other than an HTML page; tested elsewhere.
 NOT_PAGES = {
@@ -152,6 +158,8 @@ NOT_PAGES = {
     "api.rounds",
     "api.round_detail",
     "api.problem_detail",
+    "staff.export_ledger",  # XLSX and CSV downloads, tests/test_exports.py
+    "staff.export_submissions",
 }
 SMALL_NOTICE = """关于巡察反馈问题整改进展情况的通报
 第一方面：制度建设不到位

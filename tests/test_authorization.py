@@ -71,6 +71,13 @@ MATRIX = {
     "staff.confirm_notice": ("POST", "/staff/notices/import/confirm", {"admin"}),
     "staff.mail_sink": ("GET", "/staff/mail", EVERYONE),
     "staff.mail_sink_message": ("GET", "/staff/mail/{mail}", {"A", "lead", "admin"}),
+    "staff.export_ledger": ("GET", "/staff/exports/ledger.xlsx", {"lead", "admin"}),
+    # Sections get their own submissions only (tests/test_exports.py).
+    "staff.export_submissions": (
+        "GET",
+        "/staff/exports/submissions.xlsx",
+        {"A", "B", "lead"},
+    ),
 }
 VISITORS = ["anonymous", "A", "B", "lead", "admin"]
 

@@ -58,6 +58,7 @@ class AuditAction(enum.StrEnum):
     TOTP_CHANGED = "totp_changed"  # two-factor sign-in turned on or off
     HOLIDAY_SAVED = "holiday_saved"  # the holiday table changed
     AUTO_CLOSED = "auto_closed"  # closed unrated after the rating window
+    EXPORTED = "exported"  # staff downloaded the submissions ledger
 
 
 class Event(Base):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask import abort
-from flask import current_app
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -29,11 +27,6 @@ from feedback.services import triage
 from feedback.templating import STATUS_KIND_LABELS
 
 FEED_LOCALE = "zh_Hans_CN"
-
-
-def today() -> date:
-    """Return today's date in the bureau's time zone."""
-    return deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"])
 
 
 def _filter_form() -> BoardFilterForm:
@@ -118,7 +111,7 @@ def problem(problem_id: int) -> ResponseReturnValue:
     return render_template(
         "public/problem.html",
         problem=item,
-        timeline=board.timeline(item, today=today()),
+        timeline=board.timeline(item, today=deadlines.today()),
         opinions=board.public_opinions(db.session, item),
     )
 
@@ -129,7 +122,7 @@ def round_feed(round_id: int) -> ResponseReturnValue:
     inspection = board.get_round(db.session, round_id)
     if inspection is None:
         abort(404)
-    entries = board.feed_entries(db.session, inspection, today=today())
+    entries = board.feed_entries(db.session, inspection, today=deadlines.today())
     with force_locale(FEED_LOCALE):  # a feed is one document for every reader
         xml = render_template(
             "public/feed.atom.xml",

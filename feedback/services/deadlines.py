@@ -18,6 +18,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedback.db import utcnow
+
 CALENDAR = "calendar"
 WORKING = "working"
 
@@ -25,6 +27,11 @@ WORKING = "working"
 def local_date(moment: datetime, tz_name: str) -> date:
     """Return the calendar date of ``moment`` in the bureau's time zone."""
     return moment.astimezone(ZoneInfo(tz_name)).date()
+
+
+def today() -> date:
+    """Return today's date in the bureau's time zone."""
+    return local_date(utcnow(), current_app.config["TIME_ZONE"])
 
 
 def is_working_day(day: date, holidays: Mapping[date, bool]) -> bool:

@@ -22,6 +22,12 @@ from wtforms.validators import Optional
 from feedback.validators import PlainText
 
 
+def chosen_id(field: SelectField) -> int | None:
+    """Return the id a filter's select field holds, or None if it holds none or a bad one."""
+    data = field.data
+    return int(data) if data and not field.errors and data.isdigit() else None
+
+
 class MultiCheckboxField(SelectMultipleField):
     """Several choices as checkboxes, which work by keyboard and without JavaScript."""
 
@@ -250,6 +256,16 @@ class QueueFilterForm(FlaskForm):
     received_from = DateField(_l("收到日期从"), validators=[Optional()])
     received_to = DateField(_l("收到日期到"), validators=[Optional()])
     q = StringField(_l("编号或关键词"), validators=[Optional(), Length(max=100)])
+
+
+class LedgerFilterForm(FlaskForm):
+    """Which round's ledger, narrowed like the public board, read from the query string."""
+
+    round = SelectField(_l("巡察轮次"), validators=[Optional()])
+    aspect = SelectField(_l("方面"), validators=[Optional()])
+    kind = SelectField(_l("整改状态"), validators=[Optional()])
+    section = SelectField(_l("责任股室"), validators=[Optional()])
+    q = StringField(_l("关键词"), validators=[Optional(), Length(max=100)])
 
 
 class PublishForm(FlaskForm):
