@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -75,14 +76,12 @@ def csv_text(text: str) -> str:
 
 
 def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=xlsx_text(text))
-    # openpyxl types a text starting with "=" as a formula and one like
-    # "#N/A" as an error; the stored text is neither.
+    cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"
     return cell
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Value) -> WriteOnlyCell | int | None:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Value) -> WriteOnlyCell | Value:
     if value is None or value == "":
         return None
     if isinstance(value, int):
@@ -91,7 +90,13 @@ def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Value) -> WriteOnlyCell | int |
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = DATE_FORMAT
         return cell
-    return _text_cell(sheet, value)
+    text = xlsx_text(value)
+    # openpyxl types a text starting with "=" as a formula and one like
+    # "#N/A" as an error: such text gets a cell typed as a string. Other text
+    # is typed as a string anyway, and passing it bare saves making a cell.
+    if text.startswith("=") or text in ERROR_CODES:
+        return _text_cell(sheet, text)
+    return text
 
 
 def write_xlsx(tables: Iterable[Table], out: BinaryIO, *, title: str = "") -> None:
@@ -109,7 +114,9 @@ def write_xlsx(tables: Iterable[Table], out: BinaryIO, *, title: str = "") -> No
         for index, column in enumerate(table.columns, 1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
         sheet.freeze_panes = "A2"
-        header = [_text_cell(sheet, column.header) for column in table.columns]
+        header = [
+            _text_cell(sheet, xlsx_text(column.header)) for column in table.columns
+        ]
         for cell in header:
             cell.font = bold
         sheet.append(header)
