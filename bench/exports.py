@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
-import tempfile
 import time
 import tracemalloc
 from datetime import datetime
@@ -24,17 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from scratch import filled_client  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from feedback import create_app  # noqa: E402
-from feedback import demo  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Reply  # noqa: E402
-from feedback.models import Role  # noqa: E402
 from feedback.models import Section  # noqa: E402
 from feedback.models import Submission  # noqa: E402
-from feedback.services import accounts  # noqa: E402
 
 BODY = "希望学校周末开放操场，方便附近居民锻炼身体。" * 12  # about 260 characters
 REPLY = "经核实，学校将于下月起在周末上午开放操场，并安排专人管理。" * 6
@@ -94,17 +90,8 @@ def fill(size: int) -> None:
     db.session.commit()
 
 
-def download(app: Flask, url: str) -> int:
-    """Fetch ``url`` as the demo lead and return its size, never holding it whole."""
-    client = app.test_client()
-    with app.app_context():
-        lead = next(
-            u
-            for u in (accounts.find_by_email(db.session, x.email) for x in demo.LOGINS)
-            if u is not None and u.role is Role.LEAD
-        )
-        with client.session_transaction() as session:
-            session["user_id"], session["v"] = lead.id, lead.session_version
+def download(client: FlaskClient, url: str) -> int:
+    """Fetch ``url`` and return its size, never holding the whole of it."""
     response = client.get(url)
     assert response.status_code == 200, response.status_code
     size = sum(len(chunk) for chunk in response.response)
@@ -117,31 +104,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
     for size in args.sizes:
-        folder = tempfile.mkdtemp()
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": f"sqlite:///{folder}/e.sqlite",
-                "RATELIMIT_ENABLED": False,
-            }
-        )
-        with app.app_context():
-            db.create_all()
-            demo.load(db.session)
-            db.session.commit()
-            started = time.perf_counter()
-            fill(size)
-            filled = time.perf_counter() - started
-        print(f"{size:>9,} submissions (inserted in {filled:.1f} s)")
+        client = filled_client(fill, size)
         for fmt in ("xlsx", "csv"):
             url = f"/staff/exports/submissions.{fmt}"
             started, cpu = time.perf_counter(), time.process_time()
-            length = download(app, url)
+            length = download(client, url)
             seconds = time.perf_counter() - started
             cpu = time.process_time() - cpu
             tracemalloc.start()
-            download(app, url)
+            download(client, url)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             print(

@@ -236,28 +236,18 @@ def ledger_world(app, demo_loaded):
         lead = staff_user(Role.LEAD)
         problems = _problems()
         first, second, third = problems[0], problems[1], problems[2]
-        board.change_status(
-            db.session,
-            second,
-            "正在整改",
-            reason='=HYPERLINK("http://x")',
-            effective_on=date(2025, 5, 1),
-            actor=lead,
-        )
-        board.change_status(
-            db.session,
-            second,
-            "已完成",
-            reason="验收合格",
-            effective_on=date(2025, 6, 1),
-            actor=lead,
-        )
-        board.add_progress(
-            db.session, first, "+整改进展", published_on=date(2025, 3, 1), actor=lead
-        )
-        board.add_progress(
-            db.session, first, "还没到日子", published_on=date(2999, 1, 1), actor=lead
-        )
+        for word, reason, day in (
+            ("正在整改", '=HYPERLINK("http://x")', date(2025, 5, 1)),
+            ("已完成", "验收合格", date(2025, 6, 1)),
+        ):
+            board.change_status(
+                db.session, second, word, reason=reason, effective_on=day, actor=lead
+            )
+        for body, day in (
+            ("+整改进展", date(2025, 3, 1)),
+            ("还没到日子", date(2999, 1, 1)),
+        ):
+            board.add_progress(db.session, first, body, published_on=day, actor=lead)
         first.title = "=1+1"
         third.measures = "@SUM(A1)\r\n第二行_x0041_\x01"
         third.section = None

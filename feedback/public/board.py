@@ -9,11 +9,8 @@ from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
 
-from feedback import i18n
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.models import Inspection
@@ -24,21 +21,13 @@ from feedback.public.forms import BoardFilterForm
 from feedback.services import board
 from feedback.services import deadlines
 from feedback.services import triage
-from feedback.templating import STATUS_KIND_LABELS
 
 FEED_LOCALE = "zh_Hans_CN"
 
 
 def _filter_form() -> BoardFilterForm:
     form = BoardFilterForm(request.args)
-    form.kind.choices = [SelectChoice("", _("全部状态"))] + [
-        SelectChoice(kind.value, str(label))
-        for kind, label in STATUS_KIND_LABELS.items()
-    ]
-    form.section.choices = [SelectChoice("", _("全部股室"))] + [
-        SelectChoice(str(s.id), i18n.script(s.name))
-        for s in triage.active_sections(db.session)
-    ]
+    form.offer(triage.active_sections(db.session))
     return form
 
 

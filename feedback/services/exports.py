@@ -175,15 +175,13 @@ def _ledger_fields(
 
 
 def ledger_problems(
-    session: Session,
-    inspection: Inspection,
-    *,
-    kind: StatusKind | None = None,
-    section_id: int | None = None,
-    aspect_id: int | None = None,
-    query: str = "",
+    session: Session, inspection: Inspection, only: set[int] | None = None
 ) -> list[Problem]:
-    """Return the round's problems that pass the board's filters, in board order."""
+    """Return the round's problems in board order, with their history loaded.
+
+    ``only`` keeps the problems with these ids, as ``board.matching_problem_ids``
+    returns them for the board's filters.
+    """
     statement = (
         select(Problem)
         .join(Aspect)
@@ -196,16 +194,8 @@ def ledger_problems(
         )
         .order_by(Aspect.number, Problem.number)
     )
-    if kind or section_id or aspect_id or query.strip():
-        ids = board.matching_problem_ids(
-            session,
-            inspection,
-            kind=kind,
-            section_id=section_id,
-            aspect_id=aspect_id,
-            query=query,
-        )
-        statement = statement.where(Problem.id.in_(ids))
+    if only is not None:
+        statement = statement.where(Problem.id.in_(only))
     return list(session.scalars(statement))
 
 

@@ -37,7 +37,6 @@ from feedback.staff.forms import EditProblemForm
 from feedback.staff.forms import LedgerFilterForm
 from feedback.staff.forms import ProgressForm
 from feedback.staff.forms import StatusForm
-from feedback.templating import STATUS_KIND_LABELS
 
 EDITORS = (Role.LEAD, Role.ADMIN)
 
@@ -96,7 +95,7 @@ def ledger_selection() -> LedgerSelection:
     """Read the round (the newest by default) and the board's filters from the
     query string; a value that is not among the choices is ignored."""
     rounds = board.rounds(db.session)
-    form = LedgerFilterForm(request.args, meta={"csrf": False})
+    form = LedgerFilterForm(request.args)
     form.round.choices = [
         SelectChoice(str(r.id), i18n.script(r.notice_title or r.name)) for r in rounds
     ]
@@ -108,14 +107,7 @@ def ledger_selection() -> LedgerSelection:
         SelectChoice(str(a.id), f"{a.number} {i18n.script(a.title)}")
         for a in (inspection.aspects if inspection else [])
     ]
-    form.kind.choices = [SelectChoice("", _("全部状态"))] + [
-        SelectChoice(kind.value, str(label))
-        for kind, label in STATUS_KIND_LABELS.items()
-    ]
-    form.section.choices = [SelectChoice("", _("全部股室"))] + [
-        SelectChoice(str(s.id), i18n.script(s.name))
-        for s in triage.active_sections(db.session)
-    ]
+    form.offer(triage.active_sections(db.session))
     form.validate()
     kind = (
         StatusKind(form.kind.data) if form.kind.data and not form.kind.errors else None
@@ -125,17 +117,21 @@ def ledger_selection() -> LedgerSelection:
     query = (form.q.data or "").strip()[:100]
     if inspection is None:
         return LedgerSelection(form, None, [], False)
-    problems = exports.ledger_problems(
-        db.session,
-        inspection,
-        kind=kind,
-        section_id=section_id,
-        aspect_id=aspect_id,
-        query=query,
+    filtering = bool(kind or section_id or aspect_id or query)
+    only = (
+        board.matching_problem_ids(
+            db.session,
+            inspection,
+            kind=kind,
+            section_id=section_id,
+            aspect_id=aspect_id,
+            query=query,
+        )
+        if filtering
+        else None
     )
-    return LedgerSelection(
-        form, inspection, problems, bool(kind or section_id or aspect_id or query)
-    )
+    problems = exports.ledger_problems(db.session, inspection, only)
+    return LedgerSelection(form, inspection, problems, filtering)
 
 
 @bp.get("/board")

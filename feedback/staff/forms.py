@@ -19,6 +19,7 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from feedback.public.forms import BoardFilterForm
 from feedback.validators import PlainText
 
 
@@ -258,14 +259,11 @@ class QueueFilterForm(FlaskForm):
     q = StringField(_l("编号或关键词"), validators=[Optional(), Length(max=100)])
 
 
-class LedgerFilterForm(FlaskForm):
-    """Which round's ledger, narrowed like the public board, read from the query string."""
+class LedgerFilterForm(BoardFilterForm):
+    """The public board's filters, plus the round and the aspect."""
 
     round = SelectField(_l("巡察轮次"), validators=[Optional()])
     aspect = SelectField(_l("方面"), validators=[Optional()])
-    kind = SelectField(_l("整改状态"), validators=[Optional()])
-    section = SelectField(_l("责任股室"), validators=[Optional()])
-    q = StringField(_l("关键词"), validators=[Optional(), Length(max=100)])
 
 
 class PublishForm(FlaskForm):
