@@ -62,12 +62,29 @@ class Table:
     rows: Iterable[Sequence[Value]]
 
 
-def xlsx_text(text: str) -> str:
-    """Return ``text`` as SpreadsheetML stores it, at most ``CELL_MAX`` long."""
-    if len(text) > CELL_MAX:
-        text = text[: CELL_MAX - 1] + "…"
+def _escape(text: str) -> str:
     text = _LOOKS_ESCAPED.sub("_x005F_", text)
     return _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+
+
+def xlsx_text(text: str) -> str:
+    """Return ``text`` as SpreadsheetML stores it, at most ``CELL_MAX`` long.
+
+    A longer text is cut, between characters rather than inside an escape,
+    and ends with "…".
+    """
+    escaped = _escape(text)
+    if len(escaped) <= CELL_MAX:
+        return escaped
+    # The longest start of the text whose escaped form leaves room for "…".
+    low, high = 0, min(len(text), CELL_MAX - 1)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(_escape(text[:middle])) <= CELL_MAX - 1:
+            low = middle
+        else:
+            high = middle - 1
+    return _escape(text[:low]) + "…"
 
 
 def csv_text(text: str) -> str:

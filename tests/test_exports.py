@@ -38,6 +38,7 @@ from feedback.services import queues
 from feedback.services import replies
 from feedback.services import submissions
 from feedback.services import triage
+from feedback.spreadsheets import xlsx_text
 
 ZONE = ZoneInfo("Asia/Shanghai")
 FORMULAS = ["=1+1", "+86 138", "-2", "@SUM(A1:A2)", "\t=1+1", "\r=1+1", "'quoted"]
@@ -701,3 +702,14 @@ def test_naughty_strings_round_trip_exactly(app, demo_loaded):
     assert [(r[4], r[5]) for r in rows[1:]] == [
         (csv_value(t[:200]), csv_value(t)) for t in strings
     ]
+
+
+@pytest.mark.parametrize("unit", ["长", "\x01", "_x0041_", "\r\n"])
+def test_text_longer_than_a_cell_is_cut_between_characters(unit):
+    text = unit * 40_000
+    stored = xlsx_text(text)
+    assert len(stored) <= 32_767
+    kept = ooxml_text(stored)
+    assert kept.endswith("…")
+    assert text.startswith(kept[:-1])
+    assert len(kept) > 32_767 // 8  # cut near the limit, not to nothing
