@@ -17,6 +17,7 @@ from feedback.i18n import html_lang
 from feedback.i18n import official
 from feedback.i18n import preferences
 from feedback.i18n import script
+from feedback.models import Channel
 from feedback.models import Rating
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
@@ -41,7 +42,16 @@ KIND_NAMES = {
     SubmissionKind.MISCONDUCT: _l("举报"),
 }
 
-RATING_LABELS = {
+CHANNEL_NAMES = {
+    Channel.WEB: _l("网站"),
+    Channel.EMAIL: _l("电子邮件"),
+    Channel.API: _l("开放接口"),
+    Channel.PHONE: _l("电话"),
+    Channel.LETTER: _l("来信"),
+    Channel.VISIT: _l("来访"),
+}
+
+RATING_NAMES = {
     Rating.SATISFIED: _l("满意"),
     Rating.BASICALLY_SATISFIED: _l("基本满意"),
     Rating.DISSATISFIED: _l("不满意"),
@@ -117,7 +127,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,
         KIND_NAMES=KIND_NAMES,
-        RATING_LABELS=RATING_LABELS,
+        RATING_NAMES=RATING_NAMES,
+        CHANNEL_NAMES=CHANNEL_NAMES,
         STATUS_KIND_LABELS=STATUS_KIND_LABELS,
         html_lang=html_lang,
         content_lang=content_lang,

@@ -147,6 +147,12 @@ PAGES = [
     ),
     PageSpec("two-factor", "auth.two_factor", Role.LEAD, lambda s: "/auth/two-factor"),
     PageSpec("holidays", "staff.holidays", Role.ADMIN, lambda s: "/staff/holidays"),
+    PageSpec(
+        "staff-board-filtered",
+        "staff.board_list",
+        Role.ADMIN,
+        lambda s: "/staff/board?kind=done&q=%E5%88%B6%E5%BA%A6",
+    ),
 ]
 # Routes that answer with something other than an HTML page; tested elsewhere.
 NOT_PAGES = {
@@ -165,6 +171,8 @@ NOT_PAGES = {
     "open311.list_requests",
     "open311.request_detail",
     "open311.unknown",
+    "staff.export_ledger",  # XLSX and CSV downloads, tests/test_exports.py
+    "staff.export_submissions",
 }
 SMALL_NOTICE = """关于巡察反馈问题整改进展情况的通报
 第一方面：制度建设不到位

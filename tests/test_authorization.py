@@ -88,6 +88,13 @@ MATRIX = {
     "staff.remove_holiday": ("POST", "/staff/holidays/2026-10-01/remove", {"admin"}),
     "staff.mail_sink": ("GET", "/staff/mail", EVERYONE),
     "staff.mail_sink_message": ("GET", "/staff/mail/{mail}", {"A", "lead", "admin"}),
+    "staff.export_ledger": ("GET", "/staff/exports/ledger.xlsx", {"lead", "admin"}),
+    # Sections get their own submissions only (tests/test_exports.py).
+    "staff.export_submissions": (
+        "GET",
+        "/staff/exports/submissions.xlsx",
+        {"A", "B", "lead"},
+    ),
 }
 VISITORS = ["anonymous", "A", "B", "lead", "admin"]
 

@@ -7,13 +7,11 @@ from datetime import date
 from typing import Any
 
 from flask import abort
-from flask import current_app
 from flask import jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import selectinload
 
 from feedback.api import bp
-from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.models import Aspect
 from feedback.models import Inspection
@@ -110,7 +108,7 @@ def problem_detail(problem_id: int) -> ResponseReturnValue:
             selectinload(Problem.progress_updates),
         ],
     )
-    today = deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"])
+    today = deadlines.today()
     body = _problem(problem)
     body["aspect"] = {"number": problem.aspect.number, "title": problem.aspect.title}
     body["round_id"] = problem.aspect.inspection_id

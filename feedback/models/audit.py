@@ -60,6 +60,7 @@ class AuditAction(enum.StrEnum):
     AUTO_CLOSED = "auto_closed"  # closed unrated after the rating window
     API_KEY_CREATED = "api_key_created"  # an Open311 partner got a key
     API_KEY_REVOKED = "api_key_revoked"  # that key no longer opens the API
+    EXPORTED = "exported"  # staff downloaded the submissions ledger
 
 
 class Event(Base):

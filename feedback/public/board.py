@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask import abort
-from flask import current_app
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
 
-from feedback import i18n
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.models import Inspection
@@ -26,26 +21,13 @@ from feedback.public.forms import BoardFilterForm
 from feedback.services import board
 from feedback.services import deadlines
 from feedback.services import triage
-from feedback.templating import STATUS_KIND_LABELS
 
 FEED_LOCALE = "zh_Hans_CN"
 
 
-def today() -> date:
-    """Return today's date in the bureau's time zone."""
-    return deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"])
-
-
 def _filter_form() -> BoardFilterForm:
     form = BoardFilterForm(request.args)
-    form.kind.choices = [SelectChoice("", _("全部状态"))] + [
-        SelectChoice(kind.value, str(label))
-        for kind, label in STATUS_KIND_LABELS.items()
-    ]
-    form.section.choices = [SelectChoice("", _("全部股室"))] + [
-        SelectChoice(str(s.id), i18n.script(s.name))
-        for s in triage.active_sections(db.session)
-    ]
+    form.offer(triage.active_sections(db.session))
     return form
 
 
@@ -118,7 +100,7 @@ def problem(problem_id: int) -> ResponseReturnValue:
     return render_template(
         "public/problem.html",
         problem=item,
-        timeline=board.timeline(item, today=today()),
+        timeline=board.timeline(item, today=deadlines.today()),
         opinions=board.public_opinions(db.session, item),
     )
 
@@ -129,7 +111,7 @@ def round_feed(round_id: int) -> ResponseReturnValue:
     inspection = board.get_round(db.session, round_id)
     if inspection is None:
         abort(404)
-    entries = board.feed_entries(db.session, inspection, today=today())
+    entries = board.feed_entries(db.session, inspection, today=deadlines.today())
     with force_locale(FEED_LOCALE):  # a feed is one document for every reader
         xml = render_template(
             "public/feed.atom.xml",

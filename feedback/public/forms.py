@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,8 +27,11 @@ from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from feedback.i18n import LOCALES
+from feedback.i18n import script
+from feedback.models import Section
 from feedback.models import SubmissionKind
-from feedback.templating import RATING_LABELS
+from feedback.templating import RATING_NAMES
+from feedback.templating import STATUS_KIND_LABELS
 from feedback.validators import PlainText
 
 KIND_LABELS = {
@@ -137,7 +141,7 @@ class RateForm(TrackForm):
 
     rating = RadioField(
         _l("您对答复的评价"),
-        choices=[SelectChoice(r.value, label) for r, label in RATING_LABELS.items()],
+        choices=[SelectChoice(r.value, label) for r, label in RATING_NAMES.items()],
         validators=[DataRequired(_l("请选择一项评价。"))],
     )
     reason = TextAreaField(
@@ -168,3 +172,13 @@ class BoardFilterForm(Form):
     q = SearchField(_l("搜索问题"), validators=[Optional(), Length(max=100)])
     kind = SelectField(_l("整改状态"), validators=[Optional()])
     section = SelectField(_l("责任股室"), validators=[Optional()])
+
+    def offer(self, sections: Iterable[Section]) -> None:
+        """Fill the status and section choices, names in the reader's script."""
+        self.kind.choices = [SelectChoice("", _l("全部状态"))] + [
+            SelectChoice(kind.value, label)
+            for kind, label in STATUS_KIND_LABELS.items()
+        ]
+        self.section.choices = [SelectChoice("", _l("全部股室"))] + [
+            SelectChoice(str(s.id), script(s.name)) for s in sections
+        ]

@@ -113,6 +113,7 @@ def matching_problem_ids(
     *,
     kind: StatusKind | None = None,
     section_id: int | None = None,
+    aspect_id: int | None = None,
     query: str = "",
 ) -> set[int]:
     """Return the ids of the round's problems that pass the filters.
@@ -127,6 +128,8 @@ def matching_problem_ids(
         statement = statement.where(Problem.status_kind == kind)
     if section_id is not None:
         statement = statement.where(Problem.section_id == section_id)
+    if aspect_id is not None:
+        statement = statement.where(Problem.aspect_id == aspect_id)
     for word in to_simplified(query).split():
         statement = statement.where(
             or_(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from feedback.models import StaffUser
+from feedback.db import utcnow
 
 CALENDAR = "calendar"
 WORKING = "working"
@@ -29,6 +30,11 @@ WORKING = "working"
 def local_date(moment: datetime, tz_name: str) -> date:
     """Return the calendar date of ``moment`` in the bureau's time zone."""
     return moment.astimezone(ZoneInfo(tz_name)).date()
+
+
+def today() -> date:
+    """Return today's date in the bureau's time zone."""
+    return local_date(utcnow(), current_app.config["TIME_ZONE"])
 
 
 def is_working_day(day: date, holidays: Mapping[date, bool]) -> bool:

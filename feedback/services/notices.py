@@ -10,11 +10,9 @@ from dataclasses import field
 from datetime import date
 from typing import TypeVar
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedback.db import utcnow
 from feedback.models import Aspect
 from feedback.models import AuditAction
 from feedback.models import Inspection
@@ -186,7 +184,7 @@ def import_notice(
     """
     published = _iso(parsed.round.published)
     if today is None:
-        today = deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"])
+        today = deadlines.today()
     effective = published or today
     created = (
         inspection is None and (inspection := match_round(session, parsed)) is None

@@ -28,6 +28,7 @@ def no_cache(response):  # type: ignore[no-untyped-def]
 from feedback.staff import audit  # noqa: E402,F401 - registers the routes
 from feedback.staff import board  # noqa: E402,F401 - registers the routes
 from feedback.staff import decisions  # noqa: E402,F401 - registers the routes
+from feedback.staff import exports  # noqa: E402,F401 - registers the routes
 from feedback.staff import holidays  # noqa: E402,F401 - registers the routes
 from feedback.staff import mailbox  # noqa: E402,F401 - registers the routes
 from feedback.staff import notices  # noqa: E402,F401 - registers the routes

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -19,15 +21,20 @@ from wtforms import SelectChoice
 from feedback import i18n
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
+from feedback.models import Inspection
 from feedback.models import Problem
 from feedback.models import Role
 from feedback.models import Section
 from feedback.models import STATUS_WORDS
+from feedback.models import StatusKind
 from feedback.services import board
 from feedback.services import DomainError
+from feedback.services import exports
 from feedback.services import triage
 from feedback.staff import bp
+from feedback.staff.forms import chosen_id
 from feedback.staff.forms import EditProblemForm
+from feedback.staff.forms import LedgerFilterForm
 from feedback.staff.forms import ProgressForm
 from feedback.staff.forms import StatusForm
 
@@ -74,12 +81,69 @@ def _load(problem_id: int) -> Problem:
     )
 
 
+@dataclass(frozen=True)
+class LedgerSelection:
+    """A round and the problems of it that the board's filters let through."""
+
+    form: LedgerFilterForm
+    inspection: Inspection | None
+    problems: list[Problem]
+    filtering: bool
+
+
+def ledger_selection() -> LedgerSelection:
+    """Read the round (the newest by default) and the board's filters from the
+    query string; a value that is not among the choices is ignored."""
+    rounds = board.rounds(db.session)
+    form = LedgerFilterForm(request.args)
+    form.round.choices = [
+        SelectChoice(str(r.id), i18n.script(r.notice_title or r.name)) for r in rounds
+    ]
+    inspection = next(
+        (r for r in rounds if str(r.id) == form.round.data),
+        rounds[0] if rounds else None,
+    )
+    form.aspect.choices = [SelectChoice("", _("全部方面"))] + [
+        SelectChoice(str(a.id), f"{a.number} {i18n.script(a.title)}")
+        for a in (inspection.aspects if inspection else [])
+    ]
+    form.offer(triage.active_sections(db.session))
+    form.validate()
+    kind = (
+        StatusKind(form.kind.data) if form.kind.data and not form.kind.errors else None
+    )
+    section_id = chosen_id(form.section)
+    aspect_id = chosen_id(form.aspect)
+    query = (form.q.data or "").strip()[:100]
+    if inspection is None:
+        return LedgerSelection(form, None, [], False)
+    filtering = bool(kind or section_id or aspect_id or query)
+    only = (
+        board.matching_problem_ids(
+            db.session,
+            inspection,
+            kind=kind,
+            section_id=section_id,
+            aspect_id=aspect_id,
+            query=query,
+        )
+        if filtering
+        else None
+    )
+    problems = exports.ledger_problems(db.session, inspection, only)
+    return LedgerSelection(form, inspection, problems, filtering)
+
+
 @bp.get("/board")
 @role_required(*EDITORS)
 def board_list() -> ResponseReturnValue:
-    """List the newest round's problems with links to edit them."""
-    inspection = board.newest_round(db.session)
-    return render_template("staff/board.html", inspection=inspection)
+    """List a round's problems, filtered as asked, with links to edit and export them."""
+    selection = ledger_selection()
+    # The export links carry the same filters, and the round shown.
+    args = {f.name: f.data for f in selection.form if f.data and not f.errors}
+    if selection.inspection is not None:
+        args["round"] = str(selection.inspection.id)
+    return render_template("staff/board.html", selection=selection, args=args)
 
 
 @bp.get("/problems/<int:problem_id>")

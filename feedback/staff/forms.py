@@ -20,7 +20,14 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from feedback.public.forms import BoardFilterForm
 from feedback.validators import PlainText
+
+
+def chosen_id(field: SelectField) -> int | None:
+    """Return the id a filter's select field holds, or None if it holds none or a bad one."""
+    data = field.data
+    return int(data) if data and not field.errors and data.isdigit() else None
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -252,6 +259,13 @@ class QueueFilterForm(FlaskForm):
     received_from = DateField(_l("收到日期从"), validators=[Optional()])
     received_to = DateField(_l("收到日期到"), validators=[Optional()])
     q = StringField(_l("编号或关键词"), validators=[Optional(), Length(max=100)])
+
+
+class LedgerFilterForm(BoardFilterForm):
+    """The public board's filters, plus the round and the aspect."""
+
+    round = SelectField(_l("巡察轮次"), validators=[Optional()])
+    aspect = SelectField(_l("方面"), validators=[Optional()])
 
 
 class PublishForm(FlaskForm):

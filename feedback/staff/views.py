@@ -22,10 +22,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlalchemy import select
 from wtforms import SelectChoice
-from wtforms import SelectField
 
 from feedback.auth.decorators import role_required
-from feedback.db import utcnow
 from feedback.downloads import send_attachment
 from feedback.extensions import db
 from feedback.models import Attachment
@@ -54,6 +52,7 @@ from feedback.staff.common import templated_reply
 from feedback.staff.common import visible
 from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import AskForm
+from feedback.staff.forms import chosen_id
 from feedback.staff.forms import ConcludeForm
 from feedback.staff.forms import DuplicateForm
 from feedback.staff.forms import ExtendForm
@@ -232,15 +231,9 @@ QUEUE_LABELS = {
 }
 
 
-def _lead_desk() -> ResponseReturnValue:
-    """The lead's desk: queues with counts, filters, and one page of the chosen queue."""
-    config = current_app.config
-    zone = ZoneInfo(config["TIME_ZONE"])
-    today = deadlines.local_date(utcnow(), config["TIME_ZONE"])
-    soon = config["REMINDER_DAYS_BEFORE"]
-    name = request.args.get("queue", "new")
-    if name not in queues.QUEUE_NAMES:
-        name = "new"
+def queue_filters() -> tuple[QueueFilterForm, queues.Filters]:
+    """Read the lead desk's filters from the query string; bad values are ignored."""
+    zone = ZoneInfo(current_app.config["TIME_ZONE"])
     form = QueueFilterForm(request.args, meta={"csrf": False})
     form.kind.choices = [SelectChoice("", _("全部"))] + [
         SelectChoice(k.value, str(KIND_NAMES[k])) for k in SubmissionKind
@@ -262,13 +255,6 @@ def _lead_desk() -> ResponseReturnValue:
             return None
         return datetime.combine(day + timedelta(days=offset), time.min, tzinfo=zone)
 
-    def chosen(field: SelectField) -> int | None:
-        return (
-            int(field.data)
-            if field.data and not field.errors and field.data.isdigit()
-            else None
-        )
-
     filters = queues.Filters(
         kind=SubmissionKind(form.kind.data)
         if form.kind.data and not form.kind.errors
@@ -276,8 +262,8 @@ def _lead_desk() -> ResponseReturnValue:
         state=SubmissionState(form.state.data)
         if form.state.data and not form.state.errors
         else None,
-        section_id=chosen(form.section),
-        problem_id=chosen(form.problem),
+        section_id=chosen_id(form.section),
+        problem_id=chosen_id(form.problem),
         received_after=start_of(
             None if form.received_from.errors else form.received_from.data
         ),
@@ -286,6 +272,18 @@ def _lead_desk() -> ResponseReturnValue:
         ),
         text=form.q.data or "",
     )
+    return form, filters
+
+
+def _lead_desk() -> ResponseReturnValue:
+    """The lead's desk: queues with counts, filters, and one page of the chosen queue."""
+    config = current_app.config
+    soon = config["REMINDER_DAYS_BEFORE"]
+    name = request.args.get("queue", "new")
+    if name not in queues.QUEUE_NAMES:
+        name = "new"
+    form, filters = queue_filters()
+    today = deadlines.today()
     current = queues.page(
         db.session,
         name,
@@ -306,8 +304,15 @@ def _lead_desk() -> ResponseReturnValue:
         .where(OutboxMessage.state == OutboxState.FAILED)
     )
     args = {k: v for k, v in request.args.items() if k != "after"}
+    # The export links carry the filters that were understood, nothing else.
+    export_args = {
+        f.name: request.args[f.name]
+        for f in form
+        if request.args.get(f.name) and not f.errors
+    }
     return render_template(
         "staff/lead_queue.html",
+        export_args=export_args,
         queue=name,
         labels=QUEUE_LABELS,
         counts=counts,
