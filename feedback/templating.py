@@ -11,12 +11,17 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
+from feedback.charts import bar_chart
+from feedback.charts import EMPTY
 from feedback.i18n import content_lang
 from feedback.i18n import html_lang
 from feedback.i18n import official
 from feedback.i18n import preferences
 from feedback.i18n import script
+from feedback.models import Channel
+from feedback.models import Rating
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
@@ -38,6 +43,21 @@ KIND_NAMES = {
     SubmissionKind.SUGGESTION: _l("建议"),
     SubmissionKind.COMPLAINT: _l("投诉"),
     SubmissionKind.MISCONDUCT: _l("举报"),
+}
+
+CHANNEL_LABELS = {
+    Channel.WEB: _l("网站"),
+    Channel.EMAIL: _l("电子邮件"),
+    Channel.API: _l("数据接口"),
+    Channel.PHONE: _l("电话"),
+    Channel.LETTER: _l("来信"),
+    Channel.VISIT: _l("来访"),
+}
+
+RATING_LABELS = {
+    Rating.SATISFIED: _l("满意"),
+    Rating.BASICALLY_SATISFIED: _l("基本满意"),
+    Rating.DISSATISFIED: _l("不满意"),
 }
 
 HOLD_REASONS = {
@@ -89,6 +109,20 @@ def atom_date(value: date) -> str:
     return datetime.combine(value, time.min, tzinfo=zone).isoformat()
 
 
+def percent(share: float | None) -> str:
+    """Format a share (0 to 1) as a percentage with one decimal; "—" when there is none."""
+    if share is None:
+        return EMPTY
+    return f"{share * 100:.1f}%"
+
+
+def days(value: int | None) -> str:
+    """Format a number of days; "—" when there is none."""
+    if value is None:
+        return EMPTY
+    return ngettext("%(num)s天", "%(num)s天", value)
+
+
 def status_class(kind: StatusKind | None) -> str:
     """Return the CSS class that colours a status badge (text says it too)."""
     return f"status status--{kind.value if kind else 'unknown'}"
@@ -106,6 +140,8 @@ def init_app(app: Flask) -> None:
         atom_date=atom_date,
         official=official,
         script=script,
+        percent=percent,
+        days=days,
     )
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,
@@ -117,4 +153,7 @@ def init_app(app: Flask) -> None:
         external=external_url,
         STATUS_KINDS=StatusKind,
         HOLD_REASONS=HOLD_REASONS,
+        CHANNEL_LABELS=CHANNEL_LABELS,
+        RATING_LABELS=RATING_LABELS,
+        bar_chart=bar_chart,
     )
