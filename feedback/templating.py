@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask import Flask
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from feedback.charts import bar_chart
 from feedback.charts import EMPTY
@@ -116,11 +115,9 @@ def percent(share: float | None) -> str:
     return f"{share * 100:.1f}%"
 
 
-def days(value: int | None) -> str:
-    """Format a number of days; "—" when there is none."""
-    if value is None:
-        return EMPTY
-    return ngettext("%(num)s天", "%(num)s天", value)
+def number(value: int | None) -> str:
+    """Format a whole number; "—" when there is none (no data to compute it from)."""
+    return EMPTY if value is None else str(value)
 
 
 def status_class(kind: StatusKind | None) -> str:
@@ -141,7 +138,7 @@ def init_app(app: Flask) -> None:
         official=official,
         script=script,
         percent=percent,
-        days=days,
+        number=number,
     )
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,

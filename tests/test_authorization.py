@@ -71,6 +71,9 @@ MATRIX = {
     "staff.confirm_notice": ("POST", "/staff/notices/import/confirm", {"admin"}),
     "staff.mail_sink": ("GET", "/staff/mail", EVERYONE),
     "staff.mail_sink_message": ("GET", "/staff/mail/{mail}", {"A", "lead", "admin"}),
+    # Everyone, each to their own scope: the lead all (举报 too), a section its
+    # own submissions, an admin the sums without 举报 and without any text.
+    "staff.statistics": ("GET", "/staff/statistics", EVERYONE),
 }
 VISITORS = ["anonymous", "A", "B", "lead", "admin"]
 
