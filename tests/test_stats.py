@@ -48,7 +48,7 @@ def at_local(day: date, hour: int, minute: int) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=TZ).astimezone(UTC)
 
 
-def _seed(session) -> dict[str, object]:
+def seed_submissions(session) -> dict[str, object]:
     """About 200 submissions of every state, kind and channel over nine months.
 
     Times fall near local midnight on purpose, so that a count in UTC instead
@@ -143,7 +143,7 @@ def _seed(session) -> dict[str, object]:
 @pytest.fixture
 def seeded(app, demo_loaded):
     with app.app_context():
-        return _seed(db.session)
+        return seed_submissions(db.session)
 
 
 # ---- the independent count -------------------------------------------------
