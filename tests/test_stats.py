@@ -579,3 +579,19 @@ def test_bar_chart_layout():
     empty = charts.bar_chart([])
     assert empty.rows == ()
     assert empty.height > 0
+
+
+def _total_on_page(client) -> str:
+    page = parse(client.get("/statistics").get_data(as_text=True))
+    return page.tables[0]["rows"][-1][1]
+
+
+@pytest.mark.parametrize(("max_age", "fresh"), [(300, False), (0, True)])
+def test_figures_are_kept_for_the_configured_time(make_app, max_age, fresh):
+    app = make_app(STATISTICS_CACHE_SECONDS=max_age)
+    client = app.test_client()
+    assert _total_on_page(client) == "0"
+    with app.app_context():
+        submit(db.session)
+        db.session.commit()
+    assert _total_on_page(client) == ("1" if fresh else "0")

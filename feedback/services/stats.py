@@ -262,6 +262,7 @@ class Report:
     problems: list[tuple[Problem, Performance]]
     trend: list[MonthCount]
     reasons: list[ReasonGiven]
+    computed_at: datetime = field(default_factory=utcnow)
 
     @property
     def total(self) -> int:
@@ -347,22 +348,25 @@ def _received_in(
     return found
 
 
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 def _breakdown(
     session: Session, where: list[ColumnElement[bool]]
 ) -> tuple[Counter[SubmissionState], Counter[SubmissionKind], Counter[Channel]]:
-    """Count by state, kind and channel in one pass over the table."""
-    states: Counter[SubmissionState] = Counter()
-    kinds: Counter[SubmissionKind] = Counter()
-    channels: Counter[Channel] = Counter()
-    rows = session.execute(
-        select(Submission.state, Submission.kind, Submission.channel, func.count())
-        .where(*where)
-        .group_by(Submission.state, Submission.kind, Submission.channel)
-    )
-    for state, kind, channel, number in rows:
-        states[state] += number
-        kinds[kind] += number
-        channels[channel] += number
+    """Count by state, kind and channel in one pass, without sorting (no GROUP BY)."""
+    columns = [
+        *(_count_if(Submission.state == s) for s in SubmissionState),
+        *(_count_if(Submission.kind == k) for k in SubmissionKind),
+        *(_count_if(Submission.channel == c) for c in Channel),
+    ]
+    row = session.execute(select(*columns).where(*where)).one()
+    kinds_at = len(SubmissionState)
+    channels_at = kinds_at + len(SubmissionKind)
+    states = Counter(dict(zip(SubmissionState, row[:kinds_at], strict=True)))
+    kinds = Counter(dict(zip(SubmissionKind, row[kinds_at:channels_at], strict=True)))
+    channels = Counter(dict(zip(Channel, row[channels_at:], strict=True)))
     return states, kinds, channels
 
 
@@ -389,9 +393,6 @@ def _performance_rows(
         func.length(func.trim(Submission.rating_reason)) > 0,
     )
 
-    def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
     days = case(
         (replied, sql.days_between(Submission.received_at, Submission.replied_at)),
         else_=None,
@@ -401,13 +402,13 @@ def _performance_rows(
         Submission.problem_id,
         days.label("days"),
         func.count(),
-        count_if(accepted),
-        count_if(replied),
-        count_if(due),
-        count_if(on_time),
-        count_if(reason),
-        *(count_if(Submission.rating == rating) for rating in Rating),
-        *(count_if(and_(reason, Submission.rating == rating)) for rating in Rating),
+        _count_if(accepted),
+        _count_if(replied),
+        _count_if(due),
+        _count_if(on_time),
+        _count_if(reason),
+        *(_count_if(Submission.rating == rating) for rating in Rating),
+        *(_count_if(and_(reason, Submission.rating == rating)) for rating in Rating),
     ]
     query = (
         select(*columns)
