@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from datetime import timedelta
@@ -19,15 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import lead_client  # noqa: E402
+from scratch import scratch_app  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from feedback import create_app  # noqa: E402
-from feedback import demo  # noqa: E402
 from feedback.extensions import db  # noqa: E402
-from feedback.models import Role  # noqa: E402
 from feedback.models import Section  # noqa: E402
 from feedback.models import Submission  # noqa: E402
-from feedback.services import accounts  # noqa: E402
 
 PAGES = {
     "new": "/staff/",
@@ -76,32 +73,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 1_000_000])
     args = parser.parse_args()
     for size in args.sizes:
-        folder = tempfile.mkdtemp()
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": f"sqlite:///{folder}/q.sqlite",
-                "RATELIMIT_ENABLED": False,
-            }
-        )
+        app = scratch_app()
         with app.app_context():
-            db.create_all()
-            demo.load(db.session)
-            db.session.commit()
             started = time.perf_counter()
             fill(size)
             filled = time.perf_counter() - started
-            lead = next(
-                u
-                for u in [
-                    accounts.find_by_email(db.session, x.email) for x in demo.LOGINS
-                ]
-                if u.role is Role.LEAD
-            )
-            client = app.test_client()
-            with client.session_transaction() as session:
-                session["user_id"], session["v"] = lead.id, lead.session_version
+            client = lead_client(app)
         print(f"{size:>9,} submissions (inserted in {filled:.1f} s)")
         for label, url in PAGES.items():
             samples = []

@@ -1,6 +1,7 @@
 """Time the statistics (public and the lead's) with 200,000 and 1,000,000 submissions (SQLite).
 
 Run: .venv/bin/python bench/stats.py [--sizes 200000 1000000] [--runs 5]
+       [--database-url postgresql://…  (an empty database; its tables are dropped after)]
 Rows of every state, kind, channel, section, problem and rating are
 bulk-inserted into a scratch database; each figure set is computed --runs
 times and the median and slowest are printed; then each page is fetched
@@ -13,7 +14,6 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date
 from datetime import datetime
@@ -23,17 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import lead_client  # noqa: E402
+from scratch import scratch_app  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from feedback import create_app  # noqa: E402
-from feedback import demo  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Problem  # noqa: E402
-from feedback.models import Role  # noqa: E402
 from feedback.models import Section  # noqa: E402
 from feedback.models import Submission  # noqa: E402
-from feedback.services import accounts  # noqa: E402
 from feedback.services import stats  # noqa: E402
 
 TODAY = date(2026, 6, 30)
@@ -114,21 +112,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database-url", default="", help="default: scratch SQLite")
     args = parser.parse_args()
     for size in args.sizes:
-        folder = tempfile.mkdtemp()
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": f"sqlite:///{folder}/s.sqlite",
-                "RATELIMIT_ENABLED": False,
-            }
-        )
+        app = scratch_app(args.database_url)
         with app.app_context():
-            db.create_all()
-            demo.load(db.session)
-            db.session.commit()
             started = time.perf_counter()
             fill(size)
             filled = time.perf_counter() - started
@@ -151,16 +139,7 @@ def main() -> None:
                 print(
                     f"    {label:12} compute median {median:7.0f} ms   max {slowest:7.0f} ms"
                 )
-            lead = next(
-                u
-                for u in [
-                    accounts.find_by_email(db.session, x.email) for x in demo.LOGINS
-                ]
-                if u.role is Role.LEAD
-            )
-            client = app.test_client()
-            with client.session_transaction() as session:
-                session["user_id"], session["v"] = lead.id, lead.session_version
+            client = lead_client(app)
         for label, url in (
             ("public page", "/statistics"),
             ("lead page", "/staff/statistics"),
@@ -171,6 +150,10 @@ def main() -> None:
                 elapsed = (time.perf_counter() - started) * 1000
                 assert response.status_code == 200
                 print(f"    {label:12} GET {visit:6} {elapsed:7.0f} ms")
+        if args.database_url:
+            with app.app_context():
+                db.session.remove()
+                db.drop_all()
 
 
 if __name__ == "__main__":

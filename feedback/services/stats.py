@@ -406,7 +406,6 @@ def _performance_rows(
         _count_if(replied),
         _count_if(due),
         _count_if(on_time),
-        _count_if(reason),
         *(_count_if(Submission.rating == rating) for rating in Rating),
         *(_count_if(and_(reason, Submission.rating == rating)) for rating in Rating),
     ]
@@ -417,9 +416,9 @@ def _performance_rows(
     )
     ratings = list(Rating)
     for row in session.execute(query):
-        section_id, problem_id, day, received, acc, rep, due_n, on_n, _reasons = row[:9]
-        by_rating = row[9 : 9 + len(ratings)]
-        with_reason = row[9 + len(ratings) :]
+        section_id, problem_id, day, received, acc, rep, due_n, on_n = row[:8]
+        by_rating = row[8 : 8 + len(ratings)]
+        with_reason = row[8 + len(ratings) :]
         figures = Performance(
             received=received,
             accepted=acc,

@@ -1,0 +1,49 @@
+"""A scratch app for benches: a fresh SQLite database with the demo, and the lead's client."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+
+from feedback import create_app  # noqa: E402
+from feedback import demo  # noqa: E402
+from feedback.extensions import db  # noqa: E402
+from feedback.models import Role  # noqa: E402
+from feedback.services import accounts  # noqa: E402
+
+
+def scratch_app(database_url: str = "") -> Flask:
+    """Return an app with the demo loaded, on a new SQLite file or an empty database."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": database_url
+            or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        demo.load(db.session)
+        db.session.commit()
+    return app
+
+
+def lead_client(app: Flask) -> FlaskClient:
+    """Return a test client signed in as the demo lead (call in an app context)."""
+    lead = next(
+        user
+        for user in (accounts.find_by_email(db.session, x.email) for x in demo.LOGINS)
+        if user is not None and user.role is Role.LEAD
+    )
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"], session["v"] = lead.id, lead.session_version
+    return client
