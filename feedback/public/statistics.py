@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from flask import current_app
 from flask import render_template
@@ -27,7 +26,7 @@ CACHE_ENTRIES = 64
 def cached_report(scope: stats.Scope, filters: stats.Filters) -> stats.Report:
     """Return ``scope``'s figures, computed at most every STATISTICS_CACHE_SECONDS.
 
-    With a million submissions the figures take a second or two on SQLite;
+    With a million submissions the figures take seconds (bench/stats.py);
     a busy public page must not compute them for every visitor.
     """
     config = current_app.config
@@ -50,9 +49,7 @@ def cached_report(scope: stats.Scope, filters: stats.Filters) -> stats.Report:
     return report
 
 
-def render_statistics(
-    template: str, scope: stats.Scope, **context: Any
-) -> ResponseReturnValue:
+def render_statistics(template: str, scope: stats.Scope) -> ResponseReturnValue:
     """Read the period and round asked for, compute ``scope``'s figures and render them."""
     form = StatisticsFilterForm(request.args)
     form.round.choices = [SelectChoice("", _("全部轮次"))] + [
@@ -60,9 +57,7 @@ def render_statistics(
     ]
     form.validate()  # a bad month or round is reported and ignored, never a 500
     report = cached_report(scope, form.filters())
-    return render_template(
-        template, report=report, form=form, action=request.path, **context
-    )
+    return render_template(template, report=report, form=form, action=request.path)
 
 
 @bp.get("/statistics")
