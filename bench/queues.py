@@ -11,6 +11,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
@@ -18,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import insert_rows  # noqa: E402
 from scratch import lead_client  # noqa: E402
 from scratch import scratch_app  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
 
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Section  # noqa: E402
@@ -35,37 +36,28 @@ PAGES = {
 }
 
 
-def fill(size: int) -> None:
+def rows(size: int) -> Iterator[dict[str, object]]:
     base = datetime(2026, 1, 1, tzinfo=UTC)
     sections = [s.id for s in db.session.scalars(db.select(Section))]
-    batch = []
     for n in range(size):
         routed = n % 3 != 0
         received = base + timedelta(minutes=n)
-        batch.append(
-            {
-                "reference": f"B{n:09d}",
-                "access_code_hash": f"{n:064x}",
-                "state": "routed" if routed else "received",
-                "kind": "opinion",
-                "channel": "web",
-                "subject": f"op{n}",
-                "body": "x",
-                "anonymous": True,
-                "publish_consent": False,
-                "received_at": received,
-                "created_at": received,
-                "triage_due_on": (received + timedelta(days=15)).date(),
-                "due_on": (received + timedelta(days=60)).date() if routed else None,
-                "section_id": sections[n % len(sections)] if routed else None,
-            }
-        )
-        if len(batch) == 20_000:
-            db.session.execute(insert(Submission), batch)
-            batch = []
-    if batch:
-        db.session.execute(insert(Submission), batch)
-    db.session.commit()
+        yield {
+            "reference": f"B{n:09d}",
+            "access_code_hash": f"{n:064x}",
+            "state": "routed" if routed else "received",
+            "kind": "opinion",
+            "channel": "web",
+            "subject": f"op{n}",
+            "body": "x",
+            "anonymous": True,
+            "publish_consent": False,
+            "received_at": received,
+            "created_at": received,
+            "triage_due_on": (received + timedelta(days=15)).date(),
+            "due_on": (received + timedelta(days=60)).date() if routed else None,
+            "section_id": sections[n % len(sections)] if routed else None,
+        }
 
 
 def main() -> None:
@@ -76,7 +68,7 @@ def main() -> None:
         app = scratch_app()
         with app.app_context():
             started = time.perf_counter()
-            fill(size)
+            insert_rows(Submission, rows(size))
             filled = time.perf_counter() - started
             client = lead_client(app)
         print(f"{size:>9,} submissions (inserted in {filled:.1f} s)")

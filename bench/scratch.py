@@ -1,4 +1,4 @@
-"""A scratch app for benches: a fresh SQLite database with the demo, and the lead's client."""
+"""A scratch app for benches: a fresh database with the demo, bulk rows, the lead's client."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from collections.abc import Iterable  # noqa: E402
+
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
 from feedback import create_app  # noqa: E402
 from feedback import demo  # noqa: E402
@@ -47,3 +50,16 @@ def lead_client(app: Flask) -> FlaskClient:
     with client.session_transaction() as session:
         session["user_id"], session["v"] = lead.id, lead.session_version
     return client
+
+
+def insert_rows(model: type, rows: Iterable[dict[str, object]]) -> None:
+    """Bulk-insert ``rows`` of ``model`` in batches of 20,000 and commit."""
+    batch: list[dict[str, object]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == 20_000:
+            db.session.execute(insert(model), batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(model), batch)
+    db.session.commit()

@@ -15,6 +15,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -23,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import insert_rows  # noqa: E402
 from scratch import lead_client  # noqa: E402
 from scratch import scratch_app  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from feedback.extensions import db  # noqa: E402
@@ -50,13 +51,12 @@ CHANNELS = ["web", "email", "api", "phone", "letter", "visit"]
 RATINGS = ["satisfied", "basically_satisfied", "dissatisfied"]
 
 
-def fill(size: int) -> None:
+def rows(size: int) -> Iterator[dict[str, object]]:
     rng = random.Random(1)  # noqa: S311 - repeatable test data, not secrets
     sections = list(db.session.scalars(select(Section.id)))
     problems = [*db.session.scalars(select(Problem.id)), None]
     start = datetime(2024, 1, 1, tzinfo=UTC)
     span = int((datetime(2026, 6, 1, tzinfo=UTC) - start).total_seconds())
-    batch = []
     for n in range(size):
         state = rng.choices(STATES, WEIGHTS)[0]
         received = start + timedelta(seconds=rng.randrange(span))
@@ -90,13 +90,7 @@ def fill(size: int) -> None:
                     "rating_reason": rng.choice([None, "", "答复很及时"]),
                     "rated_at": row["replied_at"] + timedelta(days=1),
                 }
-        batch.append(row)
-        if len(batch) == 20_000:
-            db.session.execute(insert(Submission), batch)
-            batch = []
-    if batch:
-        db.session.execute(insert(Submission), batch)
-    db.session.commit()
+        yield row
 
 
 def timed(action, runs: int) -> tuple[float, float]:
@@ -118,7 +112,7 @@ def main() -> None:
         app = scratch_app(args.database_url)
         with app.app_context():
             started = time.perf_counter()
-            fill(size)
+            insert_rows(Submission, rows(size))
             filled = time.perf_counter() - started
             print(f"{size:>9,} submissions (inserted in {filled:.1f} s)")
             for label, scope in (
