@@ -11,6 +11,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
@@ -19,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch import filled_client  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from scratch import insert_rows  # noqa: E402
 
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Section  # noqa: E402
@@ -37,44 +38,35 @@ PAGES = {
 }
 
 
-def fill(size: int) -> None:
+def rows(size: int) -> Iterator[dict[str, object]]:
     base = datetime(2026, 1, 1, tzinfo=UTC)
     sections = [s.id for s in db.session.scalars(db.select(Section))]
-    batch = []
     for n in range(size):
         # A third new, a third routed, a third closed; a few of the routed
         # wait for the author, a few of the closed were rated 不满意.
         routed = n % 3 != 0
         closed = n % 3 == 2
         received = base + timedelta(minutes=n)
-        batch.append(
-            {
-                "reference": f"B{n:09d}",
-                "access_code_hash": f"{n:064x}",
-                "state": "closed" if closed else "routed" if routed else "received",
-                "info_pending": n % 301 == 1,
-                "rating": ("dissatisfied" if n % 97 == 2 else "satisfied")
-                if closed
-                else None,
-                "kind": "opinion",
-                "channel": "web",
-                "subject": f"op{n}",
-                "body": "x",
-                "anonymous": True,
-                "publish_consent": False,
-                "received_at": received,
-                "created_at": received,
-                "triage_due_on": (received + timedelta(days=15)).date(),
-                "due_on": (received + timedelta(days=60)).date() if routed else None,
-                "section_id": sections[n % len(sections)] if routed else None,
-            }
-        )
-        if len(batch) == 20_000:
-            db.session.execute(insert(Submission), batch)
-            batch = []
-    if batch:
-        db.session.execute(insert(Submission), batch)
-    db.session.commit()
+        yield {
+            "reference": f"B{n:09d}",
+            "access_code_hash": f"{n:064x}",
+            "state": "closed" if closed else "routed" if routed else "received",
+            "info_pending": n % 301 == 1,
+            "rating": ("dissatisfied" if n % 97 == 2 else "satisfied")
+            if closed
+            else None,
+            "kind": "opinion",
+            "channel": "web",
+            "subject": f"op{n}",
+            "body": "x",
+            "anonymous": True,
+            "publish_consent": False,
+            "received_at": received,
+            "created_at": received,
+            "triage_due_on": (received + timedelta(days=15)).date(),
+            "due_on": (received + timedelta(days=60)).date() if routed else None,
+            "section_id": sections[n % len(sections)] if routed else None,
+        }
 
 
 def main() -> None:
@@ -82,7 +74,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 1_000_000])
     args = parser.parse_args()
     for size in args.sizes:
-        client = filled_client(fill, size)
+        client = filled_client(lambda n: insert_rows(Submission, rows(n)), size)
         for label, url in PAGES.items():
             samples = []
             for _ in range(20):

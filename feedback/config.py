@@ -124,6 +124,9 @@ class DefaultConfig:
     # Behind a reverse proxy, how many X-Forwarded-For hops to trust (0: none).
     PROXY_FIX_X_FOR = 0
 
+    # Statistics pages are computed at most this often per process (0: always).
+    STATISTICS_CACHE_SECONDS = 300
+
     # How long personal data of a closed submission is kept, shown to citizens;
     # `retention purge` removes it after that (the anonymised record stays).
     RETENTION_YEARS = 3

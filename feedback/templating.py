@@ -12,6 +12,8 @@ from flask import current_app
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from feedback.charts import bar_chart
+from feedback.charts import EMPTY
 from feedback.i18n import content_lang
 from feedback.i18n import html_lang
 from feedback.i18n import official
@@ -106,6 +108,18 @@ def atom_date(value: date) -> str:
     return datetime.combine(value, time.min, tzinfo=zone).isoformat()
 
 
+def percent(share: float | None) -> str:
+    """Format a share (0 to 1) as a percentage with one decimal; "—" when there is none."""
+    if share is None:
+        return EMPTY
+    return f"{share * 100:.1f}%"
+
+
+def number(value: int | None) -> str:
+    """Format a whole number; "—" when there is none (no data to compute it from)."""
+    return EMPTY if value is None else str(value)
+
+
 def status_class(kind: StatusKind | None) -> str:
     """Return the CSS class that colours a status badge (text says it too)."""
     return f"status status--{kind.value if kind else 'unknown'}"
@@ -123,6 +137,8 @@ def init_app(app: Flask) -> None:
         atom_date=atom_date,
         official=official,
         script=script,
+        percent=percent,
+        number=number,
     )
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,
@@ -136,4 +152,5 @@ def init_app(app: Flask) -> None:
         external=external_url,
         STATUS_KINDS=StatusKind,
         HOLD_REASONS=HOLD_REASONS,
+        bar_chart=bar_chart,
     )

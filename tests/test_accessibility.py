@@ -153,6 +153,28 @@ PAGES = [
         Role.ADMIN,
         lambda s: "/staff/board?kind=done&q=%E5%88%B6%E5%BA%A6",
     ),
+    PageSpec("statistics", "public.statistics", None, lambda s: "/statistics"),
+    PageSpec(
+        "statistics-period",
+        "public.statistics",
+        None,
+        lambda s: "/statistics?first=2020-01&last=2019-01&round=x",
+    ),
+    PageSpec(
+        "lead-statistics", "staff.statistics", Role.LEAD, lambda s: "/staff/statistics"
+    ),
+    PageSpec(
+        "section-statistics",
+        "staff.statistics",
+        Role.SECTION,
+        lambda s: "/staff/statistics",
+    ),
+    PageSpec(
+        "admin-statistics",
+        "staff.statistics",
+        Role.ADMIN,
+        lambda s: "/staff/statistics",
+    ),
 ]
 # Routes that answer with something other than an HTML page; tested elsewhere.
 NOT_PAGES = {

@@ -95,6 +95,9 @@ MATRIX = {
         "/staff/exports/submissions.xlsx",
         {"A", "B", "lead"},
     ),
+    # Everyone, each to their own scope: the lead all (举报 too), a section its
+    # own submissions, an admin the sums without 举报 and without any text.
+    "staff.statistics": ("GET", "/staff/statistics", EVERYONE),
 }
 VISITORS = ["anonymous", "A", "B", "lead", "admin"]
 

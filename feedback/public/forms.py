@@ -12,6 +12,7 @@ from wtforms import BooleanField
 from wtforms import EmailField
 from wtforms import Form
 from wtforms import HiddenField
+from wtforms import MonthField
 from wtforms import MultipleFileField
 from wtforms import RadioField
 from wtforms import SearchField
@@ -30,6 +31,7 @@ from feedback.i18n import LOCALES
 from feedback.i18n import script
 from feedback.models import Section
 from feedback.models import SubmissionKind
+from feedback.services import stats
 from feedback.templating import RATING_NAMES
 from feedback.templating import STATUS_KIND_LABELS
 from feedback.validators import PlainText
@@ -182,3 +184,50 @@ class BoardFilterForm(Form):
         self.section.choices = [SelectChoice("", _l("全部股室"))] + [
             SelectChoice(str(s.id), script(s.name)) for s in sections
         ]
+
+
+class StatisticsFilterForm(Form):
+    """The period and round of a statistics page, read from the query string."""
+
+    first = MonthField(
+        _l("从（月份）"),
+        validators=[Optional()],
+        invalid_value_message=_l("请按“2025-03”的格式填写月份。"),
+    )
+    last = MonthField(
+        _l("到（月份）"),
+        validators=[Optional()],
+        invalid_value_message=_l("请按“2025-03”的格式填写月份。"),
+    )
+    round = SelectField(_l("巡察轮次"), validators=[Optional()], validate_choice=False)
+
+    def validate_round(self, field: SelectField) -> None:
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("没有这个巡察轮次。"))
+
+    def validate_last(self, field: MonthField) -> None:
+        if self.first.data is None or field.data is None:
+            return
+        first, last = stats.Month.of(self.first.data), stats.Month.of(field.data)
+        if last < first:
+            raise ValidationError(_l("结束月份不能早于开始月份。"))
+        if len(stats.months_between(first, last)) > stats.MAX_PERIOD_MONTHS:
+            raise ValidationError(
+                _l("统计期间最长%(n)s个月。", n=stats.MAX_PERIOD_MONTHS)
+            )
+
+    def filters(self) -> stats.Filters:
+        """Return what was validly chosen; a field with an error counts as unset."""
+        period_ok = not (self.first.errors or self.last.errors)
+        round_id = self.round.data
+        return stats.Filters(
+            first=stats.Month.of(self.first.data)
+            if period_ok and self.first.data
+            else None,
+            last=stats.Month.of(self.last.data)
+            if period_ok and self.last.data
+            else None,
+            round_id=int(round_id)
+            if round_id and round_id.isdigit() and not self.round.errors
+            else None,
+        )

@@ -33,4 +33,5 @@ from feedback.staff import holidays  # noqa: E402,F401 - registers the routes
 from feedback.staff import mailbox  # noqa: E402,F401 - registers the routes
 from feedback.staff import notices  # noqa: E402,F401 - registers the routes
 from feedback.staff import sections  # noqa: E402,F401 - registers the routes
+from feedback.staff import statistics  # noqa: E402,F401 - registers the routes
 from feedback.staff import views  # noqa: E402,F401 - registers the routes

@@ -31,6 +31,7 @@ from feedback.services import submissions
 from feedback.staff import bp
 from feedback.staff.forms import AuditFilterForm
 from feedback.staff.forms import OfflineSubmissionForm
+from feedback.templating import CHANNEL_NAMES
 from feedback.templating import KIND_NAMES
 
 PAGE_SIZE = 100
@@ -72,10 +73,7 @@ def audit_log() -> ResponseReturnValue:
 def _offline_form() -> OfflineSubmissionForm:
     form = OfflineSubmissionForm()
     form.channel.choices = [
-        SelectChoice(c.value, label)
-        for c, label in zip(
-            OFFLINE_CHANNELS, (_("电话"), _("来信"), _("来访")), strict=True
-        )
+        SelectChoice(c.value, str(CHANNEL_NAMES[c])) for c in OFFLINE_CHANNELS
     ]
     form.kind.choices = [
         SelectChoice(k.value, str(KIND_NAMES[k])) for k in SubmissionKind
