@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -140,3 +142,38 @@ class BoardFilterForm(Form):
     q = SearchField(_l("搜索问题"), validators=[Optional(), Length(max=100)])
     kind = SelectField(_l("整改状态"), validators=[Optional()])
     section = SelectField(_l("责任股室"), validators=[Optional()])
+
+
+MONTH = re.compile(r"((?:19|20)\d\d)-(0[1-9]|1[0-2])")
+
+
+class ReplyFilterForm(FlaskForm):
+    """Filters on the list of published replies, read from the query string.
+
+    A FlaskForm (without CSRF: it changes nothing) so that WTForms' own
+    messages come in the reader's language.
+    """
+
+    class Meta:
+        csrf = False
+
+    section = SelectField(_l("答复单位"), validators=[Optional()])
+    problem = SelectField(_l("涉及问题"), validators=[Optional()])
+    kind = SelectField(_l("类型"), validators=[Optional()])
+    month = StringField(
+        _l("公开月份"),
+        validators=[Optional()],
+        render_kw={"type": "month", "placeholder": "2025-08"},
+    )
+
+    def validate_month(self, field: StringField) -> None:
+        if not MONTH.fullmatch(field.data.strip()):
+            raise ValidationError(_l("请按“2025-08”的格式填写年月。"))
+
+    @property
+    def first_day(self) -> date | None:
+        """Return the first day of the chosen month, if one was chosen well."""
+        found = MONTH.fullmatch((self.month.data or "").strip())
+        if found is None or self.month.errors:
+            return None
+        return date(int(found.group(1)), int(found.group(2)), 1)
