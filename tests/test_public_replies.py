@@ -448,6 +448,8 @@ def test_bad_filters_are_explained_never_a_500(client, spread, query, message):
     assert feed.status_code == 400
     assert feed.mimetype == "text/plain"
     assert message in feed.get_data(as_text=True)
+    label = {"month": "公开月份", "kind": "类型", "section": "答复单位"}
+    assert label.get(query.partition("=")[0], "涉及问题") in feed.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,11 @@ def replies_feed() -> ResponseReturnValue:
     """Publish the newest published replies as an Atom feed, filtered as the list is."""
     form = _filter_form()
     if form.errors:
-        problems = [str(e) for errors in form.errors.values() for e in errors]
+        problems = [
+            f"{form[name].label.text}：{error}"
+            for name, errors in form.errors.items()
+            for error in errors
+        ]
         text = _("订阅地址中的筛选条件有误：") + " ".join(problems)
         return text, 400, {"Content-Type": "text/plain; charset=utf-8"}
     entries = public_replies.page(

@@ -37,11 +37,16 @@ PUBLIC_KINDS = tuple(k for k in SubmissionKind if k is not SubmissionKind.MISCON
 
 
 def is_public() -> ColumnElement[bool]:
-    """Return the condition a reply (joined to its submission) meets to be public."""
+    """Return the condition a reply (joined to its submission) meets to be public.
+
+    The state is wrapped in coalesce() so that no planner reads the list
+    along the state index (nearly every reply is approved) and sorts them
+    all, instead of walking the publication times newest first.
+    """
     return and_(
         Reply.published_at.is_not(None),
         Reply.published_body.is_not(None),
-        Reply.state == ReplyState.APPROVED,
+        func.coalesce(Reply.state, Reply.state) == ReplyState.APPROVED,
         Submission.kind.in_(PUBLIC_KINDS),
     )
 
