@@ -42,7 +42,7 @@ from feedback.models import Section  # noqa: E402
 from feedback.models import Submission  # noqa: E402
 
 INDEX = "CREATE INDEX ix_replies_published_at ON replies (published_at, id)"
-KINDS = ("opinion", "suggestion", "complaint", "opinion", "suggestion", "complaint")
+KINDS = ("opinion", "suggestion", "complaint")
 BATCH = 20_000
 
 
@@ -56,15 +56,17 @@ def fill(size: int) -> None:
         rows, answers = [], []
         for n in range(start, min(start + BATCH, size)):
             received = base + timedelta(minutes=n)
+            # Each trait on its own cycle, so no filter matches only the unpublished.
             published = n % 3 == 0
             misconduct = published and n % 30 == 0
+            section = sections[(n // 7) % len(sections)]
             rows.append(
                 {
                     "id": first + n,
                     "reference": f"B{n:09d}",
                     "access_code_hash": f"{n:064x}",
                     "state": "replied",
-                    "kind": "misconduct" if misconduct else KINDS[n % len(KINDS)],
+                    "kind": "misconduct" if misconduct else KINDS[(n // 5) % 3],
                     "channel": "web",
                     "subject": f"s{n}",
                     "body": "x",
@@ -72,15 +74,17 @@ def fill(size: int) -> None:
                     "publish_consent": True,
                     "received_at": received,
                     "created_at": received,
-                    "problem_id": problems[n % len(problems)] if n % 4 else None,
-                    "section_id": sections[n % len(sections)],
+                    "problem_id": problems[(n // 11) % len(problems)]
+                    if n % 4
+                    else None,
+                    "section_id": section,
                 }
             )
             replied = received + timedelta(days=10)
             answers.append(
                 {
                     "submission_id": first + n,
-                    "section_id": sections[n % len(sections)],
+                    "section_id": section,
                     "body": f"答复{n}",
                     "state": "approved",
                     "channel": "web",

@@ -2,6 +2,7 @@
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
@@ -19,6 +20,7 @@ from feedback import demo
 from feedback import demo_data
 from feedback import masking
 from feedback.models import Aspect
+from feedback.models import Inspection
 from feedback.models import Problem
 from feedback.models import Reply
 from feedback.models import ReplyChannel
@@ -556,3 +558,21 @@ def test_demo_publishes_masked_replies_once(client, session):
             if value:
                 assert value not in html
     assert len(_shown(client.get("/replies?month=2025-09").get_data(as_text=True))) == 1
+
+
+def test_problems_of_several_rounds_are_grouped_by_round(client, session, demo_loaded):
+    older = Inspection(name="上一轮巡察", published_on=date(2023, 5, 1))
+    older.aspects.append(Aspect(number=1, title="旧方面"))
+    older.aspects[0].problems.append(Problem(number=1, title="旧问题"))
+    session.add(older)
+    session.commit()
+    old_problem = older.aspects[0].problems[0].id
+    reply = _answer(
+        session,
+        problem=session.get(Problem, old_problem),
+        section=_section(session, "办公室"),
+    )
+    html = client.get(f"/replies?problem={old_problem}").get_data(as_text=True)
+    assert '<optgroup label="上一轮巡察">' in html
+    assert f'<option selected value="{old_problem}">1.1 旧问题</option>' in html
+    assert _shown(html) == [reply.id]
