@@ -118,8 +118,9 @@ def reset_totp_command(email: str) -> None:
 
 @demo_cli.command("load")
 def load_demo_command() -> None:
-    """Load the demo data (again: nothing changes) and print the logins."""
+    """Load the demo data and published replies (again: nothing changes); print the logins."""
     changed = demo.load(db.session)
+    changed = demo.load_published_replies(db.session) or changed
     db.session.commit()
     click.echo("Demo data loaded." if changed else "Demo data was already loaded.")
     click.echo("Demo logins (public passwords: never use the demo in production):")

@@ -1,4 +1,4 @@
-"""Loading the demo data: the seed's board, three sections and staff logins."""
+"""Loading the demo data: the seed's board, three sections, staff logins, published replies."""
 
 from __future__ import annotations
 
@@ -12,11 +12,17 @@ from feedback.models import Aspect
 from feedback.models import Inspection
 from feedback.models import Problem
 from feedback.models import ProgressUpdate
+from feedback.models import ReplyChannel
 from feedback.models import Role
 from feedback.models import Section
 from feedback.models import status_kind
 from feedback.models import StatusChange
+from feedback.models import Submission
+from feedback.models import SubmissionKind
 from feedback.services import accounts
+from feedback.services import replies
+from feedback.services import submissions
+from feedback.services import triage
 
 
 @dataclass(frozen=True)
@@ -136,3 +142,69 @@ def _load_board(session: Session, sections: dict[str, Section]) -> None:
         problem.progress_updates.append(
             ProgressUpdate(body=spec["body"], published_on=spec["published_on"])
         )
+
+
+def load_published_replies(session: Session) -> bool:
+    """Add the demo's answered opinions with their published replies, once.
+
+    They go through the real services (intake, routing, approval, masking
+    and publication), so the routing and reply mails are queued as in real
+    use. Kept apart from :func:`load`, which tests use for a board without
+    submissions; ``demo load`` and the quick start call both. Call
+    :func:`load` first.
+    """
+    lead = next(
+        accounts.find_by_email(session, login.email)
+        for login in LOGINS
+        if login.role is Role.LEAD
+    )
+    if lead is None:
+        raise LookupError("Load the demo board and logins first (demo.load).")
+    changed = False
+    for spec in demo_data.PUBLISHED_REPLIES:
+        if session.scalar(
+            select(Submission.id).where(Submission.idempotency_key == spec["key"])
+        ):
+            continue
+        problem = session.scalar(
+            select(Problem)
+            .join(Aspect)
+            .join(Inspection)
+            .where(
+                Inspection.name == demo_data.ROUND["name"],
+                Aspect.number == spec["aspect"],
+                Problem.number == spec["problem"],
+            )
+        )
+        if problem is None or problem.section is None:
+            raise LookupError("Load the demo board first (demo.load).")
+        submission = submissions.submit(
+            session,
+            kind=SubmissionKind(spec["kind"]),
+            subject=spec["subject"],
+            body=spec["body"],
+            author=submissions.Author(
+                name=spec["name"], phone=spec["phone"], email=spec["email"]
+            ),
+            problem=problem,
+            publish_consent=True,
+            idempotency_key=spec["key"],
+            received_at=spec["received_at"],
+        ).submission
+        triage.route(session, submission, problem.section, actor=lead)
+        reply = replies.draft(
+            session,
+            submission,
+            problem.section,
+            spec["reply"],
+            channel=ReplyChannel.WEB,
+            author_label=problem.section.name,
+        )
+        replies.approve(session, reply, actor=lead)
+        replies.publish(session, reply, replies.masked_text(reply), actor=lead)
+        # The demo tells a story of past months: date the answer as it happened.
+        reply.approved_at = submission.replied_at = spec["replied_at"]
+        reply.published_at = spec["published_at"]
+        changed = True
+    session.flush()
+    return changed

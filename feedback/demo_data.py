@@ -1,6 +1,10 @@
 """Demo board content: the seed notice's structure, measures in our own words."""
 
 from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 ROUND = {
     "name": "八届市委第三轮县级交叉巡察",
@@ -454,5 +458,71 @@ STATUS_CHANGES = [
         "reason": (
             "附属学校项目的进展报送和审批绿色通道已运转，备考调研和专题讲座均已开展。"
         ),
+    },
+]
+
+# Illustrative opinions whose replies the lead published (not from the notice).
+# The people, numbers and addresses are made up; the authors' names, phone
+# numbers and e-mail addresses are masked on publication, as in real use.
+PUBLISHED_REPLIES = [
+    {
+        "key": "demo-published-reply-1",
+        "kind": "suggestion",
+        "aspect": 2,
+        "problem": 5,
+        "subject": "学校门口放学时段车辆乱停",
+        "body": (
+            "我是附近居民陈志明，电话13712345678。江南片区一所小学放学时门口车辆乱停，"
+            "学生过马路很危险，建议在上下学时段安排人员疏导。"
+        ),
+        "name": "陈志明",
+        "phone": "13712345678",
+        "email": None,
+        "received_at": datetime(2025, 8, 4, 9, 20, tzinfo=BEIJING),
+        "reply": (
+            "陈先生：您好！收到您的建议后，我局会同学校和属地交警到现场查看。"
+            "自9月开学起，学校在上下学时段安排值日教师和家长志愿者在校门口疏导，"
+            "交警在路口增设了临时停车提示牌。办理结果已电话（13712345678）告知您，"
+            "感谢您的监督。"
+        ),
+        "replied_at": datetime(2025, 8, 22, 16, 0, tzinfo=BEIJING),
+        "published_at": datetime(2025, 8, 25, 10, 0, tzinfo=BEIJING),
+    },
+    {
+        "key": "demo-published-reply-2",
+        "kind": "opinion",
+        "aspect": 3,
+        "problem": 3,
+        "subject": "代收资料费是否入账",
+        "body": "学校代收的资料费是否都按规定入账？希望公开收支情况。",
+        "name": "林晓燕",
+        "phone": None,
+        "email": "lin.xiaoyan@example.com",
+        "received_at": datetime(2025, 9, 2, 20, 45, tzinfo=BEIJING),
+        "reply": (
+            "林女士：您好！经核查，该校本学期代收的资料费已全部纳入学校财务统一核算，"
+            "收支明细已在校务公开栏公布，并已发送到您留下的邮箱"
+            "lin.xiaoyan@example.com。今后各校代收费用每学期公示一次。"
+        ),
+        "replied_at": datetime(2025, 9, 26, 11, 30, tzinfo=BEIJING),
+        "published_at": datetime(2025, 9, 28, 9, 0, tzinfo=BEIJING),
+    },
+    {
+        "key": "demo-published-reply-3",
+        "kind": "complaint",
+        "aspect": 2,
+        "problem": 6,
+        "subject": "乡村学校英语课开不足",
+        "body": "乡村学校英语老师长期缺，孩子一周只上两节英语课。",
+        "name": None,
+        "phone": None,
+        "email": None,
+        "received_at": datetime(2025, 10, 10, 8, 5, tzinfo=BEIJING),
+        "reply": (
+            "您好！经了解，该校今年有一名英语教师调离，新招聘的教师已于10月20日到岗，"
+            "英语课已按课程方案开足开齐；城区学校的支教教师也每周到校上课。"
+        ),
+        "replied_at": datetime(2025, 10, 30, 17, 10, tzinfo=BEIJING),
+        "published_at": datetime(2025, 11, 3, 9, 30, tzinfo=BEIJING),
     },
 ]

@@ -9,7 +9,10 @@ import re
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
 _LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# ASCII only: \w would also match the Chinese written right against an
+# address (邮箱li@x.cn今后…) and take whole sentences with it. The full-width
+# ＠ is how some people write an address to keep it from robots.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+[@＠][A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
 ID_MARK = "［身份证号已隐去］"
 PHONE_MARK = "［电话已隐去］"

@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     with app.app_context():
         upgrade(directory=str(PROJECT_ROOT / "migrations"))
         demo.load(db.session)
+        demo.load_published_replies(db.session)
         db.session.commit()
 
     controller = Controller(
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         "\n"
         f"  Board (citizens):     {base}/\n"
+        f"  Published replies:    {base}/replies\n"
         f"  Submit an opinion:    {base}/submit\n"
         f"  Track with a code:    {base}/track\n"
         f"  Staff sign-in:        {base}/auth/login\n"

@@ -175,12 +175,20 @@ PAGES = [
         Role.ADMIN,
         lambda s: "/staff/statistics",
     ),
+    PageSpec("replies", "public.replies", None, lambda s: "/replies"),
+    PageSpec(
+        "replies-bad-filter",
+        "public.replies",
+        None,
+        lambda s: "/replies?kind=opinion&month=2025-13",
+    ),
 ]
 # Routes that answer with something other than an HTML page; tested elsewhere.
 NOT_PAGES = {
     "staff.attachment",  # downloads
     "section.attachment",
     "public.round_feed",
+    "public.replies_feed",
     "api.rounds",
     "api.round_detail",
     "api.problem_detail",
@@ -256,6 +264,7 @@ def site(live_server: LiveServer, tmp_path_factory) -> Site:
             submission_id=receipt.submission.id,
         )
         session.add(held)
+        demo.load_published_replies(session)  # so the list of replies has entries
         session.commit()
         token = reply_token(receipt.submission.id, office.id)
         held_id = held.id

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
@@ -68,6 +69,8 @@ class Reply(Base):
     """A section's answer to a submission."""
 
     __tablename__ = "replies"
+    # The public list of replies pages by (published_at, id).
+    __table_args__ = (Index("ix_replies_published_at", "published_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -231,3 +234,49 @@ class StatisticsFilterForm(Form):
             if round_id and round_id.isdigit() and not self.round.errors
             else None,
         )
+
+
+MONTH = re.compile(r"((?:19|20)\d\d)-(0[1-9]|1[0-2])")
+# How people type a month: 2025-8, 2025/08, 2025.8, 2025年8月, in full-width too.
+_MONTH_AS_TYPED = re.compile(
+    r"\s*((?:19|20)\d\d)\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*月?\s*"
+)
+
+
+def _normal_month(value: str | None) -> str | None:
+    """Write a month as typed the way the filter reads it, ``YYYY-MM``."""
+    found = _MONTH_AS_TYPED.fullmatch(unicodedata.normalize("NFKC", value or ""))
+    return f"{found.group(1)}-{int(found.group(2)):02d}" if found else value
+
+
+class ReplyFilterForm(FlaskForm):
+    """Filters on the list of published replies, read from the query string.
+
+    A FlaskForm (without CSRF: it changes nothing) so that WTForms' own
+    messages come in the reader's language.
+    """
+
+    class Meta:
+        csrf = False
+
+    section = SelectField(_l("答复单位"), validators=[Optional()])
+    problem = SelectField(_l("涉及问题"), validators=[Optional()])
+    kind = SelectField(_l("类型"), validators=[Optional()])
+    month = StringField(
+        _l("公开月份"),
+        validators=[Optional()],
+        filters=[_normal_month],
+        render_kw={"type": "month", "placeholder": "2025-08"},
+    )
+
+    def validate_month(self, field: StringField) -> None:
+        if not MONTH.fullmatch(field.data):
+            raise ValidationError(_l("请按“2025-08”的格式填写年月。"))
+
+    @property
+    def first_day(self) -> date | None:
+        """Return the first day of the chosen month, if one was chosen well."""
+        found = MONTH.fullmatch(self.month.data or "")
+        if found is None or self.month.errors:
+            return None
+        return date(int(found.group(1)), int(found.group(2)), 1)

@@ -31,6 +31,7 @@ from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.services import audit
 from feedback.services import DomainError
+from feedback.services import public_replies
 
 _BOARD_LOAD = (
     selectinload(Inspection.aspects)
@@ -180,10 +181,13 @@ class PublicOpinions:
 
     count: int
     replies: list[Reply]
+    more: bool = False  # older published replies are in the list of replies
 
 
-def public_opinions(session: Session, problem: Problem) -> PublicOpinions:
-    """Count opinions about a problem and list the replies the lead published.
+def public_opinions(
+    session: Session, problem: Problem, *, size: int = public_replies.PAGE_SIZE
+) -> PublicOpinions:
+    """Count opinions about a problem and list the newest replies the lead published.
 
     Misconduct reports (举报) are left out entirely, counts included.
     """
@@ -191,13 +195,12 @@ def public_opinions(session: Session, problem: Problem) -> PublicOpinions:
         Submission.kind != SubmissionKind.MISCONDUCT
     )
     total = session.scalar(select(func.count()).select_from(Submission).where(about))
-    published = session.scalars(
-        select(Reply)
-        .join(Submission)
-        .where(about, Reply.published_at.is_not(None))
-        .order_by(Reply.published_at.desc())
+    newest = public_replies.page(
+        session, public_replies.Filters(problem_id=problem.id), size=size
     )
-    return PublicOpinions(count=total or 0, replies=list(published))
+    return PublicOpinions(
+        count=total or 0, replies=newest.items, more=newest.next_after is not None
+    )
 
 
 def change_status(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
+from datetime import UTC
 
 from sqlalchemy import and_
 from sqlalchemy import ColumnElement
@@ -128,13 +129,20 @@ class Page:
 
 
 def parse_after(value: str | None) -> tuple[datetime, int] | None:
-    """Read a page cursor ``<iso datetime>_<id>``; None when absent or malformed."""
+    """Read a page cursor ``<iso datetime>_<id>``; None when absent or malformed.
+
+    Only what this module writes is accepted: an aware time and an id that a
+    database column can hold, so an edited link never reaches the query.
+    """
     if not value or "_" not in value:
         return None
     moment, _sep, ident = value.rpartition("_")
     try:
-        return datetime.fromisoformat(moment), int(ident)
-    except ValueError:
+        parsed, number = datetime.fromisoformat(moment), int(ident)
+        if parsed.tzinfo is None or not 0 <= number < 2**63:
+            return None
+        return parsed.astimezone(UTC), number
+    except (ValueError, OverflowError):
         return None
 
 

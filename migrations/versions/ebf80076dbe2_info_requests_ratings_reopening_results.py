@@ -1,4 +1,4 @@
-"""info requests, ratings, reopening, 举报 results, retention, TOTP, audit before/after
+"""info requests, ratings, reopening, 举报 results, retention, TOTP, audit before/after, reply list index
 
 Revision ID: ebf80076dbe2
 Revises: 8e3666a523ea
@@ -40,6 +40,9 @@ def upgrade():
         batch_op.add_column(sa.Column('info_request_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_attachments_info_request_id_info_requests'), 'info_requests', ['info_request_id'], ['id'])
 
+    with op.batch_alter_table('replies', schema=None) as batch_op:
+        batch_op.create_index('ix_replies_published_at', ['published_at', 'id'], unique=False)
+
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('before', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('after', sa.Text(), nullable=True))
@@ -78,6 +81,9 @@ def downgrade():
         batch_op.drop_column('rating_reason')
         batch_op.drop_column('rating')
         batch_op.drop_column('info_pending')
+
+    with op.batch_alter_table('replies', schema=None) as batch_op:
+        batch_op.drop_index('ix_replies_published_at')
 
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_column('after')

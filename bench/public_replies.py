@@ -1,0 +1,177 @@
+"""Time the public list of replies and its feed with many published replies (SQLite).
+
+Run: .venv/bin/python bench/public_replies.py [--sizes 1000 1000000]
+Each size is a number of answered submissions, every third reply published
+and one in ten of them a forced-public 举报 row the query must skip. Each
+page is asked for 20 times and the median is printed, first as the schema
+stands, then with the index the list is read along:
+
+    CREATE INDEX ix_replies_published_at ON replies (published_at, id);
+
+Set FEEDBACK_BENCH_DATABASE_URL to measure on PostgreSQL instead of SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from datetime import timedelta
+from datetime import UTC
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import Flask  # noqa: E402
+from sqlalchemy import func  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from feedback import create_app  # noqa: E402
+from feedback import demo  # noqa: E402
+from feedback.extensions import db  # noqa: E402
+from feedback.models import Problem  # noqa: E402
+from feedback.models import Reply  # noqa: E402
+from feedback.models import Section  # noqa: E402
+from feedback.models import Submission  # noqa: E402
+
+INDEX = "CREATE INDEX ix_replies_published_at ON replies (published_at, id)"
+KINDS = ("opinion", "suggestion", "complaint")
+BATCH = 20_000
+
+
+def fill(size: int) -> None:
+    """Insert ``size`` answered submissions, a reply each, a third published."""
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    sections = list(db.session.scalars(select(Section.id)))
+    problems = list(db.session.scalars(select(Problem.id)))
+    first = (db.session.scalar(select(func.max(Submission.id))) or 0) + 1
+    for start in range(0, size, BATCH):
+        rows, answers = [], []
+        for n in range(start, min(start + BATCH, size)):
+            received = base + timedelta(minutes=n)
+            # Each trait on its own cycle, so no filter matches only the unpublished.
+            published = n % 3 == 0
+            misconduct = published and n % 30 == 0
+            section = sections[(n // 7) % len(sections)]
+            rows.append(
+                {
+                    "id": first + n,
+                    "reference": f"B{n:09d}",
+                    "access_code_hash": f"{n:064x}",
+                    "state": "replied",
+                    "kind": "misconduct" if misconduct else KINDS[(n // 5) % 3],
+                    "channel": "web",
+                    "subject": f"s{n}",
+                    "body": "x",
+                    "anonymous": True,
+                    "publish_consent": True,
+                    "received_at": received,
+                    "created_at": received,
+                    "problem_id": problems[(n // 11) % len(problems)]
+                    if n % 4
+                    else None,
+                    "section_id": section,
+                }
+            )
+            replied = received + timedelta(days=10)
+            answers.append(
+                {
+                    "submission_id": first + n,
+                    "section_id": section,
+                    "body": f"答复{n}",
+                    "state": "approved",
+                    "channel": "web",
+                    "created_at": replied,
+                    "approved_at": replied,
+                    "published_body": f"公开的答复{n}" if published else None,
+                    "published_at": replied + timedelta(days=1) if published else None,
+                }
+            )
+        db.session.execute(insert(Submission), rows)
+        db.session.execute(insert(Reply), answers)
+    db.session.commit()
+
+
+def pages(app: Flask) -> dict[str, str]:
+    """Return the URLs to time, a deep page's cursor found by following links."""
+    with app.app_context():
+        section = db.session.scalar(select(Section.id).order_by(Section.id))
+        problem = db.session.scalar(select(Problem.id).order_by(Problem.id))
+    client = app.test_client()
+    url = "/replies"
+    for _ in range(50):  # 50 pages deep
+        found = re.search(r'<a href="([^"]+)">更早的答复</a>', client.get(url).text)
+        if found is None:
+            break
+        url = found.group(1).replace("&amp;", "&")
+    return {
+        "newest": "/replies",
+        "50 pages deep": url,
+        "one month": "/replies?month=2024-06",
+        "one section": f"/replies?section={section}",
+        "one problem": f"/replies?problem={problem}",
+        "one kind": "/replies?kind=complaint",
+        "feed": "/replies/feed.atom",
+        "problem page": f"/problems/{problem}",
+    }
+
+
+def measure(app: Flask, label: str) -> None:
+    client = app.test_client()
+    print(f"  {label}")
+    for name, url in pages(app).items():
+        samples = []
+        for _ in range(20):
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+        print(
+            f"    {name:14} median {statistics.median(samples):7.1f} ms"
+            f"   max {max(samples):7.1f} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 1_000_000])
+    args = parser.parse_args()
+    for size in args.sizes:
+        url = os.environ.get("FEEDBACK_BENCH_DATABASE_URL") or (
+            f"sqlite:///{tempfile.mkdtemp()}/r.sqlite"
+        )
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "bench",
+                "DATABASE_URL": url,
+                "RATELIMIT_ENABLED": False,
+            }
+        )
+        with app.app_context():
+            db.drop_all()
+            db.create_all()
+            demo.load(db.session)
+            db.session.commit()
+            started = time.perf_counter()
+            fill(size)
+            filled = time.perf_counter() - started
+        print(f"{size:>9,} answered submissions (inserted in {filled:.1f} s)")
+        measure(app, "as the schema stands")
+        with app.app_context():
+            db.session.execute(text(INDEX))
+            db.session.commit()
+        measure(app, "with ix_replies_published_at (published_at, id)")
+        with app.app_context():
+            db.drop_all()
+
+
+if __name__ == "__main__":
+    main()

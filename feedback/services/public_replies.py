@@ -1,0 +1,156 @@
+"""The public record of replies: what the lead published, filtered and paged.
+
+A reply is public once the lead has published it (``replies.publish``), and
+never when it answers a misconduct report (举报), whatever its row says: the
+query checks the kind again. Pages use keyset pagination on
+``(published_at, id)``, newest first, so a page costs the same at any depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_
+from sqlalchemy import ColumnElement
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import Select
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session
+
+from feedback.models import Problem
+from feedback.models import Reply
+from feedback.models import ReplyState
+from feedback.models import Section
+from feedback.models import Submission
+from feedback.models import SubmissionKind
+from feedback.services import queues
+
+PAGE_SIZE = 20
+# The kinds whose replies may be public; a 举报's never is.
+PUBLIC_KINDS = tuple(k for k in SubmissionKind if k is not SubmissionKind.MISCONDUCT)
+
+
+def is_public() -> ColumnElement[bool]:
+    """Return the condition a reply (joined to its submission) meets to be public.
+
+    The state is wrapped in coalesce() so that no planner reads the list
+    along the state index (nearly every reply is approved) and sorts them
+    all, instead of walking the publication times newest first.
+    """
+    return and_(
+        Reply.published_at.is_not(None),
+        Reply.published_body.is_not(None),
+        func.coalesce(Reply.state, Reply.state) == ReplyState.APPROVED,
+        Submission.kind.in_(PUBLIC_KINDS),
+    )
+
+
+def month_span(first_day: date, time_zone: str) -> tuple[datetime, datetime]:
+    """Return the start of ``first_day``'s month and of the next, in the bureau's zone."""
+    zone = ZoneInfo(time_zone)
+    start = datetime(first_day.year, first_day.month, 1, tzinfo=zone)
+    following = date(
+        first_day.year + first_day.month // 12, first_day.month % 12 + 1, 1
+    )
+    return start, datetime(following.year, following.month, 1, tzinfo=zone)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a reader narrowed the list to."""
+
+    section_id: int | None = None
+    problem_id: int | None = None
+    kind: SubmissionKind | None = None
+    published_after: datetime | None = None  # the start of a month, bureau time
+    published_before: datetime | None = None  # the start of the month after
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.section_id is not None:
+            found.append(Reply.section_id == self.section_id)
+        if self.problem_id is not None:
+            found.append(Submission.problem_id == self.problem_id)
+        if self.kind is not None:
+            found.append(Submission.kind == self.kind)
+        if self.published_after is not None:
+            found.append(Reply.published_at >= self.published_after)
+        if self.published_before is not None:
+            found.append(Reply.published_at < self.published_before)
+        return found
+
+
+def listing(filters: Filters) -> Select[tuple[Reply]]:
+    """Return the query of public replies that pass ``filters``, newest first.
+
+    Each reply comes with what its entry shows: the submission's reference
+    and dates, its problem and the replying section.
+    """
+    return (
+        select(Reply)
+        .join(Reply.submission)
+        .where(is_public(), *filters.conditions())
+        .options(
+            contains_eager(Reply.submission)
+            .selectinload(Submission.problem)
+            .selectinload(Problem.aspect),
+            selectinload(Reply.section),
+        )
+        .order_by(Reply.published_at.desc(), Reply.id.desc())
+    )
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the list and where the next (older) one starts."""
+
+    items: list[Reply]
+    next_after: str | None
+
+
+def page(
+    session: Session,
+    filters: Filters,
+    *,
+    after: tuple[datetime, int] | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """Return up to ``size`` public replies published before the cursor."""
+    query = listing(filters).limit(size + 1)
+    if after is not None:
+        moment, ident = after
+        query = query.where(
+            or_(
+                Reply.published_at < moment,
+                and_(Reply.published_at == moment, Reply.id < ident),
+            )
+        )
+    items = list(session.scalars(query))
+    more = len(items) > size
+    items = items[:size]
+    last = items[-1] if more and items else None
+    cursor = f"{last.published_at.isoformat()}_{last.id}" if last else None
+    return Page(items, cursor)
+
+
+def count(session: Session, filters: Filters) -> int:
+    """Count the public replies that pass ``filters``, stopping at the queues' cap."""
+    inner = (
+        select(Reply.id)
+        .join(Reply.submission)
+        .where(is_public(), *filters.conditions())
+        .limit(queues.COUNT_CAP)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(inner)) or 0
+
+
+def sections(session: Session) -> list[Section]:
+    """Return every section by name, those closed since included: their replies stay."""
+    return list(session.scalars(select(Section).order_by(Section.name)))
