@@ -1,4 +1,4 @@
-"""Field validators shared by every form that takes free text."""
+"""Field validators and readers shared by forms: free text, and ids chosen in filters."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms import Form
+from wtforms import SelectField
 from wtforms import ValidationError
 
 # C0 controls other than tab, line feed and carriage return; databases refuse
@@ -25,3 +26,9 @@ class PlainText:
             raise ValidationError(
                 self.message or _l("内容含有无法保存的控制字符，请删除后再提交。")
             )
+
+
+def chosen_id(field: SelectField) -> int | None:
+    """Return the id a filter's select field holds, or None if it holds none or a bad one."""
+    data = field.data
+    return int(data) if data and not field.errors and data.isdigit() else None

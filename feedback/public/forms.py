@@ -189,15 +189,33 @@ class BoardFilterForm(Form):
         ]
 
 
+# How people type a month: 2025-8, 2025/08, 2025.8, 2025年8月, in full-width too.
+_MONTH_AS_TYPED = re.compile(
+    r"\s*((?:19|20)\d\d)\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*月?\s*"
+)
+
+
+class TypedMonthField(MonthField):
+    """A month (``YYYY-MM``) that also takes it as people type it."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            typed = unicodedata.normalize("NFKC", str(valuelist[0]))
+            found = _MONTH_AS_TYPED.fullmatch(typed)
+            if found:
+                valuelist = [f"{found.group(1)}-{int(found.group(2)):02d}"]
+        super().process_formdata(valuelist)
+
+
 class StatisticsFilterForm(Form):
     """The period and round of a statistics page, read from the query string."""
 
-    first = MonthField(
+    first = TypedMonthField(
         _l("从（月份）"),
         validators=[Optional()],
         invalid_value_message=_l("请按“2025-03”的格式填写月份。"),
     )
-    last = MonthField(
+    last = TypedMonthField(
         _l("到（月份）"),
         validators=[Optional()],
         invalid_value_message=_l("请按“2025-03”的格式填写月份。"),
@@ -236,19 +254,6 @@ class StatisticsFilterForm(Form):
         )
 
 
-MONTH = re.compile(r"((?:19|20)\d\d)-(0[1-9]|1[0-2])")
-# How people type a month: 2025-8, 2025/08, 2025.8, 2025年8月, in full-width too.
-_MONTH_AS_TYPED = re.compile(
-    r"\s*((?:19|20)\d\d)\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*月?\s*"
-)
-
-
-def _normal_month(value: str | None) -> str | None:
-    """Write a month as typed the way the filter reads it, ``YYYY-MM``."""
-    found = _MONTH_AS_TYPED.fullmatch(unicodedata.normalize("NFKC", value or ""))
-    return f"{found.group(1)}-{int(found.group(2)):02d}" if found else value
-
-
 class ReplyFilterForm(FlaskForm):
     """Filters on the list of published replies, read from the query string.
 
@@ -262,21 +267,14 @@ class ReplyFilterForm(FlaskForm):
     section = SelectField(_l("答复单位"), validators=[Optional()])
     problem = SelectField(_l("涉及问题"), validators=[Optional()])
     kind = SelectField(_l("类型"), validators=[Optional()])
-    month = StringField(
+    month = TypedMonthField(
         _l("公开月份"),
         validators=[Optional()],
-        filters=[_normal_month],
-        render_kw={"type": "month", "placeholder": "2025-08"},
+        invalid_value_message=_l("请按“2025-08”的格式填写年月。"),
+        render_kw={"placeholder": "2025-08"},
     )
-
-    def validate_month(self, field: StringField) -> None:
-        if not MONTH.fullmatch(field.data):
-            raise ValidationError(_l("请按“2025-08”的格式填写年月。"))
 
     @property
     def first_day(self) -> date | None:
         """Return the first day of the chosen month, if one was chosen well."""
-        found = MONTH.fullmatch(self.month.data or "")
-        if found is None or self.month.errors:
-            return None
-        return date(int(found.group(1)), int(found.group(2)), 1)
+        return None if self.month.errors else self.month.data

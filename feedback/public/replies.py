@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import current_app
 from flask import render_template
 from flask import request
@@ -9,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from wtforms import SelectChoice
-from wtforms import SelectField
 
 from feedback import i18n
 from feedback.db import utcnow
@@ -22,6 +23,7 @@ from feedback.services import board
 from feedback.services import public_replies
 from feedback.services import queues
 from feedback.templating import KIND_NAMES
+from feedback.validators import chosen_id
 
 
 def _filter_form() -> ReplyFilterForm:
@@ -49,11 +51,6 @@ def _filter_form() -> ReplyFilterForm:
     return form
 
 
-def _chosen(field: SelectField) -> int | None:
-    data = field.data or ""
-    return int(data) if data.isdigit() and not field.errors else None
-
-
 def _filters(form: ReplyFilterForm) -> public_replies.Filters:
     kind = form.kind.data if form.kind.data and not form.kind.errors else None
     first_day = form.first_day
@@ -63,8 +60,8 @@ def _filters(form: ReplyFilterForm) -> public_replies.Filters:
         else (None, None)
     )
     return public_replies.Filters(
-        section_id=_chosen(form.section),
-        problem_id=_chosen(form.problem),
+        section_id=chosen_id(form.section),
+        problem_id=chosen_id(form.problem),
         kind=SubmissionKind(kind) if kind else None,
         published_after=after,
         published_before=before,
@@ -73,11 +70,12 @@ def _filters(form: ReplyFilterForm) -> public_replies.Filters:
 
 def _chosen_args(form: ReplyFilterForm) -> dict[str, str]:
     """Return the filters that were understood, to carry into links."""
-    return {
-        f.name: f.data.strip()
-        for f in form
-        if isinstance(f.data, str) and f.data.strip() and not f.errors
-    }
+    chosen = {}
+    for f in form:
+        value = f.data.strftime("%Y-%m") if isinstance(f.data, date) else f.data
+        if isinstance(value, str) and value.strip() and not f.errors:
+            chosen[f.name] = value.strip()
+    return chosen
 
 
 @bp.get("/replies")

@@ -32,11 +32,11 @@ from feedback.services import DomainError
 from feedback.services import exports
 from feedback.services import triage
 from feedback.staff import bp
-from feedback.staff.forms import chosen_id
 from feedback.staff.forms import EditProblemForm
 from feedback.staff.forms import LedgerFilterForm
 from feedback.staff.forms import ProgressForm
 from feedback.staff.forms import StatusForm
+from feedback.validators import chosen_id
 
 EDITORS = (Role.LEAD, Role.ADMIN)
 

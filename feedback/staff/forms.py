@@ -24,12 +24,6 @@ from feedback.public.forms import BoardFilterForm
 from feedback.validators import PlainText
 
 
-def chosen_id(field: SelectField) -> int | None:
-    """Return the id a filter's select field holds, or None if it holds none or a bad one."""
-    data = field.data
-    return int(data) if data and not field.errors and data.isdigit() else None
-
-
 class MultiCheckboxField(SelectMultipleField):
     """Several choices as checkboxes, which work by keyboard and without JavaScript."""
 

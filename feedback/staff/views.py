@@ -52,7 +52,6 @@ from feedback.staff.common import templated_reply
 from feedback.staff.common import visible
 from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import AskForm
-from feedback.staff.forms import chosen_id
 from feedback.staff.forms import ConcludeForm
 from feedback.staff.forms import DuplicateForm
 from feedback.staff.forms import ExtendForm
@@ -65,6 +64,7 @@ from feedback.staff.forms import ReturnForm
 from feedback.staff.forms import RouteForm
 from feedback.templating import KIND_NAMES
 from feedback.templating import STATE_LABELS
+from feedback.validators import chosen_id
 
 QUEUE_LIMIT = 200
 
