@@ -234,7 +234,7 @@ def disable_totp(session: Session, user: StaffUser, *, actor: StaffUser | None) 
         AuditAction.TOTP_CHANGED,
         user,
         actor=actor,
-        actor_label=None if actor else "operator",
+        actor_label=audit.OPERATOR,
         reason="off",
     )
 
@@ -256,7 +256,7 @@ def set_password(
         AuditAction.PASSWORD_CHANGED,
         user,
         actor=actor,
-        actor_label=None if actor else "operator",
+        actor_label=audit.OPERATOR,
     )
 
 
@@ -269,7 +269,7 @@ def disable(session: Session, user: StaffUser, *, actor: StaffUser | None) -> No
         AuditAction.STAFF_DISABLED,
         user,
         actor=actor,
-        actor_label=None if actor else "operator",
+        actor_label=audit.OPERATOR,
     )
 
 

@@ -32,9 +32,7 @@ def _record(
     session: Session, action: AuditAction, key: ApiKey, actor: StaffUser | None
 ) -> None:
     """Audit a change to a key; without an account, the operator at the shell did it."""
-    audit.record(
-        session, action, key, actor=actor, actor_label=None if actor else "operator"
-    )
+    audit.record(session, action, key, actor=actor, actor_label=audit.OPERATOR)
 
 
 def find_by_name(session: Session, name: str) -> ApiKey | None:

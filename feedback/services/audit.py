@@ -44,6 +44,8 @@ TRACKED: dict[type, tuple[str, ...]] = {
     StaffUser: ("role", "active", "section"),
 }
 _PENDING = "audit_changes"
+# The label of what is done at the command line, where there is no account.
+OPERATOR = "operator"
 
 
 def _plain(value: Any) -> Any:
@@ -114,6 +116,9 @@ def record(
 ) -> Event:
     """Append an event saying that ``actor`` did ``action`` to ``obj``.
 
+    Without an account, ``actor_label`` says who acted: "citizen",
+    ``OPERATOR``, a section's e-mail link…; with one, its e-mail does.
+
     ``object_id`` names rows whose key is not an ``id`` (a holiday's day).
     """
     object_id = object_id if object_id is not None else getattr(obj, "id", None)
@@ -130,7 +135,7 @@ def record(
         object_id=object_id,
         submission_id=submission_id,
         actor=actor,
-        actor_label=actor_label or (actor.email if actor else "system"),
+        actor_label=actor.email if actor else (actor_label or "system"),
         reason=reason,
         before=before,
         after=after,

@@ -151,7 +151,7 @@ def _record_holiday(
         AuditAction.HOLIDAY_SAVED,
         holiday,
         actor=actor,
-        actor_label=None if actor else "operator",
+        actor_label=audit.OPERATOR,
         reason=f"{day.isoformat()} {what}".strip(),
         object_id=day.toordinal(),
     )

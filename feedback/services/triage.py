@@ -88,7 +88,7 @@ def route(
         AuditAction.ROUTED,
         submission,
         actor=actor,
-        actor_label=None if actor else "auto-routing",
+        actor_label="auto-routing",
         reason=reason or section.name,
     )
 
