@@ -78,6 +78,55 @@ def _to_leads(
         )
 
 
+def _to_section(
+    session: Session,
+    name: str,
+    section: Section,
+    *,
+    subject: LazyString,
+    submission: Submission,
+    **context: object,
+) -> None:
+    """Queue ``emails/<name>`` to a section, replying to the submission's own
+    address, with the signed link to its reply page."""
+    _queue(
+        session,
+        name,
+        recipient=section.email,
+        subject=subject,
+        submission=submission,
+        reply_to=reply_address(submission.id),
+        section=section,
+        reply_url=external_url(
+            "section.reply", token=reply_token(submission.id, section.id)
+        ),
+        **context,
+    )
+
+
+def _to_author(
+    session: Session,
+    name: str,
+    *,
+    subject: LazyString,
+    submission: Submission,
+    **context: object,
+) -> None:
+    """Queue ``emails/<name>`` to the author, if they left an e-mail address,
+    with the link to the tracking page."""
+    if not submission.author_email:
+        return
+    _queue(
+        session,
+        name,
+        recipient=submission.author_email,
+        subject=subject,
+        submission=submission,
+        track_url=external_url("public.track"),
+        **context,
+    )
+
+
 def submission_routed(
     session: Session, submission: Submission, section: Section
 ) -> None:
@@ -87,49 +136,33 @@ def submission_routed(
         ref=submission.reference,
         subject=submission.subject,
     )
-    token = reply_token(submission.id, section.id)
-    _queue(
+    _to_section(
         session,
         "submission_routed",
-        recipient=section.email,
+        section,
         subject=subject,
         submission=submission,
-        reply_to=reply_address(submission.id),
-        section=section,
-        reply_url=external_url("section.reply", token=token),
     )
 
 
 def reply_approved(session: Session, submission: Submission, reply: Reply) -> None:
     """Send the approved reply to the author, if they left an e-mail address."""
-    if not submission.author_email:
-        return
     subject = _l("[%(ref)s] 您的意见已答复", ref=submission.reference)
-    _queue(
-        session,
-        "reply_approved",
-        recipient=submission.author_email,
-        subject=subject,
-        submission=submission,
-        reply=reply,
-        track_url=external_url("public.track"),
+    _to_author(
+        session, "reply_approved", subject=subject, submission=submission, reply=reply
     )
 
 
 def receipt(session: Session, submission: Submission, access_code: str) -> None:
     """Send the author their reference and access code; the copy kept is redacted."""
-    if not submission.author_email:
-        return
     subject = _l("[%(ref)s] 已收到您的意见", ref=submission.reference)
-    _queue(
+    _to_author(
         session,
         "receipt",
-        recipient=submission.author_email,
         subject=subject,
         submission=submission,
         redact_after_send=True,
         access_code=access_code,
-        track_url=external_url("public.track"),
     )
 
 
@@ -141,18 +174,13 @@ def deadline_reminder(session: Session, submission: Submission, today: date) -> 
         ref=submission.reference,
         due=submission.due_on,
     )
-    _queue(
+    _to_section(
         session,
         "deadline_reminder",
-        recipient=section.email,
+        section,
         subject=subject,
         submission=submission,
-        reply_to=reply_address(submission.id),
-        section=section,
         today=today,
-        reply_url=external_url(
-            "section.reply", token=reply_token(submission.id, section.id)
-        ),
     )
 
 
@@ -175,19 +203,11 @@ def author_update(session: Session, submission: Submission, what: str) -> None:
     """Tell the author, if they left an e-mail address, what was decided and why.
 
     ``what`` is one of: accepted, refused, duplicate, extended,
-    info_requested, reopened, result.
+    info_requested, reopened.
     """
-    if not submission.author_email:
-        return
     subject = _l("[%(ref)s] 您的意见有新进展", ref=submission.reference)
-    _queue(
-        session,
-        "author_update",
-        recipient=submission.author_email,
-        subject=subject,
-        submission=submission,
-        what=what,
-        track_url=external_url("public.track"),
+    _to_author(
+        session, "author_update", subject=subject, submission=submission, what=what
     )
 
 
@@ -197,18 +217,13 @@ def reply_returned(session: Session, reply: Reply, reason: str) -> None:
     if section is None:
         return
     subject = _l("[%(ref)s] 答复被退回，请修改后重新答复", ref=submission.reference)
-    _queue(
+    _to_section(
         session,
         "reply_returned",
-        recipient=section.email,
+        section,
         subject=subject,
         submission=submission,
-        reply_to=reply_address(submission.id),
-        section=section,
         reason=reason,
-        reply_url=external_url(
-            "section.reply", token=reply_token(submission.id, section.id)
-        ),
     )
 
 
@@ -223,17 +238,13 @@ def info_answered(
     subject = _l("[%(ref)s] 群众已补充材料", ref=submission.reference)
     section = None if submission.is_misconduct else submission.section
     if section is not None:
-        _queue(
+        _to_section(
             session,
             "info_answered",
-            recipient=section.email,
+            section,
             subject=subject,
             submission=submission,
-            reply_to=reply_address(submission.id),
             request=request,
-            staff_url=external_url(
-                "section.reply", token=reply_token(submission.id, section.id)
-            ),
         )
         return
     _to_leads(
