@@ -1,7 +1,15 @@
 """The schema is created by migrating, on SQLite and on PostgreSQL, and matches the models."""
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from click.testing import Result
 from conftest import base_config
 from conftest import reset_schema
+from flask import Flask
 from flask_migrate import downgrade
 from flask_migrate import upgrade
 from sqlalchemy import inspect
@@ -12,30 +20,117 @@ from feedback.extensions import db
 
 MIGRATIONS = str(PROJECT_ROOT / "migrations")
 
+# What ebf80076dbe2 gained after databases had already run it (commit
+# 4d78624 lacked them); the revision after f27d77343854 repairs them.
+LATE_COLUMNS = [("events", "before"), ("events", "after")]
+LATE_INDEXES = [
+    ("replies", "ix_replies_published_at"),
+    ("submissions", "ix_submissions_pending_received"),
+    ("submissions", "ix_submissions_rating_received"),
+]
 
-def test_upgrade_from_empty_matches_models_then_downgrades(tmp_path):
+
+@pytest.fixture
+def migrating_app(tmp_path: Path) -> Iterator[Flask]:
+    """An app whose database starts empty, with its context pushed."""
     app = create_app(base_config(tmp_path))
-    runner = app.test_cli_runner()
     with app.app_context():
         reset_schema()
         try:
-            upgrade(directory=MIGRATIONS)
-            tables = set(inspect(db.engine).get_table_names())
-            assert set(db.metadata.tables) <= tables
-            check = runner.invoke(args=["db", "check"])
-            assert check.exit_code == 0, check.output
-
-            demo_result = runner.invoke(args=["demo", "load"])
-            assert demo_result.exit_code == 0, demo_result.output
-            assert client_board_has_18_problems(app)
-            db.session.remove()  # the request shared this app context's session
-
-            downgrade(directory=MIGRATIONS, revision="base")
-            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+            yield app
         finally:
             db.session.remove()
             reset_schema()
             db.engine.dispose()
+
+
+def test_upgrade_from_empty_matches_models_then_downgrades(
+    migrating_app: Flask,
+) -> None:
+    app = migrating_app
+    runner = app.test_cli_runner()
+    upgrade(directory=MIGRATIONS)
+    tables = set(inspect(db.engine).get_table_names())
+    assert set(db.metadata.tables) <= tables
+    check = db_check(app)
+    assert check.exit_code == 0, check.output
+
+    demo_result = runner.invoke(args=["demo", "load"])
+    assert demo_result.exit_code == 0, demo_result.output
+    assert client_board_has_18_problems(app)
+    db.session.remove()  # the request shared this app context's session
+
+    downgrade(directory=MIGRATIONS, revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+
+
+@pytest.mark.parametrize(
+    ("columns", "indexes"),
+    [
+        (LATE_COLUMNS, LATE_INDEXES),
+        (LATE_COLUMNS[:1], LATE_INDEXES[2:]),
+    ],
+    ids=["as-first-released", "partly-repaired"],
+)
+def test_upgrade_repairs_a_database_that_ran_the_first_ebf80076dbe2(
+    migrating_app: Flask,
+    columns: list[tuple[str, str]],
+    indexes: list[tuple[str, str]],
+) -> None:
+    upgrade(directory=MIGRATIONS, revision="ebf80076dbe2")
+    # The first version of ebf80076dbe2 was today's without these.
+    with db.engine.begin() as connection:
+        operations = Operations(MigrationContext.configure(connection))
+        for table, index in indexes:
+            operations.drop_index(index, table_name=table)
+        for table, column in columns:
+            operations.drop_column(table, column)
+    upgrade(directory=MIGRATIONS, revision="f27d77343854")
+    assert db_check(migrating_app).exit_code != 0
+
+    upgrade(directory=MIGRATIONS)
+
+    schema = inspect(db.engine)
+    for table, column in LATE_COLUMNS:
+        assert column in {c["name"] for c in schema.get_columns(table)}, column
+    for table, index in LATE_INDEXES:
+        assert index in {i["name"] for i in schema.get_indexes(table)}, index
+    check = db_check(migrating_app)
+    assert check.exit_code == 0, check.output
+
+
+def test_the_repair_leaves_a_complete_database_as_it_is(
+    migrating_app: Flask,
+) -> None:
+    upgrade(directory=MIGRATIONS, revision="f27d77343854")
+    before = tables_described()
+
+    upgrade(directory=MIGRATIONS)
+
+    assert tables_described() == before
+    check = db_check(migrating_app)
+    assert check.exit_code == 0, check.output
+
+
+def tables_described() -> dict[str, object]:
+    """Columns (name, type, nullability, default) and indexes of every table."""
+    schema = inspect(db.engine)
+    return {
+        table: (
+            [
+                (c["name"], str(c["type"]), c["nullable"], c["default"])
+                for c in schema.get_columns(table)
+            ],
+            sorted((i["name"], i["column_names"]) for i in schema.get_indexes(table)),
+        )
+        for table in schema.get_table_names()
+        if table != "alembic_version"
+    }
+
+
+def db_check(app: Flask) -> Result:
+    """Run `flask db check`: exit 0 when the database matches the models."""
+    return app.test_cli_runner().invoke(args=["db", "check"])
 
 
 def client_board_has_18_problems(app):

@@ -8,14 +8,23 @@ Create Date: 2026-11-28 10:48:34.101201
 from alembic import op
 import sqlalchemy as sa
 
-import feedback.db
-
 
 # revision identifiers, used by Alembic.
 revision = '0ff6085fa8f6'
 down_revision = 'eecd8ddd04ce'
 branch_labels = None
 depends_on = None
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """The app's aware-UTC datetime type as this revision used it.
+
+    A copy, so that this revision stays what it was whatever becomes of the
+    app's own type; in DDL it is DateTime(timezone=True).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
 
 
 def upgrade():
@@ -25,7 +34,7 @@ def upgrade():
     sa.Column('submission_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=32), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_deadline_alerts_submission_id_submissions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadline_alerts')),
     sa.UniqueConstraint('submission_id', 'kind', 'due_on', name=op.f('uq_deadline_alerts_submission_id'))

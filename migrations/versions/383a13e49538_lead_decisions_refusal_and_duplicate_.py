@@ -8,14 +8,23 @@ Create Date: 2026-11-28 10:53:38.241400
 from alembic import op
 import sqlalchemy as sa
 
-import feedback.db
-
 
 # revision identifiers, used by Alembic.
 revision = '383a13e49538'
 down_revision = '179edb195599'
 branch_labels = None
 depends_on = None
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """The app's aware-UTC datetime type as this revision used it.
+
+    A copy, so that this revision stays what it was whatever becomes of the
+    app's own type; in DDL it is DateTime(timezone=True).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
 
 
 def upgrade():
@@ -25,7 +34,7 @@ def upgrade():
     sa.Column('submission_id', sa.Integer(), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['author_id'], ['staff_users.id'], name=op.f('fk_notes_author_id_staff_users')),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_notes_submission_id_submissions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notes'))
@@ -34,10 +43,10 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_notes_submission_id'), ['submission_id'], unique=False)
 
     with op.batch_alter_table('submissions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('decided_at', feedback.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('decided_at', UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('extended_days', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('extension_reason', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('extended_at', feedback.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('extended_at', UTCDateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
 

@@ -8,14 +8,23 @@ Create Date: 2026-11-28 09:15:04.732073
 from alembic import op
 import sqlalchemy as sa
 
-import feedback.db
-
 
 # revision identifiers, used by Alembic.
 revision = '4b75a69e0261'
 down_revision = None
 branch_labels = None
 depends_on = None
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """The app's aware-UTC datetime type as this revision used it.
+
+    A copy, so that this revision stays what it was whatever becomes of the
+    app's own type; in DDL it is DateTime(timezone=True).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
 
 
 def upgrade():
@@ -40,7 +49,7 @@ def upgrade():
     sa.Column('declared_problems', sa.Integer(), nullable=True),
     sa.Column('declared_counts', sa.Text(), nullable=True),
     sa.Column('source_text', sa.Text(), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inspections'))
     )
     op.create_table('sections',
@@ -49,7 +58,7 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('reply_domains', sa.String(length=500), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sections')),
     sa.UniqueConstraint('name', name=op.f('uq_sections_name'))
     )
@@ -71,8 +80,8 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['section_id'], ['sections.id'], name=op.f('fk_staff_users_section_id_sections')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_users')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_users_email'))
@@ -88,8 +97,8 @@ def upgrade():
     sa.Column('measures', sa.Text(), nullable=False),
     sa.Column('section_id', sa.Integer(), nullable=True),
     sa.Column('deadline', sa.Date(), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['aspect_id'], ['aspects.id'], name=op.f('fk_problems_aspect_id_aspects')),
     sa.ForeignKeyConstraint(['section_id'], ['sections.id'], name=op.f('fk_problems_section_id_sections')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_problems')),
@@ -105,7 +114,7 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('published_on', sa.Date(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['staff_users.id'], name=op.f('fk_progress_updates_actor_id_staff_users')),
     sa.ForeignKeyConstraint(['problem_id'], ['problems.id'], name=op.f('fk_progress_updates_problem_id_problems')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_progress_updates'))
@@ -122,7 +131,7 @@ def upgrade():
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('effective_on', sa.Date(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['staff_users.id'], name=op.f('fk_status_changes_actor_id_staff_users')),
     sa.ForeignKeyConstraint(['problem_id'], ['problems.id'], name=op.f('fk_status_changes_problem_id_problems')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_changes'))
@@ -147,15 +156,15 @@ def upgrade():
     sa.Column('author_phone', sa.String(length=40), nullable=True),
     sa.Column('author_email', sa.String(length=254), nullable=True),
     sa.Column('publish_consent', sa.Boolean(), nullable=False),
-    sa.Column('received_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('triage_due_on', sa.Date(), nullable=True),
-    sa.Column('accepted_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('accepted_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('due_on', sa.Date(), nullable=True),
-    sa.Column('replied_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('closed_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('replied_at', UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('duplicate_of_id', sa.Integer(), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['duplicate_of_id'], ['submissions.id'], name=op.f('fk_submissions_duplicate_of_id_submissions')),
     sa.ForeignKeyConstraint(['problem_id'], ['problems.id'], name=op.f('fk_submissions_problem_id_problems')),
     sa.ForeignKeyConstraint(['section_id'], ['sections.id'], name=op.f('fk_submissions_section_id_sections')),
@@ -178,7 +187,7 @@ def upgrade():
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_attachments_submission_id_submissions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attachments')),
     sa.UniqueConstraint('stored_name', name=op.f('uq_attachments_stored_name'))
@@ -188,7 +197,7 @@ def upgrade():
 
     op.create_table('events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_label', sa.String(length=100), nullable=False),
     sa.Column('action', sa.Enum('submitted', 'routed', 'reply_drafted', 'reply_approved', 'status_changed', 'progress_added', 'staff_created', 'logged_in', 'logged_out', 'demo_loaded', name='auditaction', native_enum=False, length=32), nullable=False),
@@ -214,7 +223,7 @@ def upgrade():
     sa.Column('state', sa.Enum('held', 'filed', 'discarded', name='inboundstate', native_enum=False, length=32), nullable=False),
     sa.Column('hold_reason', sa.String(length=200), nullable=True),
     sa.Column('submission_id', sa.Integer(), nullable=True),
-    sa.Column('received_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_inbound_messages_submission_id_submissions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_messages'))
     )
@@ -235,11 +244,11 @@ def upgrade():
     sa.Column('submission_id', sa.Integer(), nullable=True),
     sa.Column('redact_after_send', sa.Boolean(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('locked_until', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_until', UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_outbox_messages_submission_id_submissions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
     sa.UniqueConstraint('message_id', name=op.f('uq_outbox_messages_message_id'))
@@ -256,11 +265,11 @@ def upgrade():
     sa.Column('state', sa.Enum('draft', 'returned', 'approved', name='replystate', native_enum=False, length=32), nullable=False),
     sa.Column('channel', sa.Enum('web', 'email', 'staff', name='replychannel', native_enum=False, length=32), nullable=False),
     sa.Column('author_label', sa.String(length=254), nullable=True),
-    sa.Column('created_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('approved_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approved_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('approved_by_id', sa.Integer(), nullable=True),
     sa.Column('published_body', sa.Text(), nullable=True),
-    sa.Column('published_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['approved_by_id'], ['staff_users.id'], name=op.f('fk_replies_approved_by_id_staff_users')),
     sa.ForeignKeyConstraint(['section_id'], ['sections.id'], name=op.f('fk_replies_section_id_sections')),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_replies_submission_id_submissions')),

@@ -8,8 +8,6 @@ Create Date: 2026-11-28 11:10:01.703050
 from alembic import op
 import sqlalchemy as sa
 
-import feedback.db
-
 
 # revision identifiers, used by Alembic.
 revision = '8e3666a523ea'

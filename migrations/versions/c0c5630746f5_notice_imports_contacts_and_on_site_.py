@@ -8,14 +8,23 @@ Create Date: 2026-11-28 10:01:13.423282
 from alembic import op
 import sqlalchemy as sa
 
-import feedback.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'c0c5630746f5'
 down_revision = '4b75a69e0261'
 branch_labels = None
 depends_on = None
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """The app's aware-UTC datetime type as this revision used it.
+
+    A copy, so that this revision stays what it was whatever becomes of the
+    app's own type; in DDL it is DateTime(timezone=True).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
 
 
 def upgrade():
@@ -31,7 +40,7 @@ def upgrade():
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('warnings', sa.Text(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
-    sa.Column('imported_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('imported_at', UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['staff_users.id'], name=op.f('fk_notice_imports_actor_id_staff_users')),
     sa.ForeignKeyConstraint(['inspection_id'], ['inspections.id'], name=op.f('fk_notice_imports_inspection_id_inspections')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notice_imports'))

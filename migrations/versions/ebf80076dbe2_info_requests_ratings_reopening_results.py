@@ -8,14 +8,23 @@ Create Date: 2026-11-28 11:52:18.554044
 from alembic import op
 import sqlalchemy as sa
 
-import feedback.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'ebf80076dbe2'
 down_revision = '8e3666a523ea'
 branch_labels = None
 depends_on = None
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """The app's aware-UTC datetime type as this revision used it.
+
+    A copy, so that this revision stays what it was whatever becomes of the
+    app's own type; in DDL it is DateTime(timezone=True).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
 
 
 def upgrade():
@@ -25,9 +34,9 @@ def upgrade():
     sa.Column('submission_id', sa.Integer(), nullable=False),
     sa.Column('asked_by_id', sa.Integer(), nullable=True),
     sa.Column('question', sa.Text(), nullable=False),
-    sa.Column('asked_at', feedback.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('asked_at', UTCDateTime(timezone=True), nullable=False),
     sa.Column('answer', sa.Text(), nullable=True),
-    sa.Column('answered_at', feedback.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', UTCDateTime(timezone=True), nullable=True),
     sa.Column('paused_days', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['asked_by_id'], ['staff_users.id'], name=op.f('fk_info_requests_asked_by_id_staff_users')),
     sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_info_requests_submission_id_submissions')),
@@ -55,12 +64,12 @@ def upgrade():
         batch_op.add_column(sa.Column('info_pending', sa.Boolean(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('rating', sa.Enum('satisfied', 'basically_satisfied', 'dissatisfied', name='rating', native_enum=False, length=32), nullable=True))
         batch_op.add_column(sa.Column('rating_reason', sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column('rated_at', feedback.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('rating_reviewed_at', feedback.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('reopened_at', feedback.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('rated_at', UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('rating_reviewed_at', UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('reopened_at', UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('concluded_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('result_due_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('purged_at', feedback.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('purged_at', UTCDateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_submissions_pending_received', ['info_pending', 'received_at', 'id'], unique=False)
         batch_op.create_index('ix_submissions_rating_received', ['rating', 'received_at', 'id'], unique=False)
 

@@ -8,8 +8,6 @@ Create Date: 2026-11-28 10:36:45.759170
 from alembic import op
 import sqlalchemy as sa
 
-import feedback.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'eecd8ddd04ce'

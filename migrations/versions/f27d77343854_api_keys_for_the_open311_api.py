@@ -9,14 +9,23 @@ Create Date: 2026-11-28 11:56:59.580305
 from alembic import op
 import sqlalchemy as sa
 
-import feedback.db
-
 
 # revision identifiers, used by Alembic.
 revision = "f27d77343854"
 down_revision = "ebf80076dbe2"
 branch_labels = None
 depends_on = None
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """The app's aware-UTC datetime type as this revision used it.
+
+    A copy, so that this revision stays what it was whatever becomes of the
+    app's own type; in DDL it is DateTime(timezone=True).
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
 
 
 def upgrade():
@@ -26,11 +35,9 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", feedback.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "last_used_at", feedback.db.UTCDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("revoked_at", feedback.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
         sa.UniqueConstraint("name", name=op.f("uq_api_keys_name")),
