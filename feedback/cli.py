@@ -32,6 +32,7 @@ from feedback.services import accounts
 from feedback.services import api_keys
 from feedback.services import deadlines
 from feedback.services import DomainError
+from feedback.services import holiday_calendars
 from feedback.services import inbound
 from feedback.services import mail_fetch
 from feedback.services import notices as notice_import
@@ -404,7 +405,9 @@ def sweep_command(now_text: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_holidays_command(file: str) -> None:
     """Add the days of an .ics calendar to the holiday table (补班 days count as worked)."""
-    days = deadlines.read_ics(Path(file).read_text(encoding="utf-8", errors="replace"))
+    days = holiday_calendars.read_ics(
+        Path(file).read_text(encoding="utf-8", errors="replace")
+    )
     saved = deadlines.save_holidays(db.session, days, source=Path(file).name)
     db.session.commit()
     click.echo(f"{saved} days in the holiday table")

@@ -8,8 +8,10 @@ from datetime import UTC
 import pytest
 from sqlalchemy import func
 
+from feedback import create_app
 from feedback.models import SubmissionKind
 from feedback.services import deadlines
+from feedback.services import holiday_calendars
 
 TZ = "Asia/Shanghai"
 
@@ -59,7 +61,9 @@ GOLDEN_WEEK = {date(2026, 10, d): False for d in range(1, 8)} | {
 )
 def test_working_days_skip_weekends_and_holidays(start, days, expected):
     assert (
-        deadlines.add_days(start, days, mode="working", holidays=GOLDEN_WEEK)
+        deadlines.add_days(
+            start, days, mode=deadlines.DeadlineMode.WORKING, holidays=GOLDEN_WEEK
+        )
         == expected
     )
 
@@ -71,7 +75,7 @@ def test_ics_calendar_reads_days_off_and_make_up_days():
         "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260927\r\nSUMMARY:国庆节补班\r\nEND:VEVENT\r\n"
         "BEGIN:VEVENT\r\nDTSTART:garbage\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    days = {item.day: item.is_workday for item in deadlines.read_ics(ics)}
+    days = {item.day: item.is_workday for item in holiday_calendars.read_ics(ics)}
     assert days == GOLDEN_WEEK
 
 
@@ -95,8 +99,36 @@ def test_working_day_mode_sets_due_dates(make_app):
         )
         received = deadlines.local_date(receipt.submission.received_at, "Asia/Shanghai")
         assert receipt.submission.triage_due_on == deadlines.add_days(
-            received, 15, mode="working", holidays=GOLDEN_WEEK
+            received, 15, mode=deadlines.DeadlineMode.WORKING, holidays=GOLDEN_WEEK
         )
+
+
+def test_deadline_mode_setting_is_read_once_at_start_up(make_app):
+    assert make_app().config["DEADLINE_MODE"] is deadlines.DeadlineMode.CALENDAR
+    app = make_app(DEADLINE_MODE="working")
+    assert app.config["DEADLINE_MODE"] is deadlines.DeadlineMode.WORKING
+
+
+@pytest.mark.parametrize("setting", ["weekdays", "Working", "", None])
+def test_unknown_deadline_mode_refuses_to_start(tmp_path, setting):
+    with pytest.raises(RuntimeError, match="DEADLINE_MODE must be 'calendar' or"):
+        create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+                "DEADLINE_MODE": setting,
+            }
+        )
+
+
+def test_deadline_mode_comes_from_the_environment_as_a_plain_word(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setattr("feedback.PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("FEEDBACK_SECRET_KEY", "from-env")
+    monkeypatch.setenv("FEEDBACK_DATABASE_URL", f"sqlite:///{tmp_path / 'e.sqlite'}")
+    monkeypatch.setenv("FEEDBACK_DEADLINE_MODE", "working")
+    assert create_app().config["DEADLINE_MODE"] is deadlines.DeadlineMode.WORKING
 
 
 def test_sweep_reminds_once_and_escalates_once(mail_app):
