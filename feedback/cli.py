@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import json
 import signal
 import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -330,8 +332,13 @@ def ingest_command() -> None:
 @mail_cli.command("fetch")
 def fetch_command() -> None:
     """Read the unseen messages of the IMAP mailbox, file them, and mark them seen."""
+    counts: Counter[str] = Counter()
     try:
-        counts = mail_fetch.fetch(db.session)
+        with contextlib.closing(mail_fetch.fetch(db.session)) as outcomes:
+            for outcome in outcomes:
+                # fetch marks the message seen only when asked for the next one.
+                db.session.commit()
+                counts[outcome.inbound.state.value] += 1
     except (OSError, imaplib.IMAP4.error) as exc:
         click.echo(f"temporary failure, try again later: {exc}", err=True)
         sys.exit(EX_TEMPFAIL)
