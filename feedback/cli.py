@@ -412,9 +412,13 @@ def sweep_command(now_text: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_holidays_command(file: str) -> None:
     """Add the days of an .ics calendar to the holiday table (补班 days count as worked)."""
-    days = holiday_calendars.read_ics(
-        Path(file).read_text(encoding="utf-8", errors="replace")
-    )
+    text = Path(file).read_text(encoding="utf-8", errors="replace")
+    try:
+        days = holiday_calendars.read_ics(
+            text, tz_name=current_app.config["TIME_ZONE"], today=deadlines.today()
+        )
+    except holiday_calendars.CalendarError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
     saved = deadlines.save_holidays(db.session, days, source=Path(file).name)
     db.session.commit()
     click.echo(f"{saved} days in the holiday table")

@@ -39,7 +39,7 @@ class DeadlineMode(enum.StrEnum):
 def read_mode(setting: object) -> DeadlineMode:
     """Return the ``DEADLINE_MODE`` setting as a mode; refuse one it cannot be."""
     try:
-        return DeadlineMode(setting)
+        return DeadlineMode(str(setting))
     except ValueError:
         choices = " or ".join(repr(mode.value) for mode in DeadlineMode)
         raise RuntimeError(

@@ -36,7 +36,7 @@ def fetch(session: Session) -> Generator[inbound.Outcome, None, None]:
     try:
         client.login(config["MAIL_IMAP_USER"], config["MAIL_IMAP_PASSWORD"])
         client.select(config["MAIL_IMAP_FOLDER"])
-        _status, data = client.uid("SEARCH", None, "UNSEEN")
+        _status, data = client.uid("SEARCH", "UNSEEN")
         for uid in data[0].split():
             _status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next(

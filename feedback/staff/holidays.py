@@ -86,7 +86,14 @@ def import_holidays() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(HolidayForm(prefix="day"), form, 400)
     data = form.calendar.data.read(MAX_ICS_BYTES + 1)
-    days = holiday_calendars.read_ics(data.decode("utf-8", errors="replace"))
+    try:
+        days = holiday_calendars.read_ics(
+            data.decode("utf-8", errors="replace"),
+            tz_name=current_app.config["TIME_ZONE"],
+            today=deadlines.today(),
+        )
+    except holiday_calendars.CalendarError:
+        days = []  # the same message as for a calendar without a single day
     if len(data) > MAX_ICS_BYTES or not days:
         form.calendar.errors = [_("没有读到节假日：请上传不超过1MB的.ics日历文件。")]
         return _page(HolidayForm(prefix="day"), form, 400)
