@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import DefaultConfig
+from feedback.services.deadlines import read_mode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             "`python -m feedback.quickstart` once (it writes a random key to "
             "instance/config.py), or set SECRET_KEY there or in FEEDBACK_SECRET_KEY."
         )
+    app.config["DEADLINE_MODE"] = read_mode(app.config["DEADLINE_MODE"])
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"], Path(app.instance_path)
     )

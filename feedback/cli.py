@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import json
 import signal
 import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -32,6 +34,7 @@ from feedback.services import accounts
 from feedback.services import api_keys
 from feedback.services import deadlines
 from feedback.services import DomainError
+from feedback.services import holiday_calendars
 from feedback.services import inbound
 from feedback.services import mail_fetch
 from feedback.services import notices as notice_import
@@ -329,8 +332,13 @@ def ingest_command() -> None:
 @mail_cli.command("fetch")
 def fetch_command() -> None:
     """Read the unseen messages of the IMAP mailbox, file them, and mark them seen."""
+    counts: Counter[str] = Counter()
     try:
-        counts = mail_fetch.fetch(db.session)
+        with contextlib.closing(mail_fetch.fetch(db.session)) as outcomes:
+            for outcome in outcomes:
+                # fetch marks the message seen only when asked for the next one.
+                db.session.commit()
+                counts[outcome.inbound.state.value] += 1
     except (OSError, imaplib.IMAP4.error) as exc:
         click.echo(f"temporary failure, try again later: {exc}", err=True)
         sys.exit(EX_TEMPFAIL)
@@ -404,7 +412,13 @@ def sweep_command(now_text: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def import_holidays_command(file: str) -> None:
     """Add the days of an .ics calendar to the holiday table (补班 days count as worked)."""
-    days = deadlines.read_ics(Path(file).read_text(encoding="utf-8", errors="replace"))
+    text = Path(file).read_text(encoding="utf-8", errors="replace")
+    try:
+        days = holiday_calendars.read_ics(
+            text, tz_name=current_app.config["TIME_ZONE"], today=deadlines.today()
+        )
+    except holiday_calendars.CalendarError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
     saved = deadlines.save_holidays(db.session, days, source=Path(file).name)
     db.session.commit()
     click.echo(f"{saved} days in the holiday table")

@@ -31,7 +31,8 @@ class DefaultConfig:
     REFERENCE_PREFIX = "MJ"
 
     # Deadlines, the day of receipt not counted: "calendar" days, or "working"
-    # days (Monday to Friday and the holiday table's make-up days).
+    # days (Monday to Friday and the holiday table's make-up days). create_app
+    # reads it into services.deadlines.DeadlineMode and refuses anything else.
     DEADLINE_MODE = "calendar"
     # `flask deadlines sweep` reminds a section this many days before a due date.
     REMINDER_DAYS_BEFORE = 3

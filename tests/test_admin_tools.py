@@ -6,6 +6,7 @@ from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
 
+import pytest
 from conftest import login
 from conftest import staff_user
 from factories import submit
@@ -89,6 +90,66 @@ def test_bad_holiday_input_gets_a_message(app, demo_loaded):
     assert not_ics.status_code == 400
     assert ".ics" in not_ics.get_data(as_text=True)
     assert client.post("/staff/holidays/not-a-day/remove").status_code == 302
+    assert _days(app) == {}
+
+
+REPEATING_ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//holidays//ZH\r\n"
+    "BEGIN:VEVENT\r\nUID:new-year\r\nDTSTART;VALUE=DATE:20270101\r\n"
+    "RRULE:FREQ=YEARLY\r\nSUMMARY:元旦\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
+MALFORMED_ICS = [
+    "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20271001\r\n",
+    "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20271001\r\nEND:VEVENT\r\n",
+]
+
+
+def test_admin_imports_a_repeating_holiday(app, demo_loaded):
+    response = _admin(app).post(
+        "/staff/holidays/import",
+        data={"ics-calendar": (io.BytesIO(REPEATING_ICS.encode()), "yearly.ics")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    days = _days(app)
+    assert days[date(2027, 1, 1)] == ("元旦", False)
+    assert days[date(2028, 1, 1)] == ("元旦", False)
+
+
+@pytest.mark.parametrize("text", MALFORMED_ICS)
+def test_malformed_calendar_upload_gets_a_message(app, demo_loaded, text):
+    response = _admin(app).post(
+        "/staff/holidays/import",
+        data={"ics-calendar": (io.BytesIO(text.encode()), "broken.ics")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "没有读到节假日" in response.get_data(as_text=True)
+    assert _days(app) == {}
+
+
+def test_import_holidays_command_reads_a_repeating_holiday(app, tmp_path):
+    calendar = tmp_path / "yearly.ics"
+    calendar.write_text(REPEATING_ICS, encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["deadlines", "import-holidays", str(calendar)]
+    )
+    assert result.exit_code == 0, result.output
+    days = _days(app)
+    assert result.output == f"{len(days)} days in the holiday table\n"
+    assert {date(2027, 1, 1), date(2028, 1, 1)} <= set(days)
+
+
+@pytest.mark.parametrize("text", MALFORMED_ICS)
+def test_import_holidays_command_refuses_a_malformed_calendar(app, tmp_path, text):
+    calendar = tmp_path / "broken.ics"
+    calendar.write_text(text, encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["deadlines", "import-holidays", str(calendar)]
+    )
+    assert result.exit_code == 1
+    assert f"Error: {calendar}: not an iCalendar file" in result.output
+    assert "Traceback" not in result.output
     assert _days(app) == {}
 
 

@@ -115,14 +115,18 @@ def _letter(number):
     return letter
 
 
-def test_fetch_files_unseen_mail_once(make_app, imap_server):
-    app = make_app(
+def _mailbox_app(make_app, port):
+    return make_app(
         MAIL_IMAP_HOST="127.0.0.1",
-        MAIL_IMAP_PORT=imap_server,
+        MAIL_IMAP_PORT=port,
         MAIL_IMAP_SSL=False,
         MAIL_IMAP_USER="reply",
         MAIL_IMAP_PASSWORD=PASSWORD,
     )
+
+
+def test_fetch_files_unseen_mail_once(make_app, imap_server):
+    app = _mailbox_app(make_app, imap_server)
     for number in range(3):
         _deliver(imap_server, _letter(number))
     runner = app.test_cli_runner()
@@ -139,6 +143,39 @@ def test_fetch_files_unseen_mail_once(make_app, imap_server):
         assert db.session.scalar(select(func.count()).select_from(InboundMessage)) == 4
         bodies = sorted(db.session.scalars(select(Submission.body)))
         assert bodies[0] == "这是第0封来信的内容。"
+
+
+def _unseen(port):
+    client = imaplib.IMAP4("127.0.0.1", port)
+    client.login("reply", PASSWORD)
+    client.select("INBOX")
+    _status, data = client.uid("SEARCH", None, "UNSEEN")
+    client.logout()
+    return len(data[0].split())
+
+
+def test_a_message_stays_unseen_until_its_row_is_committed(
+    make_app, imap_server, monkeypatch
+):
+    app = _mailbox_app(make_app, imap_server)
+    _deliver(imap_server, _letter(7))
+    runner = app.test_cli_runner()
+
+    def power_cut():
+        raise RuntimeError("the process died before its commit")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(db.session, "commit", power_cut)
+        crashed = runner.invoke(args=["mail", "fetch"])
+    assert isinstance(crashed.exception, RuntimeError)
+    assert _unseen(imap_server) == 1  # not marked seen: it comes again
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+    again = runner.invoke(args=["mail", "fetch"])
+    assert "filed=1" in again.output
+    assert _unseen(imap_server) == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
 
 
 def test_fetch_exits_75_when_the_server_is_unreachable(make_app):

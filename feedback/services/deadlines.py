@@ -1,30 +1,51 @@
-"""Deadlines: calendar- or working-day arithmetic in the bureau's zone, and the sweep.
+"""Deadlines: day arithmetic in the bureau's zone, due dates, and the holiday table.
 
 Limits count from the day after the starting moment (the day of receipt is
 not counted). In working-day mode, Saturdays, Sundays and the holiday table's
-days off are skipped, and its make-up working days (调休) count.
+days off are skipped, and its make-up working days (调休) count. Reminding and
+escalating when a date passes is the sweep's business (``services.sweep``);
+reading holiday calendars is ``services.holiday_calendars``'.
 """
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-if TYPE_CHECKING:
-    from feedback.models import StaffUser
 from feedback.db import utcnow
+from feedback.models import AuditAction
+from feedback.models import Holiday
+from feedback.models import StaffUser
+from feedback.services import audit
 
-CALENDAR = "calendar"
-WORKING = "working"
+
+class DeadlineMode(enum.StrEnum):
+    """How a limit in days is counted: the ``DEADLINE_MODE`` setting."""
+
+    CALENDAR = "calendar"  # every day counts
+    WORKING = "working"  # Monday to Friday, less days off, plus make-up days
+
+
+def read_mode(setting: object) -> DeadlineMode:
+    """Return the ``DEADLINE_MODE`` setting as a mode; refuse one it cannot be."""
+    try:
+        return DeadlineMode(str(setting))
+    except ValueError:
+        choices = " or ".join(repr(mode.value) for mode in DeadlineMode)
+        raise RuntimeError(
+            f"DEADLINE_MODE must be {choices}, not {setting!r}: fix it in "
+            "instance/config.py or FEEDBACK_DEADLINE_MODE."
+        ) from None
 
 
 def local_date(moment: datetime, tz_name: str) -> date:
@@ -48,11 +69,11 @@ def add_days(
     start: date,
     days: int,
     *,
-    mode: str = CALENDAR,
+    mode: DeadlineMode = DeadlineMode.CALENDAR,
     holidays: Mapping[date, bool] | None = None,
 ) -> date:
     """Return the last day of a ``days``-day limit that starts the day after ``start``."""
-    if mode == CALENDAR:
+    if mode == DeadlineMode.CALENDAR:
         return start + timedelta(days=days)
     holidays = holidays or {}
     day, counted = start, 0
@@ -68,22 +89,18 @@ def due_date(
     days: int,
     tz_name: str,
     *,
-    mode: str = CALENDAR,
+    mode: DeadlineMode = DeadlineMode.CALENDAR,
     holidays: Mapping[date, bool] | None = None,
 ) -> date:
     """Return the due date of a limit of ``days`` from the moment ``start``."""
     return add_days(local_date(start, tz_name), days, mode=mode, holidays=holidays)
 
 
-def holiday_table(session: Session) -> dict[date, bool]:
-    """Return the holiday table as {day: is a make-up working day}."""
-    from feedback.models import Holiday
-
-    return {h.day: h.is_workday for h in session.scalars(select(Holiday))}
-
-
 def due_for(
-    session: Session, start: datetime | date, days: int, mode: str | None = None
+    session: Session,
+    start: datetime | date,
+    days: int,
+    mode: DeadlineMode | None = None,
 ) -> date:
     """Return a due date under the configured mode, holidays and time zone.
 
@@ -92,81 +109,35 @@ def due_for(
     """
     config = current_app.config
     mode = mode or config["DEADLINE_MODE"]
-    if not isinstance(start, datetime):
-        holidays = holiday_table(session) if mode == WORKING else None
-        return add_days(start, days, mode=mode, holidays=holidays)
-    holidays = holiday_table(session) if mode == WORKING else None
-    return due_date(start, days, config["TIME_ZONE"], mode=mode, holidays=holidays)
+    holidays = holiday_table(session) if mode == DeadlineMode.WORKING else None
+    if isinstance(start, datetime):
+        start = local_date(start, config["TIME_ZONE"])
+    return add_days(start, days, mode=mode, holidays=holidays)
+
+
+def holiday_table(session: Session) -> dict[date, bool]:
+    """Return the holiday table as {day: is a make-up working day}."""
+    return {h.day: h.is_workday for h in session.scalars(select(Holiday))}
 
 
 @dataclass(frozen=True)
 class IcsHoliday:
-    """A day read from an .ics calendar."""
+    """A day for the holiday table: typed in, or read from an .ics calendar."""
 
     day: date
     name: str
     is_workday: bool
 
 
-def read_ics(text: str) -> list[IcsHoliday]:
-    """Read all-day events from an .ics file: each day of each event is a day off.
-
-    An event whose summary says 班 or 补班 (a make-up working day) marks its
-    days as working days instead.
-    """
-    unfolded = text.replace("\r\n ", "").replace("\n ", "").replace("\r\n", "\n")
-    found: list[IcsHoliday] = []
-    for block in unfolded.split("BEGIN:VEVENT")[1:]:
-        fields: dict[str, str] = {}
-        for line in block.split("END:VEVENT")[0].splitlines():
-            name, _, value = line.partition(":")
-            fields[name.split(";")[0].upper()] = value.strip()
-        try:
-            first = datetime.strptime(fields["DTSTART"][:8], "%Y%m%d").date()  # noqa: DTZ007 - a date
-            end = fields.get("DTEND")
-            last = (
-                datetime.strptime(end[:8], "%Y%m%d").date() - timedelta(days=1)  # noqa: DTZ007
-                if end
-                else first
-            )
-        except (KeyError, ValueError):
-            continue
-        summary = fields.get("SUMMARY", "").replace("\\,", ",")
-        workday = "补班" in summary or summary.endswith("班") or "调休上班" in summary
-        day = first
-        while day <= max(first, last):
-            found.append(IcsHoliday(day, summary[:100] or "holiday", workday))
-            day += timedelta(days=1)
-    return found
-
-
-def _record_holiday(
-    session: Session, holiday: object, day: date, actor: StaffUser | None, what: str
-) -> None:
-    from feedback.models import AuditAction
-    from feedback.services import audit
-
-    audit.record(
-        session,
-        AuditAction.HOLIDAY_SAVED,
-        holiday,
-        actor=actor,
-        actor_label=audit.OPERATOR,
-        reason=f"{day.isoformat()} {what}".strip(),
-        object_id=day.toordinal(),
-    )
-
-
 def save_holidays(
     session: Session,
-    days: list[IcsHoliday],
+    days: Iterable[IcsHoliday],
     *,
     actor: StaffUser | None = None,
     source: str = "",
 ) -> int:
     """Add or update days in the holiday table; return how many were saved."""
-    from feedback.models import Holiday
-
+    saved = 0
     for item in days:
         holiday = session.get(Holiday, item.day) or Holiday(day=item.day)
         holiday.name, holiday.is_workday = item.name[:100], item.is_workday
@@ -176,13 +147,12 @@ def save_holidays(
         _record_holiday(
             session, holiday, item.day, actor, f"{item.name}{kind} {source}"
         )
-    return len(days)
+        saved += 1
+    return saved
 
 
 def remove_holiday(session: Session, day: date, *, actor: StaffUser) -> bool:
     """Remove a day from the holiday table; return whether it was there."""
-    from feedback.models import Holiday
-
     holiday = session.get(Holiday, day)
     if holiday is None:
         return False
@@ -190,3 +160,21 @@ def remove_holiday(session: Session, day: date, *, actor: StaffUser) -> bool:
     session.flush()
     _record_holiday(session, holiday, day, actor, "removed")
     return True
+
+
+def _record_holiday(
+    session: Session,
+    holiday: Holiday,
+    day: date,
+    actor: StaffUser | None,
+    what: str,
+) -> None:
+    audit.record(
+        session,
+        AuditAction.HOLIDAY_SAVED,
+        holiday,
+        actor=actor,
+        actor_label=audit.OPERATOR,
+        reason=f"{day.isoformat()} {what}".strip(),
+        object_id=day.toordinal(),
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-from collections import Counter
+from collections.abc import Generator
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -22,20 +22,21 @@ def _connect() -> imaplib.IMAP4:
     return imaplib.IMAP4(host, port, timeout=30)
 
 
-def fetch(session: Session) -> Counter[str]:
-    """File every unseen message, committing each before marking it seen.
+def fetch(session: Session) -> Generator[inbound.Outcome, None, None]:
+    """File the unseen messages one by one, yielding each message's outcome.
 
-    A message is marked seen only after its row is committed, so a crash
-    between the two makes it come again; the Message-ID check then drops the
-    copy as a duplicate. Nothing is lost and nothing is taken twice.
+    The caller commits each outcome before asking for the next one; only then
+    is its message marked seen. A crash between the two makes the message come
+    again, and the Message-ID check drops the copy as a duplicate: nothing is
+    lost and nothing is taken twice. A caller that stops early leaves the last
+    message unseen, which is as safe.
     """
     config = current_app.config
-    counts: Counter[str] = Counter()
     client = _connect()
     try:
         client.login(config["MAIL_IMAP_USER"], config["MAIL_IMAP_PASSWORD"])
         client.select(config["MAIL_IMAP_FOLDER"])
-        _status, data = client.uid("SEARCH", None, "UNSEEN")
+        _status, data = client.uid("SEARCH", "UNSEEN")
         for uid in data[0].split():
             _status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next(
@@ -48,11 +49,8 @@ def fetch(session: Session) -> Counter[str]:
             )
             if raw is None:
                 continue
-            outcome = inbound.ingest(session, raw)
-            session.commit()
+            yield inbound.ingest(session, raw)
             client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
-            counts[outcome.inbound.state.value] += 1
     finally:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             client.logout()
-    return counts

@@ -126,7 +126,7 @@ def conclude(
         session,
         concluded_on,
         current_app.config["MISCONDUCT_NOTICE_WORKING_DAYS"],
-        deadlines.WORKING,
+        deadlines.DeadlineMode.WORKING,
     )
     reply = Reply(
         submission=submission,

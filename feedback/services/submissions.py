@@ -82,7 +82,7 @@ def triage_due(session: Session, kind: SubmissionKind, received_at: datetime) ->
             session,
             received_at,
             config["MISCONDUCT_NOTICE_WORKING_DAYS"],
-            deadlines.WORKING,
+            deadlines.DeadlineMode.WORKING,
         )
     return deadlines.due_for(session, received_at, config["TRIAGE_DAYS"])
 

@@ -23,6 +23,7 @@ from feedback.extensions import db
 from feedback.models import Holiday
 from feedback.models import Role
 from feedback.services import deadlines
+from feedback.services import holiday_calendars
 from feedback.staff import bp
 from feedback.staff.common import flash_errors
 from feedback.staff.forms import CalendarFileForm
@@ -85,7 +86,14 @@ def import_holidays() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(HolidayForm(prefix="day"), form, 400)
     data = form.calendar.data.read(MAX_ICS_BYTES + 1)
-    days = deadlines.read_ics(data.decode("utf-8", errors="replace"))
+    try:
+        days = holiday_calendars.read_ics(
+            data.decode("utf-8", errors="replace"),
+            tz_name=current_app.config["TIME_ZONE"],
+            today=deadlines.today(),
+        )
+    except holiday_calendars.CalendarError:
+        days = []  # the same message as for a calendar without a single day
     if len(data) > MAX_ICS_BYTES or not days:
         form.calendar.errors = [_("没有读到节假日：请上传不超过1MB的.ics日历文件。")]
         return _page(HolidayForm(prefix="day"), form, 400)
