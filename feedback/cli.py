@@ -8,8 +8,10 @@ import signal
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import click
@@ -18,6 +20,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from feedback import demo
 from feedback import notices
@@ -59,11 +62,20 @@ def _commit_change(change: Callable[[], object], done: str) -> None:
     click.echo(done)
 
 
-def _account(email: str) -> StaffUser:
+class _AccountChange(Protocol):
+    """A service that changes one account, given the session and who acts."""
+
+    def __call__(
+        self, session: Session, user: StaffUser, /, *, actor: StaffUser | None
+    ) -> object: ...
+
+
+def _change_account(email: str, change: _AccountChange, done: str) -> None:
+    """Find the account of ``email``, apply ``change`` as the operator, commit, echo ``done``."""
     user = accounts.find_by_email(db.session, email)
     if user is None:
         raise click.ClickException(f"No account for {email}.")
-    return user
+    _commit_change(lambda: change(db.session, user, actor=None), done)
 
 
 @staff_cli.command("create")
@@ -101,10 +113,7 @@ def create_staff_command(
 @click.argument("email")
 def disable_staff_command(email: str) -> None:
     """Close an account; its open sessions end at once."""
-    user = _account(email)
-    _commit_change(
-        lambda: accounts.disable(db.session, user, actor=None), f"Disabled {email}."
-    )
+    _change_account(email, accounts.disable, f"Disabled {email}.")
 
 
 @staff_cli.command("reset-password")
@@ -112,9 +121,9 @@ def disable_staff_command(email: str) -> None:
 @click.password_option(help="Asked for when not given.")
 def reset_password_command(email: str, password: str) -> None:
     """Set a new password (and unlock the account); its open sessions end."""
-    user = _account(email)
-    _commit_change(
-        lambda: accounts.set_password(db.session, user, password, actor=None),
+    _change_account(
+        email,
+        partial(accounts.set_password, password=password),
         f"New password set for {email}.",
     )
 
@@ -123,10 +132,8 @@ def reset_password_command(email: str, password: str) -> None:
 @click.argument("email")
 def reset_totp_command(email: str) -> None:
     """Turn off two-factor sign-in for a lost phone; the account sets it up again."""
-    user = _account(email)
-    _commit_change(
-        lambda: accounts.disable_totp(db.session, user, actor=None),
-        f"Two-factor sign-in is off for {email}.",
+    _change_account(
+        email, accounts.disable_totp, f"Two-factor sign-in is off for {email}."
     )
 
 
