@@ -16,6 +16,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
@@ -25,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask.testing import FlaskClient  # noqa: E402
 from scratch import filled_client  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from scratch import insert_mixed  # noqa: E402
+from scratch import Row  # noqa: E402
 
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Reply  # noqa: E402
@@ -34,17 +36,17 @@ from feedback.models import Submission  # noqa: E402
 
 BODY = "希望学校周末开放操场，方便附近居民锻炼身体。" * 12  # about 260 characters
 REPLY = "经核实，学校将于下月起在周末上午开放操场，并安排专人管理。" * 6
-BATCH = 20_000
 
 
-def fill(size: int) -> None:
+def rows(size: int) -> Iterator[tuple[type, Row]]:
+    """Yield ``size`` submissions, every third one with its approved reply."""
     base = datetime(2025, 1, 1, tzinfo=UTC)
     sections = [s.id for s in db.session.scalars(db.select(Section))]
-    rows, answers = [], []
     for n in range(1, size + 1):
         received = base + timedelta(minutes=n)
         answered = n % 3 == 0
-        rows.append(
+        yield (
+            Submission,
             {
                 "id": n,
                 "reference": f"MJ{received:%Y%m%d}-{n:06d}",
@@ -65,10 +67,11 @@ def fill(size: int) -> None:
                 "due_on": (received + timedelta(days=60)).date(),
                 "replied_at": received + timedelta(days=20) if answered else None,
                 "section_id": sections[n % len(sections)],
-            }
+            },
         )
         if answered:
-            answers.append(
+            yield (
+                Reply,
                 {
                     "submission_id": n,
                     "section_id": sections[n % len(sections)],
@@ -77,17 +80,8 @@ def fill(size: int) -> None:
                     "channel": "web",
                     "created_at": received + timedelta(days=19),
                     "approved_at": received + timedelta(days=20),
-                }
+                },
             )
-        if len(rows) == BATCH:
-            db.session.execute(insert(Submission), rows)
-            db.session.execute(insert(Reply), answers)
-            rows, answers = [], []
-    if rows:
-        db.session.execute(insert(Submission), rows)
-    if answers:
-        db.session.execute(insert(Reply), answers)
-    db.session.commit()
 
 
 def download(client: FlaskClient, url: str) -> int:
@@ -104,7 +98,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     args = parser.parse_args()
     for size in args.sizes:
-        client = filled_client(fill, size)
+        client = filled_client(lambda n: insert_mixed(rows(n)), size)
         for fmt in ("xlsx", "csv"):
             url = f"/staff/exports/submissions.{fmt}"
             started, cpu = time.perf_counter(), time.process_time()

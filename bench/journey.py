@@ -12,16 +12,17 @@ import re
 import socket
 import statistics
 import sys
-import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiosmtpd.controller import Controller  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
+from scratch import scratch_app  # noqa: E402
 
-from feedback import create_app  # noqa: E402
-from feedback import demo  # noqa: E402
+from feedback.config import DefaultConfig  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Section  # noqa: E402
 from feedback.models import Submission  # noqa: E402
@@ -38,7 +39,7 @@ class CountingSink:
         return "250 OK"
 
 
-def timed(action, repeat: int) -> list[float]:
+def timed(action: Callable[[int], object], repeat: int) -> list[float]:
     samples = []
     for i in range(repeat):
         start = time.perf_counter()
@@ -62,34 +63,19 @@ def main() -> None:
     parser.add_argument("--mails", type=int, default=300)
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp())
-    url = (
-        os.environ.get("FEEDBACK_BENCH_DATABASE_URL")
-        or f"sqlite:///{scratch}/bench.sqlite"
-    )
     sink = CountingSink()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "DATABASE_URL": url,
-            "WTF_CSRF_ENABLED": False,
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": port,
-            "MAIL_SUPPRESS_SEND": False,
-            "RATELIMIT_ENABLED": False,  # measure the service, not the limiter
-        }
+    app = scratch_app(
+        os.environ.get("FEEDBACK_BENCH_DATABASE_URL", ""),
+        WTF_CSRF_ENABLED=False,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_SUPPRESS_SEND=False,
     )
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        demo.load(db.session)
-        db.session.commit()
     client = app.test_client()
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}")
 
@@ -135,10 +121,6 @@ def main() -> None:
             f"{'outbox send to local SMTP':34} {counts}  "
             f"{counts.sent / seconds:7.1f} mails/s  (sink got {sink.count})"
         )
-        from argon2 import PasswordHasher
-
-        from feedback.config import DefaultConfig
-
         hasher = PasswordHasher(
             DefaultConfig.ARGON2_TIME_COST,
             DefaultConfig.ARGON2_MEMORY_KIB,

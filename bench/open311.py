@@ -9,21 +9,20 @@ and the median and maximum are printed. A full list is 1000 requests.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import tempfile
-import time
 from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
+from scratch import filled_app  # noqa: E402
+from scratch import insert_mixed  # noqa: E402
+from scratch import Row  # noqa: E402
+from scratch import timed  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from feedback import create_app  # noqa: E402
-from feedback import demo  # noqa: E402
 from feedback.db import utcnow  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Reply  # noqa: E402
@@ -32,18 +31,20 @@ from feedback.models import Submission  # noqa: E402
 from feedback.services import api_keys  # noqa: E402
 
 KINDS = ("opinion", "suggestion", "complaint", "misconduct")
+# The reference of the newest submission: rows are numbered from now backwards.
+NEWEST = "B000000000"
 
 
-def fill(size: int) -> str:
-    """Insert ``size`` submissions, newest now; return the newest reference."""
+def rows(size: int) -> Iterator[tuple[type, Row]]:
+    """Yield ``size`` submissions, ``NEWEST`` first, a third with a published reply."""
     now = utcnow()
     sections = list(db.session.scalars(select(Section.id)))
     step = timedelta(minutes=5)  # 288 a day: a full 90 days is over 1000
-    batch, replies = [], []
     for n in range(size):
         received = now - step * n
         replied = n % 3 == 0
-        batch.append(
+        yield (
+            Submission,
             {
                 "id": n + 1,
                 "reference": f"B{n:09d}",
@@ -62,10 +63,11 @@ def fill(size: int) -> str:
                 "triage_due_on": (received + timedelta(days=15)).date(),
                 "due_on": (received + timedelta(days=60)).date(),
                 "section_id": sections[n % len(sections)],
-            }
+            },
         )
         if replied:
-            replies.append(
+            yield (
+                Reply,
                 {
                     "submission_id": n + 1,
                     "section_id": sections[n % len(sections)],
@@ -75,55 +77,22 @@ def fill(size: int) -> str:
                     "published_body": "已公开的答复" * 20,
                     "published_at": received + timedelta(days=4),
                     "created_at": received + timedelta(days=2),
-                }
+                },
             )
-        if len(batch) == 20_000:
-            db.session.execute(insert(Submission), batch)
-            db.session.execute(insert(Reply), replies)
-            batch, replies = [], []
-    if batch:
-        db.session.execute(insert(Submission), batch)
-    if replies:
-        db.session.execute(insert(Reply), replies)
-    db.session.commit()
-    return "B000000000"
 
 
 def measure(label: str, call: Callable[[], object]) -> None:
-    samples = []
-    for _ in range(20):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    print(
-        f"    {label:34} median {statistics.median(samples):7.1f} ms"
-        f"   max {max(samples):7.1f} ms"
-    )
+    median, slowest = timed(call)
+    print(f"    {label:34} median {median:7.1f} ms   max {slowest:7.1f} ms")
 
 
 def bench(size: int) -> None:
     """Fill a scratch database with ``size`` submissions and time the API on it."""
-    folder = tempfile.mkdtemp()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "bench",
-            "DATABASE_URL": f"sqlite:///{folder}/o.sqlite",
-            "RATELIMIT_ENABLED": False,
-            "MAIL_SUPPRESS_SEND": True,
-        }
-    )
+    app = filled_app(lambda n: insert_mixed(rows(n)), size, MAIL_SUPPRESS_SEND=True)
     with app.app_context():
-        db.create_all()
-        demo.load(db.session)
-        db.session.commit()
-        started = time.perf_counter()
-        newest = fill(size)
-        filled = time.perf_counter() - started
         _key, plain = api_keys.create(db.session, "bench")
         db.session.commit()
     client = app.test_client()
-    print(f"{size:>9,} submissions (inserted in {filled:.1f} s)")
     for fmt in ("json", "xml"):
         url = f"/open311/v2/requests.{fmt}"
         kilobytes = len(client.get(url).data) // 1024
@@ -134,7 +103,7 @@ def bench(size: int) -> None:
             "/open311/v2/requests.json?status=closed&service_code=complaint"
         ),
     )
-    measure("one request", lambda: client.get(f"/open311/v2/requests/{newest}.xml"))
+    measure("one request", lambda: client.get(f"/open311/v2/requests/{NEWEST}.xml"))
     filing = {"api_key": plain, "service_code": "opinion", "description": "正文"}
     measure(
         "file a request",

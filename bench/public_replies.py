@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import sys
-import tempfile
-import time
+from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
@@ -28,13 +26,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask  # noqa: E402
+from scratch import filled_app  # noqa: E402
+from scratch import insert_mixed  # noqa: E402
+from scratch import Row  # noqa: E402
+from scratch import timed_page  # noqa: E402
 from sqlalchemy import func  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from feedback import create_app  # noqa: E402
-from feedback import demo  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Problem  # noqa: E402
 from feedback.models import Reply  # noqa: E402
@@ -44,60 +43,54 @@ from feedback.models import Submission  # noqa: E402
 INDEX = "CREATE INDEX ix_replies_published_at ON replies (published_at, id)"
 NO_INDEX = "DROP INDEX ix_replies_published_at"
 KINDS = ("opinion", "suggestion", "complaint")
-BATCH = 20_000
 
 
-def fill(size: int) -> None:
-    """Insert ``size`` answered submissions, a reply each, a third published."""
+def rows(size: int) -> Iterator[tuple[type, Row]]:
+    """Yield ``size`` answered submissions, a reply each, a third published."""
     base = datetime(2024, 1, 1, tzinfo=UTC)
     sections = list(db.session.scalars(select(Section.id)))
     problems = list(db.session.scalars(select(Problem.id)))
     first = (db.session.scalar(select(func.max(Submission.id))) or 0) + 1
-    for start in range(0, size, BATCH):
-        rows, answers = [], []
-        for n in range(start, min(start + BATCH, size)):
-            received = base + timedelta(minutes=n)
-            # Each trait on its own cycle, so no filter matches only the unpublished.
-            published = n % 3 == 0
-            misconduct = published and n % 30 == 0
-            section = sections[(n // 7) % len(sections)]
-            rows.append(
-                {
-                    "id": first + n,
-                    "reference": f"B{n:09d}",
-                    "access_code_hash": f"{n:064x}",
-                    "state": "replied",
-                    "kind": "misconduct" if misconduct else KINDS[(n // 5) % 3],
-                    "channel": "web",
-                    "subject": f"s{n}",
-                    "body": "x",
-                    "anonymous": True,
-                    "publish_consent": True,
-                    "received_at": received,
-                    "created_at": received,
-                    "problem_id": problems[(n // 11) % len(problems)]
-                    if n % 4
-                    else None,
-                    "section_id": section,
-                }
-            )
-            replied = received + timedelta(days=10)
-            answers.append(
-                {
-                    "submission_id": first + n,
-                    "section_id": section,
-                    "body": f"答复{n}",
-                    "state": "approved",
-                    "channel": "web",
-                    "created_at": replied,
-                    "approved_at": replied,
-                    "published_body": f"公开的答复{n}" if published else None,
-                    "published_at": replied + timedelta(days=1) if published else None,
-                }
-            )
-        db.session.execute(insert(Submission), rows)
-        db.session.execute(insert(Reply), answers)
-    db.session.commit()
+    for n in range(size):
+        received = base + timedelta(minutes=n)
+        # Each trait on its own cycle, so no filter matches only the unpublished.
+        published = n % 3 == 0
+        misconduct = published and n % 30 == 0
+        section = sections[(n // 7) % len(sections)]
+        yield (
+            Submission,
+            {
+                "id": first + n,
+                "reference": f"B{n:09d}",
+                "access_code_hash": f"{n:064x}",
+                "state": "replied",
+                "kind": "misconduct" if misconduct else KINDS[(n // 5) % 3],
+                "channel": "web",
+                "subject": f"s{n}",
+                "body": "x",
+                "anonymous": True,
+                "publish_consent": True,
+                "received_at": received,
+                "created_at": received,
+                "problem_id": problems[(n // 11) % len(problems)] if n % 4 else None,
+                "section_id": section,
+            },
+        )
+        replied = received + timedelta(days=10)
+        yield (
+            Reply,
+            {
+                "submission_id": first + n,
+                "section_id": section,
+                "body": f"答复{n}",
+                "state": "approved",
+                "channel": "web",
+                "created_at": replied,
+                "approved_at": replied,
+                "published_body": f"公开的答复{n}" if published else None,
+                "published_at": replied + timedelta(days=1) if published else None,
+            },
+        )
 
 
 def pages(app: Flask) -> dict[str, str]:
@@ -128,16 +121,8 @@ def measure(app: Flask, label: str) -> None:
     client = app.test_client()
     print(f"  {label}")
     for name, url in pages(app).items():
-        samples = []
-        for _ in range(20):
-            started = time.perf_counter()
-            response = client.get(url)
-            samples.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (url, response.status_code)
-        print(
-            f"    {name:14} median {statistics.median(samples):7.1f} ms"
-            f"   max {max(samples):7.1f} ms"
-        )
+        median, slowest = timed_page(client, url)
+        print(f"    {name:14} median {median:7.1f} ms   max {slowest:7.1f} ms")
 
 
 def main() -> None:
@@ -145,26 +130,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 1_000_000])
     args = parser.parse_args()
     for size in args.sizes:
-        url = os.environ.get("FEEDBACK_BENCH_DATABASE_URL") or (
-            f"sqlite:///{tempfile.mkdtemp()}/r.sqlite"
+        app = filled_app(
+            lambda n: insert_mixed(rows(n)),
+            size,
+            database_url=os.environ.get("FEEDBACK_BENCH_DATABASE_URL", ""),
+            what="answered submissions",
         )
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": url,
-                "RATELIMIT_ENABLED": False,
-            }
-        )
-        with app.app_context():
-            db.drop_all()
-            db.create_all()
-            demo.load(db.session)
-            db.session.commit()
-            started = time.perf_counter()
-            fill(size)
-            filled = time.perf_counter() - started
-        print(f"{size:>9,} answered submissions (inserted in {filled:.1f} s)")
         with app.app_context():
             db.session.execute(text(NO_INDEX))
             db.session.commit()

@@ -8,9 +8,7 @@ times, signed in as the demo lead, and the median is printed.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
@@ -21,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scratch import filled_client  # noqa: E402
 from scratch import insert_rows  # noqa: E402
+from scratch import timed_page  # noqa: E402
 
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Section  # noqa: E402
@@ -76,15 +75,8 @@ def main() -> None:
     for size in args.sizes:
         client = filled_client(lambda n: insert_rows(Submission, rows(n)), size)
         for label, url in PAGES.items():
-            samples = []
-            for _ in range(20):
-                started = time.perf_counter()
-                response = client.get(url)
-                samples.append((time.perf_counter() - started) * 1000)
-                assert response.status_code == 200
-            print(
-                f"    {label:18} median {statistics.median(samples):7.1f} ms   max {max(samples):7.1f} ms"
-            )
+            median, slowest = timed_page(client, url)
+            print(f"    {label:18} median {median:7.1f} ms   max {slowest:7.1f} ms")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Time the statistics (public and the lead's) with 200,000 and 1,000,000 submissions (SQLite).
 
 Run: .venv/bin/python bench/stats.py [--sizes 200000 1000000] [--runs 5]
-       [--database-url postgresql://…  (an empty database; its tables are dropped after)]
+       [--database-url postgresql://…  (its tables are dropped before and after)]
 Rows of every state, kind, channel, section, problem and rating are
 bulk-inserted into a scratch database; each figure set is computed --runs
 times and the median and slowest are printed; then each page is fetched
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import time
 from collections.abc import Iterator
@@ -24,9 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from scratch import filled_app  # noqa: E402
 from scratch import insert_rows  # noqa: E402
 from scratch import lead_client  # noqa: E402
-from scratch import scratch_app  # noqa: E402
+from scratch import timed  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from feedback.extensions import db  # noqa: E402
@@ -93,15 +93,6 @@ def rows(size: int) -> Iterator[dict[str, object]]:
         yield row
 
 
-def timed(action, runs: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples), max(samples)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 1_000_000])
@@ -109,12 +100,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: scratch SQLite")
     args = parser.parse_args()
     for size in args.sizes:
-        app = scratch_app(args.database_url)
+        app = filled_app(
+            lambda n: insert_rows(Submission, rows(n)),
+            size,
+            database_url=args.database_url,
+        )
         with app.app_context():
-            started = time.perf_counter()
-            insert_rows(Submission, rows(size))
-            filled = time.perf_counter() - started
-            print(f"{size:>9,} submissions (inserted in {filled:.1f} s)")
             for label, scope in (
                 ("public", stats.PUBLIC),
                 ("lead", stats.Scope(stats.Audience.LEAD)),

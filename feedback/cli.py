@@ -8,9 +8,12 @@ import json
 import signal
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from types import FrameType
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import click
@@ -19,6 +22,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from feedback import demo
 from feedback import notices
@@ -48,6 +52,35 @@ outbox_cli = AppGroup("outbox", help="Deliver queued e-mail.")
 notices_cli = AppGroup("notices", help="Import published rectification notices.")
 
 
+def _commit_change(change: Callable[[], object], done: str) -> None:
+    """Run ``change`` (a service call), commit it and echo ``done``.
+
+    A rule the change breaks is the command's error, not a traceback.
+    """
+    try:
+        change()
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(done)
+
+
+class _AccountChange(Protocol):
+    """A service that changes one account, given the session and who acts."""
+
+    def __call__(
+        self, session: Session, user: StaffUser, /, *, actor: StaffUser | None
+    ) -> object: ...
+
+
+def _change_account(email: str, change: _AccountChange, done: str) -> None:
+    """Find the account of ``email``, apply ``change`` as the operator, commit, echo ``done``."""
+    user = accounts.find_by_email(db.session, email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    _commit_change(lambda: change(db.session, user, actor=None), done)
+
+
 @staff_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
@@ -66,35 +99,24 @@ def create_staff_command(
         ).scalar_one_or_none()
         if section is None:
             raise click.ClickException(f"No section is called {section_name!r}.")
-    try:
-        accounts.create_user(
+    _commit_change(
+        lambda: accounts.create_user(
             session,
             email=email,
             role=Role(role),
             password=password,
             section=section,
             name=name,
-        )
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
-    session.commit()
-    click.echo(f"Created {email} ({role}).")
-
-
-def _account(email: str) -> StaffUser:
-    user = accounts.find_by_email(db.session, email)
-    if user is None:
-        raise click.ClickException(f"No account for {email}.")
-    return user
+        ),
+        f"Created {email} ({role}).",
+    )
 
 
 @staff_cli.command("disable")
 @click.argument("email")
 def disable_staff_command(email: str) -> None:
     """Close an account; its open sessions end at once."""
-    accounts.disable(db.session, _account(email), actor=None)
-    db.session.commit()
-    click.echo(f"Disabled {email}.")
+    _change_account(email, accounts.disable, f"Disabled {email}.")
 
 
 @staff_cli.command("reset-password")
@@ -102,21 +124,20 @@ def disable_staff_command(email: str) -> None:
 @click.password_option(help="Asked for when not given.")
 def reset_password_command(email: str, password: str) -> None:
     """Set a new password (and unlock the account); its open sessions end."""
-    try:
-        accounts.set_password(db.session, _account(email), password, actor=None)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"New password set for {email}.")
+    _change_account(
+        email,
+        partial(accounts.set_password, password=password),
+        f"New password set for {email}.",
+    )
 
 
 @staff_cli.command("reset-totp")
 @click.argument("email")
 def reset_totp_command(email: str) -> None:
     """Turn off two-factor sign-in for a lost phone; the account sets it up again."""
-    accounts.disable_totp(db.session, _account(email), actor=None)
-    db.session.commit()
-    click.echo(f"Two-factor sign-in is off for {email}.")
+    _change_account(
+        email, accounts.disable_totp, f"Two-factor sign-in is off for {email}."
+    )
 
 
 @demo_cli.command("load")

@@ -14,17 +14,23 @@ anonymously); a section exports only the submissions routed to it, never a
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from typing import Any
+from typing import Generic
+from typing import NamedTuple
+from typing import TypeVar
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import LazyString
 from sqlalchemy import ColumnElement
+from sqlalchemy import Row
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import joinedload
@@ -62,6 +68,10 @@ from feedback.templating import STATUS_KIND_LABELS
 # Rows are fetched from the database this many at a time.
 BATCH = 1000
 
+RowT = TypeVar("RowT")
+# A row of the submissions ledger's query, its columns read by name.
+SubmissionRow = Row[*tuple[Any, ...]]
+
 
 class ExportError(DomainError):
     """An export was asked for that its user may not have."""
@@ -78,8 +88,28 @@ def _labels(names: Mapping[Any, LazyString]) -> dict[Any, str]:
         return {key: str(label) for key, label in names.items()}
 
 
-def _columns(specs: Sequence[tuple[LazyString, int]]) -> list[Column]:
-    return [Column(in_bureau_script(header), width) for header, width in specs]
+@dataclass(frozen=True, eq=False)
+class ExportColumn(Generic[RowT]):
+    """A column of an export: its heading, its width in the XLSX and its cell.
+
+    Compared by identity: a column shared by two ledger lists is one column.
+    """
+
+    heading: LazyString
+    width: int
+    value: Callable[[RowT], Value]
+
+
+def _table(
+    title: LazyString, columns: Sequence[ExportColumn[RowT]], rows: Iterable[RowT]
+) -> Table:
+    """Return a sheet of ``columns`` over ``rows``, read as the sheet is written."""
+    values = [column.value for column in columns]
+    return Table(
+        in_bureau_script(title),
+        [Column(in_bureau_script(c.heading), c.width) for c in columns],
+        ([value(row) for value in values] for row in rows),
+    )
 
 
 def file_name(title: LazyString, day: date, suffix: str) -> str:
@@ -95,25 +125,6 @@ def record(session: Session, user: StaffUser, what: str) -> None:
 # --- The rectification ledger (整改台账) --------------------------------------
 
 LEDGER_TITLE = _l("巡察整改台账")
-
-# Every list starts with these, so that a row of one list and the same row of
-# another are about the same problem.
-_LEDGER_KEYS: tuple[tuple[LazyString, int], ...] = (
-    (_l("序号"), 6),
-    (_l("问题编号"), 8),
-    (_l("问题"), 36),
-)
-
-# The three lists inspectors ask for, one row per problem in each. A field
-# that belongs to two lists is repeated there, so each list reads on its own.
-LEDGER_LISTS: tuple[tuple[LazyString, tuple[str, ...]], ...] = (
-    (_l("问题清单"), ("aspect", "details")),
-    (
-        _l("任务清单"),
-        ("measures", "deadline", "status", "kind", "changed_on", "done_on", "progress"),
-    ),
-    (_l("责任清单"), ("section", "deadline", "status", "done_on")),
-)
 
 
 def _last_change(problem: Problem) -> StatusChange | None:
@@ -148,30 +159,57 @@ def progress_text(problem: Problem, today: date) -> str:
     return "\n".join(lines)
 
 
-def _ledger_fields(
+class LedgerLine(NamedTuple):
+    """What a row of a ledger list is read from."""
+
+    number: int  # 序号: the problem's place in the list, from 1
+    problem: Problem
+
+
+def _of_problem(
+    heading: LazyString, width: int, value: Callable[[Problem], Value]
+) -> ExportColumn[LedgerLine]:
+    """Return a ledger column whose cell is read from the problem alone."""
+    return ExportColumn(heading, width, lambda line: value(line.problem))
+
+
+def _ledger_lists(
     today: date,
-) -> dict[str, tuple[LazyString, int, Callable[[Problem], Value]]]:
+) -> list[tuple[LazyString, list[ExportColumn[LedgerLine]]]]:
+    """Return the three lists inspectors ask for, a title and columns each.
+
+    One row per problem in each. Every list starts with the same keys, so that
+    a row of one list and the same row of another are about the same problem;
+    a field that belongs to two lists is repeated there, so each reads on its own.
+    """
     kinds = _labels(STATUS_KIND_LABELS)
-    return {
-        "aspect": (_l("方面"), 24, lambda p: p.aspect.title),
-        "details": (_l("具体表现"), 50, lambda p: p.details),
-        "measures": (_l("整改措施"), 50, lambda p: p.measures),
-        "deadline": (_l("整改时限"), 12, lambda p: p.deadline),
-        "status": (_l("整改状态"), 12, lambda p: p.status_word),
-        "kind": (
-            _l("状态归类"),
-            10,
-            lambda p: kinds[p.status_kind] if p.status_kind else None,
+    keys = [
+        ExportColumn[LedgerLine](_l("序号"), 6, lambda line: line.number),
+        _of_problem(_l("问题编号"), 8, lambda p: p.code),
+        _of_problem(_l("问题"), 36, lambda p: p.title),
+    ]
+    aspect = _of_problem(_l("方面"), 24, lambda p: p.aspect.title)
+    details = _of_problem(_l("具体表现"), 50, lambda p: p.details)
+    measures = _of_problem(_l("整改措施"), 50, lambda p: p.measures)
+    deadline = _of_problem(_l("整改时限"), 12, lambda p: p.deadline)
+    status = _of_problem(_l("整改状态"), 12, lambda p: p.status_word)
+    kind = _of_problem(
+        _l("状态归类"), 10, lambda p: kinds[p.status_kind] if p.status_kind else None
+    )
+    changed = _of_problem(_l("状态变更日期"), 12, changed_on)
+    done = _of_problem(_l("完成时间"), 12, done_on)
+    progress = _of_problem(_l("整改进程"), 50, lambda p: progress_text(p, today))
+    section = _of_problem(
+        _l("责任股室"), 14, lambda p: p.section.name if p.section else None
+    )
+    return [
+        (_l("问题清单"), [*keys, aspect, details]),
+        (
+            _l("任务清单"),
+            [*keys, measures, deadline, status, kind, changed, done, progress],
         ),
-        "changed_on": (_l("状态变更日期"), 12, changed_on),
-        "done_on": (_l("完成时间"), 12, done_on),
-        "progress": (_l("整改进程"), 50, lambda p: progress_text(p, today)),
-        "section": (
-            _l("责任股室"),
-            14,
-            lambda p: p.section.name if p.section else None,
-        ),
-    }
+        (_l("责任清单"), [*keys, section, deadline, status, done]),
+    ]
 
 
 def ledger_problems(
@@ -199,28 +237,15 @@ def ledger_problems(
     return list(session.scalars(statement))
 
 
-def _ledger_table(
-    title: LazyString, names: Sequence[str], problems: list[Problem], today: date
-) -> Table:
-    fields = _ledger_fields(today)
-    chosen = [fields[name] for name in names]
-    getters = [getter for _header, _width, getter in chosen]
-
-    def rows() -> Iterator[list[Value]]:
-        for number, problem in enumerate(problems, 1):
-            yield [number, problem.code, problem.title] + [g(problem) for g in getters]
-
-    name = in_bureau_script(title)
-    columns = _columns(
-        [*_LEDGER_KEYS, *((header, width) for header, width, _getter in chosen)]
-    )
-    return Table(name, columns, rows())
+def _lines(problems: list[Problem]) -> Iterator[LedgerLine]:
+    return (LedgerLine(number, problem) for number, problem in enumerate(problems, 1))
 
 
 def ledger_sheets(problems: list[Problem], *, today: date) -> list[Table]:
     """Return the problem, task and responsibility lists, one table each."""
     return [
-        _ledger_table(title, names, problems, today) for title, names in LEDGER_LISTS
+        _table(title, columns, _lines(problems))
+        for title, columns in _ledger_lists(today)
     ]
 
 
@@ -231,8 +256,8 @@ def ledger_table(problems: list[Problem], *, today: date) -> Table:
     the problem list, the task list and the responsibility list in that
     order, leaving out a field an earlier list already gave.
     """
-    names = list(dict.fromkeys(n for _title, fields in LEDGER_LISTS for n in fields))
-    return _ledger_table(LEDGER_TITLE, names, problems, today)
+    columns = dict.fromkeys(c for _title, cs in _ledger_lists(today) for c in cs)
+    return _table(LEDGER_TITLE, list(columns), _lines(problems))
 
 
 # --- The submissions ledger (意见建议台账) -------------------------------------
@@ -267,7 +292,6 @@ def submissions_table(
     submission sent anonymously.
     """
     scope = submission_scope(user)
-    personal = user.role is Role.LEAD
     approved = aliased(Reply)
     reply_body = (
         select(approved.body)
@@ -317,6 +341,23 @@ def submissions_table(
     )
     if queue is not None:
         statement = statement.where(queue)
+
+    def rows() -> Iterator[SubmissionRow]:
+        # Deferred to the first read, so that the rows stream as the file is written.
+        yield from session.execute(statement)
+
+    columns = _submission_columns(personal=user.role is Role.LEAD, tz_name=tz_name)
+    return _table(SUBMISSIONS_TITLE, columns, rows())
+
+
+def _submission_columns(
+    *, personal: bool, tz_name: str
+) -> list[ExportColumn[SubmissionRow]]:
+    """Return the submissions ledger's columns, read from the rows of its query.
+
+    ``personal`` adds the author's columns (the lead's export); they stay
+    empty for a submission sent anonymously.
+    """
     kinds = _labels(KIND_NAMES)
     channels = _labels(CHANNEL_NAMES)
     states = _labels(STATE_LABELS)
@@ -326,67 +367,41 @@ def submissions_table(
     def day(moment: datetime | None) -> date | None:
         return None if moment is None else deadlines.local_date(moment, tz_name)
 
-    def rows() -> Iterator[list[Value]]:
-        for r in session.execute(statement):
-            row: list[Value] = [
-                r.reference,
-                day(r.received_at),
-                kinds[r.kind],
-                channels[r.channel],
-                r.subject,
-                r.body,
-            ]
-            if personal:
-                row.append(signed[r.anonymous])
-                row += (
-                    [None, None, None]
-                    if r.anonymous
-                    else [r.author_name, r.author_phone, r.author_email]
-                )
-            problem = (
+    author: list[ExportColumn[SubmissionRow]] = [
+        ExportColumn(_l("署名"), 6, lambda r: signed[r.anonymous]),
+        ExportColumn(_l("姓名"), 10, lambda r: None if r.anonymous else r.author_name),
+        ExportColumn(_l("电话"), 14, lambda r: None if r.anonymous else r.author_phone),
+        ExportColumn(
+            _l("电子邮箱"), 22, lambda r: None if r.anonymous else r.author_email
+        ),
+    ]
+    return [
+        ExportColumn(_l("编号"), 18, lambda r: r.reference),
+        ExportColumn(_l("收到日期"), 12, lambda r: day(r.received_at)),
+        ExportColumn(_l("类型"), 8, lambda r: kinds[r.kind]),
+        ExportColumn(_l("来源"), 8, lambda r: channels[r.channel]),
+        ExportColumn(_l("标题"), 24, lambda r: r.subject),
+        ExportColumn(_l("内容"), 50, lambda r: r.body),
+        *(author if personal else []),
+        ExportColumn(
+            _l("涉及问题"),
+            24,
+            lambda r: (
                 None
                 if r.problem_title is None
                 else f"{r.aspect_number}.{r.problem_number} {r.problem_title}"
-            )
-            yield row + [
-                problem,
-                r.section_name,
-                states[r.state],
-                day(r.accepted_at),
-                r.due_on,
-                r.extended_days,
-                r.extension_reason,
-                day(r.replied_at),
-                r.reply_body,
-                ratings[r.rating] if r.rating else None,
-                r.rating_reason,
-                day(r.rated_at),
-                day(r.closed_at),
-            ]
-
-    author = [(_l("署名"), 6), (_l("姓名"), 10), (_l("电话"), 14), (_l("电子邮箱"), 22)]
-    columns = _columns(
-        [
-            (_l("编号"), 18),
-            (_l("收到日期"), 12),
-            (_l("类型"), 8),
-            (_l("来源"), 8),
-            (_l("标题"), 24),
-            (_l("内容"), 50),
-            *(author if personal else []),
-            (_l("涉及问题"), 24),
-            (_l("承办股室"), 14),
-            (_l("办理状态"), 12),
-            (_l("受理日期"), 12),
-            (_l("答复期限"), 12),
-            (_l("延期天数"), 8),
-            (_l("延期理由"), 24),
-            (_l("答复日期"), 12),
-            (_l("答复内容"), 50),
-            (_l("评价"), 10),
-            (_l("评价理由"), 24),
-            (_l("评价日期"), 12),
-            (_l("办结日期"), 12),
-        ]
-    )
-    return Table(in_bureau_script(SUBMISSIONS_TITLE), columns, rows())
+            ),
+        ),
+        ExportColumn(_l("承办股室"), 14, lambda r: r.section_name),
+        ExportColumn(_l("办理状态"), 12, lambda r: states[r.state]),
+        ExportColumn(_l("受理日期"), 12, lambda r: day(r.accepted_at)),
+        ExportColumn(_l("答复期限"), 12, lambda r: r.due_on),
+        ExportColumn(_l("延期天数"), 8, lambda r: r.extended_days),
+        ExportColumn(_l("延期理由"), 24, lambda r: r.extension_reason),
+        ExportColumn(_l("答复日期"), 12, lambda r: day(r.replied_at)),
+        ExportColumn(_l("答复内容"), 50, lambda r: r.reply_body),
+        ExportColumn(_l("评价"), 10, lambda r: ratings[r.rating] if r.rating else None),
+        ExportColumn(_l("评价理由"), 24, lambda r: r.rating_reason),
+        ExportColumn(_l("评价日期"), 12, lambda r: day(r.rated_at)),
+        ExportColumn(_l("办结日期"), 12, lambda r: day(r.closed_at)),
+    ]

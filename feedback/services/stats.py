@@ -32,6 +32,8 @@ from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import time
+from typing import Generic
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_
@@ -40,9 +42,12 @@ from sqlalchemy import cast
 from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import Integer
+from sqlalchemy import Label
 from sqlalchemy import literal
 from sqlalchemy import or_
+from sqlalchemy import RowMapping
 from sqlalchemy import select
+from sqlalchemy import SQLColumnExpression
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm import Session
 
@@ -64,6 +69,8 @@ DEFAULT_TREND_MONTHS = 12
 MAX_PERIOD_MONTHS = 60
 # The lead's page lists this many of the newest reasons given with a rating.
 RECENT_REASONS = 20
+
+E = TypeVar("E", bound=enum.StrEnum)
 
 
 class Audience(enum.StrEnum):
@@ -269,6 +276,10 @@ class Report:
         return sum(n for _state, n in self.states)
 
 
+# A stored UTC time in SQL: a model's column or an expression over it.
+_Moment = SQLColumnExpression[datetime | None]
+
+
 class _Dialect:
     """Local dates and months of stored UTC times, in SQL, for SQLite or PostgreSQL.
 
@@ -286,12 +297,12 @@ class _Dialect:
         self.zone = literal(tz_name, literal_execute=True)
         self.modifier = literal(f"{minutes:+d} minutes", literal_execute=True)
 
-    def local_date(self, column: ColumnElement[datetime]) -> ColumnElement[date]:
+    def local_date(self, column: _Moment) -> ColumnElement[date]:
         if self.postgres:
             return func.date(func.timezone(self.zone, column))
         return func.date(column, self.modifier)
 
-    def month(self, column: ColumnElement[datetime]) -> ColumnElement[str]:
+    def month(self, column: _Moment) -> ColumnElement[str]:
         if self.postgres:
             return func.to_char(
                 func.timezone(self.zone, column),
@@ -301,9 +312,7 @@ class _Dialect:
             literal("%Y-%m", literal_execute=True), column, self.modifier
         )
 
-    def days_between(
-        self, start: ColumnElement[datetime], end: ColumnElement[datetime]
-    ) -> ColumnElement[int]:
+    def days_between(self, start: _Moment, end: _Moment) -> ColumnElement[int]:
         if self.postgres:
             return cast(self.local_date(end) - self.local_date(start), Integer)
         return cast(
@@ -352,22 +361,57 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
+def _gave_reason() -> ColumnElement[bool]:
+    """Return the condition that a citizen rated the reply and said why."""
+    return and_(
+        Submission.rating.is_not(None),
+        Submission.rating_reason.is_not(None),
+        func.length(func.trim(Submission.rating_reason)) > 0,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _Tally(Generic[E]):
+    """Counts of the rows with each value of an enum column, one SQL column each.
+
+    Each count is labelled ``<name>_<value>`` (``state_routed``), so that a
+    row is read back by name. ``among`` narrows what is counted.
+    """
+
+    name: str
+    column: SQLColumnExpression[E | None]
+    values: type[E]
+    among: ColumnElement[bool] | None = None
+
+    def _label(self, value: E) -> str:
+        return f"{self.name}_{value.value}"
+
+    def columns(self) -> list[Label[int]]:
+        return [
+            _count_if(
+                self.column == value
+                if self.among is None
+                else and_(self.among, self.column == value)
+            ).label(self._label(value))
+            for value in self.values
+        ]
+
+    def read(self, row: RowMapping) -> Counter[E]:
+        """Return the counts in ``row``, leaving out the values never seen."""
+        found = ((value, row[self._label(value)]) for value in self.values)
+        return Counter({value: n for value, n in found if n})
+
+
 def _breakdown(
     session: Session, where: list[ColumnElement[bool]]
 ) -> tuple[Counter[SubmissionState], Counter[SubmissionKind], Counter[Channel]]:
     """Count by state, kind and channel in one pass, without sorting (no GROUP BY)."""
-    columns = [
-        *(_count_if(Submission.state == s) for s in SubmissionState),
-        *(_count_if(Submission.kind == k) for k in SubmissionKind),
-        *(_count_if(Submission.channel == c) for c in Channel),
-    ]
-    row = session.execute(select(*columns).where(*where)).one()
-    kinds_at = len(SubmissionState)
-    channels_at = kinds_at + len(SubmissionKind)
-    states = Counter(dict(zip(SubmissionState, row[:kinds_at], strict=True)))
-    kinds = Counter(dict(zip(SubmissionKind, row[kinds_at:channels_at], strict=True)))
-    channels = Counter(dict(zip(Channel, row[channels_at:], strict=True)))
-    return states, kinds, channels
+    states = _Tally("state", Submission.state, SubmissionState)
+    kinds = _Tally("kind", Submission.kind, SubmissionKind)
+    channels = _Tally("channel", Submission.channel, Channel)
+    columns = [*states.columns(), *kinds.columns(), *channels.columns()]
+    row = session.execute(select(*columns).where(*where)).one()._mapping
+    return states.read(row), kinds.read(row), channels.read(row)
 
 
 def _performance_rows(
@@ -387,54 +431,42 @@ def _performance_rows(
         and_(replied, has_due),
         and_(accepted, ~replied, has_due, Submission.due_on < today),
     )
-    reason = and_(
-        Submission.rating.is_not(None),
-        Submission.rating_reason.is_not(None),
-        func.length(func.trim(Submission.rating_reason)) > 0,
-    )
+    ratings = _Tally("rated", Submission.rating, Rating)
+    reasons = _Tally("reason", Submission.rating, Rating, among=_gave_reason())
 
     days = case(
         (replied, sql.days_between(Submission.received_at, Submission.replied_at)),
         else_=None,
     )
-    columns = [
-        Submission.section_id,
-        Submission.problem_id,
-        days.label("days"),
-        func.count(),
-        _count_if(accepted),
-        _count_if(replied),
-        _count_if(due),
-        _count_if(on_time),
-        *(_count_if(Submission.rating == rating) for rating in Rating),
-        *(_count_if(and_(reason, Submission.rating == rating)) for rating in Rating),
-    ]
     query = (
-        select(*columns)
+        select(
+            Submission.section_id,
+            Submission.problem_id,
+            days.label("days"),
+            func.count().label("received"),
+            _count_if(accepted).label("accepted"),
+            _count_if(replied).label("replied"),
+            _count_if(due).label("due"),
+            _count_if(on_time).label("on_time"),
+            *ratings.columns(),
+            *reasons.columns(),
+        )
         .where(*where)
         .group_by(Submission.section_id, Submission.problem_id, days)
     )
-    ratings = list(Rating)
     for row in session.execute(query):
-        section_id, problem_id, day, received, acc, rep, due_n, on_n = row[:8]
-        by_rating = row[8 : 8 + len(ratings)]
-        with_reason = row[8 + len(ratings) :]
         figures = Performance(
-            received=received,
-            accepted=acc,
-            replied=rep,
-            due=due_n,
-            on_time=on_n,
-            ratings=Counter(
-                {r: n for r, n in zip(ratings, by_rating, strict=True) if n}
-            ),
-            reasons=Counter(
-                {r: n for r, n in zip(ratings, with_reason, strict=True) if n}
-            ),
+            received=row.received,
+            accepted=row.accepted,
+            replied=row.replied,
+            due=row.due,
+            on_time=row.on_time,
+            ratings=ratings.read(row._mapping),
+            reasons=reasons.read(row._mapping),
         )
-        if day is not None and rep:
-            figures.days[int(day)] = rep
-        yield section_id, problem_id, figures
+        if row.days is not None and row.replied:
+            figures.days[int(row.days)] = row.replied
+        yield row.section_id, row.problem_id, figures
 
 
 def _trend(
@@ -484,16 +516,21 @@ def _recent_reasons(
             Submission.rating_reason,
             Submission.rated_at,
         )
-        .where(
-            *where,
-            Submission.rating.is_not(None),
-            Submission.rating_reason.is_not(None),
-            func.length(func.trim(Submission.rating_reason)) > 0,
-        )
+        .where(*where, _gave_reason())
         .order_by(Submission.rated_at.desc(), Submission.id.desc())
         .limit(RECENT_REASONS)
     )
-    return [ReasonGiven(*row) for row in rows]
+    return [
+        ReasonGiven(
+            submission_id=row.id,
+            reference=row.reference,
+            kind=row.kind,
+            rating=row.rating,
+            reason=row.rating_reason,
+            rated_at=row.rated_at,
+        )
+        for row in rows
+    ]
 
 
 def compute(
