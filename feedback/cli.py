@@ -382,7 +382,7 @@ def inspect_command(file: str, as_json: bool) -> None:
             json.dumps(
                 {
                     "match": reference,
-                    "reason": decision.reason,
+                    "reason": decision.reason.value,
                     "reply_text": decision.reply_text,
                 },
                 ensure_ascii=False,

@@ -1,4 +1,4 @@
-"""Declarative base, the aware-UTC datetime type, utcnow and SQLite pragmas."""
+"""Declarative base, the aware-UTC datetime and StrEnum column types, utcnow, SQLite pragmas."""
 
 from __future__ import annotations
 
@@ -55,6 +55,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def enum_type(enum_class: type[enum.StrEnum], *, length: int = 32) -> Enum:
+    """Return the column type that stores ``enum_class`` by value in a VARCHAR.
+
+    Reading a value that is not a member raises ``LookupError``. Pass
+    ``length`` where a column was a wider string before it held an enum, so
+    that its DDL stays the same.
+    """
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
 class Base(DeclarativeBase):
     """Base class of every model."""
 
@@ -64,12 +79,7 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={
             datetime: UTCDateTime(),
-            enum.StrEnum: Enum(
-                enum.StrEnum,
-                native_enum=False,
-                length=32,
-                values_callable=lambda e: [m.value for m in e],
-            ),
+            enum.StrEnum: enum_type(enum.StrEnum),
         },
     )
 

@@ -21,6 +21,7 @@ from feedback import create_app
 from feedback.extensions import db
 from feedback.models import InboundMessage
 from feedback.models import InboundState
+from feedback.models import Notification
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Reply
@@ -285,7 +286,7 @@ def test_smtp_down_at_first_then_everything_arrives_once(make_app):
         for number in range(5):
             outbox.enqueue(
                 db.session,
-                template="t",
+                template=Notification.SUBMISSION_ROUTED,
                 recipient=f"s{number}@meijiang-edu.example",
                 subject=f"第{number}封",
                 body_text="x",
@@ -318,7 +319,7 @@ def test_three_workers_on_postgresql_send_each_message_once(make_app, smtp_serve
         for number in range(60):
             outbox.enqueue(
                 db.session,
-                template="t",
+                template=Notification.SUBMISSION_ROUTED,
                 recipient="finance@meijiang-edu.example",
                 subject=f"{number}",
                 body_text="x",

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from feedback.db import utcnow
 from feedback.extensions import db
+from feedback.models import Notification
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
@@ -17,7 +18,7 @@ from feedback.services import outbox
 
 def _queue(session, **overrides):
     fields = {
-        "template": "test",
+        "template": Notification.SUBMISSION_ROUTED,
         "recipient": "office@meijiang-edu.example",
         "subject": "[MJ1] 测试邮件",
         "body_text": "正文：<b>不是标签</b>",

@@ -9,6 +9,7 @@ from conftest import login
 from conftest import staff_user
 
 from feedback.extensions import db
+from feedback.models import Notification
 from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.quickstart import ensure_secret_key
@@ -89,7 +90,7 @@ def test_worker_loop_delivers_then_stops(make_app, smtp_server):
     with app.app_context():
         message = outbox.enqueue(
             db.session,
-            template="t",
+            template=Notification.SUBMISSION_ROUTED,
             recipient="a@meijiang-edu.example",
             subject="s",
             body_text="b",

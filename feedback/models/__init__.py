@@ -12,10 +12,13 @@ from feedback.models.board import status_kind
 from feedback.models.board import STATUS_WORDS
 from feedback.models.board import StatusChange
 from feedback.models.board import StatusKind
+from feedback.models.calendar import AlertKind
 from feedback.models.calendar import DeadlineAlert
 from feedback.models.calendar import Holiday
+from feedback.models.outbox import HoldReason
 from feedback.models.outbox import InboundMessage
 from feedback.models.outbox import InboundState
+from feedback.models.outbox import Notification
 from feedback.models.outbox import OutboxMessage
 from feedback.models.outbox import OutboxState
 from feedback.models.sections import Reply
@@ -35,6 +38,7 @@ from feedback.models.submissions import SubmissionState
 
 __all__ = [
     "STATUS_WORDS",
+    "AlertKind",
     "ApiKey",
     "Aspect",
     "Attachment",
@@ -43,12 +47,14 @@ __all__ = [
     "DeadlineAlert",
     "Event",
     "Holiday",
+    "HoldReason",
     "InboundMessage",
     "InboundState",
     "Inspection",
     "NoticeImport",
     "InfoRequest",
     "Note",
+    "Notification",
     "Rating",
     "OutboxMessage",
     "OutboxState",

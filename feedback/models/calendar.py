@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 from datetime import datetime
 
@@ -13,6 +14,16 @@ from sqlalchemy.orm import mapped_column
 
 from feedback.db import Base
 from feedback.db import utcnow
+
+
+class AlertKind(enum.StrEnum):
+    """Which deadline alert was sent; each goes once per submission and due date."""
+
+    REPLY_SOON = "reply_soon"  # to the section, before the reply is due
+    REPLY_OVERDUE = "reply_overdue"  # to the lead, once the reply is late
+    TRIAGE_OVERDUE = "triage_overdue"  # to the lead, once triage is late
+    # To the lead, before a 举报's acceptance notice is due (15 working days).
+    MISCONDUCT_SOON = "misconduct_soon"
 
 
 class Holiday(Base):
@@ -36,7 +47,7 @@ class DeadlineAlert(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # see feedback.services.sweep
+    kind: Mapped[AlertKind]  # sent by feedback.services.sweep
     due_on: Mapped[date]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from feedback.db import Base
+from feedback.db import enum_type
 from feedback.db import utcnow
 
 
@@ -26,6 +27,20 @@ class OutboxState(enum.StrEnum):
     FAILED = "failed"  # gave up after OUTBOX_MAX_ATTEMPTS; staff may retry
 
 
+class Notification(enum.StrEnum):
+    """Which e-mail a message is: its templates are ``emails/<value>.txt`` and ``.html``."""
+
+    RECEIPT = "receipt"  # to the author: reference and access code
+    SUBMISSION_ROUTED = "submission_routed"  # to a section: yours to answer
+    DEADLINE_REMINDER = "deadline_reminder"  # to a section: a reply is due soon
+    DEADLINE_ESCALATION = "deadline_escalation"  # to the leads: past a deadline
+    AUTHOR_UPDATE = "author_update"  # to the author: what was decided
+    REPLY_RETURNED = "reply_returned"  # to a section: change your draft
+    REPLY_APPROVED = "reply_approved"  # to the author: the reply
+    INFO_ANSWERED = "info_answered"  # to whoever handles it: the author answered
+    RATED_DISSATISFIED = "rated_dissatisfied"  # to the leads: a 不满意 rating
+
+
 class OutboxMessage(Base):
     """One e-mail, rendered when it was queued, and its sending state."""
 
@@ -34,7 +49,7 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     state: Mapped[OutboxState] = mapped_column(default=OutboxState.PENDING)
-    template: Mapped[str] = mapped_column(String(64))  # which notification
+    template: Mapped[Notification] = mapped_column(enum_type(Notification, length=64))
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
@@ -66,6 +81,44 @@ class InboundState(enum.StrEnum):
     DISCARDED = "discarded"
 
 
+class HoldReason(enum.StrEnum):
+    """Why a message that came in was filed, held or dropped.
+
+    ``flask mail inspect`` prints these values; scripts read them.
+    """
+
+    # Filed as a section's reply, found by its signed reply address, by the
+    # In-Reply-To/References headers, or by the reference in the subject.
+    REPLY_ADDRESS = "reply_address"
+    HEADER = "header"
+    SUBJECT = "subject"
+    NEW_SUBMISSION = "new_submission"  # filed as a citizen's new submission
+    # Held for the lead.
+    NO_MATCH = "no_match"
+    BAD_SIGNATURE = "bad_signature"  # a reply address someone changed
+    FOREIGN_DOMAIN = "foreign_domain"  # not from the section's mail domains
+    # Dropped.
+    AUTO_REPLY = "auto_reply"
+    DUPLICATE = "duplicate"  # a Message-ID already received
+
+    @property
+    def state(self) -> InboundState:
+        """Where a message goes for this reason.
+
+        A reply whose submission takes none is held all the same: see
+        ``feedback.services.inbound``.
+        """
+        if self in (
+            HoldReason.NO_MATCH,
+            HoldReason.BAD_SIGNATURE,
+            HoldReason.FOREIGN_DOMAIN,
+        ):
+            return InboundState.HELD
+        if self in (HoldReason.AUTO_REPLY, HoldReason.DUPLICATE):
+            return InboundState.DISCARDED
+        return InboundState.FILED
+
+
 class InboundMessage(Base):
     """An e-mail received by the service, kept as it came."""
 
@@ -79,7 +132,9 @@ class InboundMessage(Base):
     reply_text: Mapped[str | None] = mapped_column(Text)  # what the sender newly wrote
     state: Mapped[InboundState] = mapped_column(default=InboundState.HELD)
     # Why it was filed, held or dropped: see feedback.services.inbound.
-    hold_reason: Mapped[str | None] = mapped_column(String(200))
+    hold_reason: Mapped[HoldReason | None] = mapped_column(
+        enum_type(HoldReason, length=200)
+    )
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -24,6 +24,8 @@ from feedback.extensions import csrf
 from feedback.extensions import db
 from feedback.extensions import limiter
 from feedback.i18n import script
+from feedback.labels import KIND_NAMES
+from feedback.labels import STATE_LABELS
 from feedback.models import Channel
 from feedback.models import Section
 from feedback.models import Submission
@@ -40,8 +42,6 @@ from feedback.services import DomainError
 from feedback.services import public_requests
 from feedback.services import submissions
 from feedback.signing import external_url
-from feedback.templating import KIND_NAMES
-from feedback.templating import STATE_LABELS
 
 FMT = "<any(json, xml):fmt>"
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"

@@ -32,11 +32,11 @@ from wtforms.validators import Optional
 
 from feedback.i18n import LOCALES
 from feedback.i18n import script
+from feedback.labels import RATING_NAMES
+from feedback.labels import STATUS_KIND_LABELS
 from feedback.models import Section
 from feedback.models import SubmissionKind
 from feedback.services import stats
-from feedback.templating import RATING_NAMES
-from feedback.templating import STATUS_KIND_LABELS
 from feedback.validators import PlainText
 
 KIND_LABELS = {

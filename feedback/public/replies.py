@@ -15,6 +15,7 @@ from wtforms import SelectChoice
 from feedback import i18n
 from feedback.db import utcnow
 from feedback.extensions import db
+from feedback.labels import KIND_NAMES
 from feedback.models import SubmissionKind
 from feedback.public import bp
 from feedback.public.board import FEED_LOCALE
@@ -22,7 +23,6 @@ from feedback.public.forms import ReplyFilterForm
 from feedback.services import board
 from feedback.services import public_replies
 from feedback.services import queues
-from feedback.templating import KIND_NAMES
 from feedback.validators import chosen_id
 
 

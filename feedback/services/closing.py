@@ -26,6 +26,7 @@ from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import InvalidTransition
 from feedback.services import notifications
+from feedback.services.notifications import AuthorUpdate
 
 
 class ClosingError(DomainError):
@@ -117,7 +118,7 @@ def reopen(
     audit.record(session, AuditAction.REOPENED, submission, actor=actor, reason=reason)
     if submission.section is not None and not submission.is_misconduct:
         notifications.submission_routed(session, submission, submission.section)
-    notifications.author_update(session, submission, "reopened")
+    notifications.author_update(session, submission, AuthorUpdate.REOPENED)
 
 
 def keep_closed(

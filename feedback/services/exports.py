@@ -37,6 +37,11 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm import Session
 
+from feedback.labels import CHANNEL_NAMES
+from feedback.labels import KIND_NAMES
+from feedback.labels import RATING_NAMES
+from feedback.labels import STATE_LABELS
+from feedback.labels import STATUS_KIND_LABELS
 from feedback.models import Aspect
 from feedback.models import AuditAction
 from feedback.models import Inspection
@@ -59,11 +64,6 @@ from feedback.services.notifications import STAFF_LOCALE
 from feedback.spreadsheets import Column
 from feedback.spreadsheets import Table
 from feedback.spreadsheets import Value
-from feedback.templating import CHANNEL_NAMES
-from feedback.templating import KIND_NAMES
-from feedback.templating import RATING_NAMES
-from feedback.templating import STATE_LABELS
-from feedback.templating import STATUS_KIND_LABELS
 
 # Rows are fetched from the database this many at a time.
 BATCH = 1000

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from feedback.mail import extract
 from feedback.models import Channel
+from feedback.models import HoldReason
 from feedback.models import InboundMessage
 from feedback.models import InboundState
 from feedback.models import OutboxMessage
@@ -33,10 +34,8 @@ from feedback.services import replies
 from feedback.services import submissions
 from feedback.signing import verify_reply_address
 
-# Why a message was filed, held or dropped; `mail inspect --json` prints these.
-FILED = ("reply_address", "header", "subject", "new_submission")
-HELD = ("no_match", "bad_signature", "foreign_domain")
-DROPPED = ("auto_reply", "duplicate")
+# Matches that make the message a section's reply to the submission found.
+REPLY_MATCHES = (HoldReason.REPLY_ADDRESS, HoldReason.HEADER, HoldReason.SUBJECT)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
@@ -44,7 +43,7 @@ _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 class Decision:
     """What the service would do with one message, and why."""
 
-    reason: str
+    reason: HoldReason
     reply_text: str
     sender: str
     subject: str
@@ -53,11 +52,7 @@ class Decision:
 
     @property
     def state(self) -> InboundState:
-        if self.reason in FILED:
-            return InboundState.FILED
-        if self.reason in HELD:
-            return InboundState.HELD
-        return InboundState.DISCARDED
+        return self.reason.state
 
 
 def _recipients(message: EmailMessage) -> list[str]:
@@ -79,7 +74,7 @@ def _reference_in(subject: str) -> str | None:
 
 def _match(
     session: Session, message: EmailMessage, subject: str
-) -> tuple[str, Submission | None]:
+) -> tuple[HoldReason, Submission | None]:
     reply_domain = current_app.config["MAIL_REPLY_DOMAIN"].lower()
     reply_parts = [
         address.rpartition("@")[0]
@@ -89,9 +84,11 @@ def _match(
     if reply_parts:
         ids = [verify_reply_address(part) for part in reply_parts]
         if any(submission_id is None for submission_id in ids):
-            return "bad_signature", None
+            return HoldReason.BAD_SIGNATURE, None
         found = session.get(Submission, ids[0])
-        return ("reply_address", found) if found else ("no_match", None)
+        if found is None:
+            return HoldReason.NO_MATCH, None
+        return HoldReason.REPLY_ADDRESS, found
     threads = _message_ids(message.get("In-Reply-To")) + _message_ids(
         message.get("References")
     )
@@ -103,18 +100,18 @@ def _match(
             .limit(1)
         )
         if found is not None:
-            return "header", found
+            return HoldReason.HEADER, found
     reference = _reference_in(subject)
     if reference:
         found = session.scalar(
             select(Submission).where(Submission.reference == reference)
         )
         if found is not None:
-            return "subject", found
+            return HoldReason.SUBJECT, found
     public = current_app.config["PUBLIC_MAIL_ADDRESS"].lower()
     if public and public in _recipients(message):
-        return "new_submission", None
-    return "no_match", None
+        return HoldReason.NEW_SUBMISSION, None
+    return HoldReason.NO_MATCH, None
 
 
 def _from_section(submission: Submission, sender: str) -> bool:
@@ -136,7 +133,7 @@ def decide(session: Session, message: EmailMessage) -> Decision:
     message_id = ids[0] if ids else None
     text = extract.extract_reply(message)
 
-    def decision(reason: str, submission: Submission | None = None) -> Decision:
+    def decision(reason: HoldReason, submission: Submission | None = None) -> Decision:
         return Decision(reason, text, sender, subject, message_id, submission)
 
     if message_id and session.scalar(
@@ -144,12 +141,12 @@ def decide(session: Session, message: EmailMessage) -> Decision:
         .where(InboundMessage.message_id == message_id)
         .limit(1)
     ):
-        return decision("duplicate")
+        return decision(HoldReason.DUPLICATE)
     if extract.is_auto_reply(message):
-        return decision("auto_reply")
+        return decision(HoldReason.AUTO_REPLY)
     reason, submission = _match(session, message, subject)
     if submission is not None and not _from_section(submission, sender):
-        return decision("foreign_domain", submission)
+        return decision(HoldReason.FOREIGN_DOMAIN, submission)
     return decision(reason, submission)
 
 
@@ -178,9 +175,9 @@ def ingest(session: Session, raw: bytes) -> Outcome:
     )
     session.add(inbound)
     note = None
-    if decision.reason in ("reply_address", "header", "subject"):
+    if decision.reason in REPLY_MATCHES:
         note = _file_reply(session, inbound, decision.submission, decision.reply_text)
-    elif decision.reason == "new_submission":
+    elif decision.reason is HoldReason.NEW_SUBMISSION:
         receipt = _new_submission(session, message, decision)
         inbound.submission_id = receipt.submission.id
     session.flush()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date
 
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from flask_babel import LazyString
 from sqlalchemy.orm import Session
 
 from feedback.models import InfoRequest
+from feedback.models import Notification
 from feedback.models import Reply
 from feedback.models import Section
 from feedback.models import StaffUser
@@ -24,30 +25,66 @@ from feedback.signing import reply_token
 # Mail to the bureau's staff is written in the bureau's own script.
 STAFF_LOCALE = "zh_Hans_CN"
 
+# A subject may name the reference (ref), the submission's own subject and
+# its reply due date (due).
+SUBJECTS = {
+    Notification.RECEIPT: _l("[%(ref)s] 已收到您的意见"),
+    Notification.SUBMISSION_ROUTED: _l("[%(ref)s] 请答复公众意见：%(subject)s"),
+    Notification.DEADLINE_REMINDER: _l("[%(ref)s] 提醒：请在%(due)s前答复"),
+    Notification.DEADLINE_ESCALATION: _l("[%(ref)s] 已超期，请督办"),
+    Notification.AUTHOR_UPDATE: _l("[%(ref)s] 您的意见有新进展"),
+    Notification.REPLY_RETURNED: _l("[%(ref)s] 答复被退回，请修改后重新答复"),
+    Notification.REPLY_APPROVED: _l("[%(ref)s] 您的意见已答复"),
+    Notification.INFO_ANSWERED: _l("[%(ref)s] 群众已补充材料"),
+    Notification.RATED_DISSATISFIED: _l("[%(ref)s] 群众对答复不满意"),
+}
+
+
+class AuthorUpdate(enum.StrEnum):
+    """What :func:`author_update` tells the author about their submission.
+
+    ``templates/emails/_author_update.txt`` words each one in a macro named
+    after its value.
+    """
+
+    ACCEPTED = "accepted"  # routed to a section, or a 举报 taken up
+    REFUSED = "refused"  # 不予受理, with the reason
+    DUPLICATE = "duplicate"  # merged into an earlier submission
+    EXTENDED = "extended"  # the reply deadline moved, with the reason
+    INFO_REQUESTED = "info_requested"  # a question the author should answer
+    REOPENED = "reopened"  # handled again, with a new deadline
+
+
+def _subject(name: Notification, submission: Submission) -> str:
+    """Return the subject line of ``name`` about ``submission``, in the bureau's script."""
+    with force_locale(STAFF_LOCALE):
+        return str(SUBJECTS[name]) % {
+            "ref": submission.reference,
+            "subject": submission.subject,
+            "due": submission.due_on,
+        }
+
 
 def _queue(
     session: Session,
-    name: str,
-    *,
-    recipient: str,
-    subject: LazyString,
+    name: Notification,
     submission: Submission,
+    recipient: str,
+    context: dict[str, object],
+    *,
     reply_to: str | None = None,
     redact_after_send: bool = False,
-    **context: object,
 ) -> None:
-    """Render the subject and ``emails/<name>.txt`` and ``.html`` now, in the
-    bureau's script, and queue them in the outbox."""
+    """Render ``emails/<name>.txt`` and ``.html`` now, in the bureau's script,
+    and queue them in the outbox with their subject."""
     with force_locale(STAFF_LOCALE):
-        subject_text = str(subject)
-        context["submission"] = submission
-        text = render_template(f"emails/{name}.txt", **context)
-        html = render_template(f"emails/{name}.html", **context)
+        text = render_template(f"emails/{name}.txt", submission=submission, **context)
+        html = render_template(f"emails/{name}.html", submission=submission, **context)
     outbox.enqueue(
         session,
         template=name,
         recipient=recipient,
-        subject=subject_text,
+        subject=_subject(name, submission),
         body_text=text,
         body_html=html,
         submission=submission,
@@ -58,58 +95,46 @@ def _queue(
 
 def _to_leads(
     session: Session,
-    name: str,
-    leads: list[StaffUser],
-    *,
-    subject: LazyString,
+    name: Notification,
     submission: Submission,
+    leads: list[StaffUser],
     **context: object,
 ) -> None:
     """Queue ``emails/<name>`` to each lead, with a link to the submission's page."""
+    staff_url = external_url("staff.submission", submission_id=submission.id)
     for lead in leads:
         _queue(
-            session,
-            name,
-            recipient=lead.email,
-            subject=subject,
-            submission=submission,
-            staff_url=external_url("staff.submission", submission_id=submission.id),
-            **context,
+            session, name, submission, lead.email, {"staff_url": staff_url, **context}
         )
 
 
 def _to_section(
     session: Session,
-    name: str,
-    section: Section,
-    *,
-    subject: LazyString,
+    name: Notification,
     submission: Submission,
+    section: Section,
     **context: object,
 ) -> None:
     """Queue ``emails/<name>`` to a section, replying to the submission's own
     address, with the signed link to its reply page."""
+    token = reply_token(submission.id, section.id)
+    reply_url = external_url("section.reply", token=token)
     _queue(
         session,
         name,
-        recipient=section.email,
-        subject=subject,
-        submission=submission,
+        submission,
+        section.email,
+        {"section": section, "reply_url": reply_url, **context},
         reply_to=reply_address(submission.id),
-        section=section,
-        reply_url=external_url(
-            "section.reply", token=reply_token(submission.id, section.id)
-        ),
-        **context,
     )
 
 
 def _to_author(
     session: Session,
-    name: str,
-    *,
-    subject: LazyString,
+    name: Notification,
     submission: Submission,
+    *,
+    redact_after_send: bool = False,
     **context: object,
 ) -> None:
     """Queue ``emails/<name>`` to the author, if they left an e-mail address,
@@ -119,11 +144,10 @@ def _to_author(
     _queue(
         session,
         name,
-        recipient=submission.author_email,
-        subject=subject,
-        submission=submission,
-        track_url=external_url("public.track"),
-        **context,
+        submission,
+        submission.author_email,
+        {"track_url": external_url("public.track"), **context},
+        redact_after_send=redact_after_send,
     )
 
 
@@ -131,36 +155,20 @@ def submission_routed(
     session: Session, submission: Submission, section: Section
 ) -> None:
     """Tell a section that a submission is theirs to answer, with a reply link."""
-    subject = _l(
-        "[%(ref)s] 请答复公众意见：%(subject)s",
-        ref=submission.reference,
-        subject=submission.subject,
-    )
-    _to_section(
-        session,
-        "submission_routed",
-        section,
-        subject=subject,
-        submission=submission,
-    )
+    _to_section(session, Notification.SUBMISSION_ROUTED, submission, section)
 
 
 def reply_approved(session: Session, submission: Submission, reply: Reply) -> None:
     """Send the approved reply to the author, if they left an e-mail address."""
-    subject = _l("[%(ref)s] 您的意见已答复", ref=submission.reference)
-    _to_author(
-        session, "reply_approved", subject=subject, submission=submission, reply=reply
-    )
+    _to_author(session, Notification.REPLY_APPROVED, submission, reply=reply)
 
 
 def receipt(session: Session, submission: Submission, access_code: str) -> None:
     """Send the author their reference and access code; the copy kept is redacted."""
-    subject = _l("[%(ref)s] 已收到您的意见", ref=submission.reference)
     _to_author(
         session,
-        "receipt",
-        subject=subject,
-        submission=submission,
+        Notification.RECEIPT,
+        submission,
         redact_after_send=True,
         access_code=access_code,
     )
@@ -169,18 +177,10 @@ def receipt(session: Session, submission: Submission, access_code: str) -> None:
 def deadline_reminder(session: Session, submission: Submission, today: date) -> None:
     """Remind the section that a reply is due soon, with its reply link again."""
     section = submission.section
-    subject = _l(
-        "[%(ref)s] 提醒：请在%(due)s前答复",
-        ref=submission.reference,
-        due=submission.due_on,
-    )
+    if section is None:
+        return
     _to_section(
-        session,
-        "deadline_reminder",
-        section,
-        subject=subject,
-        submission=submission,
-        today=today,
+        session, Notification.DEADLINE_REMINDER, submission, section, today=today
     )
 
 
@@ -188,27 +188,12 @@ def deadline_escalation(
     session: Session, submission: Submission, leads: list[StaffUser], today: date
 ) -> None:
     """Tell every lead that a submission is past a deadline."""
-    subject = _l("[%(ref)s] 已超期，请督办", ref=submission.reference)
-    _to_leads(
-        session,
-        "deadline_escalation",
-        leads,
-        subject=subject,
-        submission=submission,
-        today=today,
-    )
+    _to_leads(session, Notification.DEADLINE_ESCALATION, submission, leads, today=today)
 
 
-def author_update(session: Session, submission: Submission, what: str) -> None:
-    """Tell the author, if they left an e-mail address, what was decided and why.
-
-    ``what`` is one of: accepted, refused, duplicate, extended,
-    info_requested, reopened.
-    """
-    subject = _l("[%(ref)s] 您的意见有新进展", ref=submission.reference)
-    _to_author(
-        session, "author_update", subject=subject, submission=submission, what=what
-    )
+def author_update(session: Session, submission: Submission, what: AuthorUpdate) -> None:
+    """Tell the author, if they left an e-mail address, what was decided and why."""
+    _to_author(session, Notification.AUTHOR_UPDATE, submission, what=what)
 
 
 def reply_returned(session: Session, reply: Reply, reason: str) -> None:
@@ -216,14 +201,8 @@ def reply_returned(session: Session, reply: Reply, reason: str) -> None:
     submission, section = reply.submission, reply.section
     if section is None:
         return
-    subject = _l("[%(ref)s] 答复被退回，请修改后重新答复", ref=submission.reference)
     _to_section(
-        session,
-        "reply_returned",
-        section,
-        subject=subject,
-        submission=submission,
-        reason=reason,
+        session, Notification.REPLY_RETURNED, submission, section, reason=reason
     )
 
 
@@ -235,35 +214,16 @@ def info_answered(
     That is the section it is routed to, with its reply link; otherwise (not
     yet routed, or a 举报) every lead.
     """
-    subject = _l("[%(ref)s] 群众已补充材料", ref=submission.reference)
+    name = Notification.INFO_ANSWERED
     section = None if submission.is_misconduct else submission.section
     if section is not None:
-        _to_section(
-            session,
-            "info_answered",
-            section,
-            subject=subject,
-            submission=submission,
-            request=request,
-        )
-        return
-    _to_leads(
-        session,
-        "info_answered",
-        accounts.active_leads(session),
-        subject=subject,
-        submission=submission,
-        request=request,
-    )
+        _to_section(session, name, submission, section, request=request)
+    else:
+        leads = accounts.active_leads(session)
+        _to_leads(session, name, submission, leads, request=request)
 
 
 def rated_dissatisfied(session: Session, submission: Submission) -> None:
     """Put a 不满意 rating before every lead, who may reopen the submission."""
-    subject = _l("[%(ref)s] 群众对答复不满意", ref=submission.reference)
-    _to_leads(
-        session,
-        "rated_dissatisfied",
-        accounts.active_leads(session),
-        subject=subject,
-        submission=submission,
-    )
+    leads = accounts.active_leads(session)
+    _to_leads(session, Notification.RATED_DISSATISFIED, submission, leads)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from feedback.db import utcnow
 from feedback.extensions import mail
+from feedback.models import Notification
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Submission
@@ -50,7 +51,7 @@ class DeliveryCounts:
 def enqueue(
     session: Session,
     *,
-    template: str,
+    template: Notification,
     recipient: str,
     subject: str,
     body_text: str,

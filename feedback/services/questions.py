@@ -26,6 +26,7 @@ from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import NotAllowed
 from feedback.services import notifications
+from feedback.services.notifications import AuthorUpdate
 
 # States in which somebody is still working on the submission.
 OPEN_STATES = frozenset({SubmissionState.RECEIVED, SubmissionState.ROUTED})
@@ -72,7 +73,7 @@ def ask(
     audit.record(
         session, AuditAction.INFO_REQUESTED, submission, actor=actor, reason=question
     )
-    notifications.author_update(session, submission, "info_requested")
+    notifications.author_update(session, submission, AuthorUpdate.INFO_REQUESTED)
     return request
 
 

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedback.models import AlertKind
 from feedback.models import DeadlineAlert
 from feedback.models import Submission
 from feedback.models import SubmissionKind
@@ -25,12 +26,6 @@ from feedback.services import accounts
 from feedback.services import closing
 from feedback.services import deadlines
 from feedback.services import notifications
-
-REPLY_SOON = "reply_soon"  # to the section, before the reply is due
-REPLY_OVERDUE = "reply_overdue"  # to the lead, once the reply is late
-TRIAGE_OVERDUE = "triage_overdue"  # to the lead, once triage is late
-# To the lead, before a 举报's acceptance notice is due (15 working days).
-MISCONDUCT_SOON = "misconduct_soon"
 
 
 @dataclass
@@ -48,7 +43,9 @@ class SweepCounts:
         )
 
 
-def _once(session: Session, submission: Submission, kind: str, due_on: date) -> bool:
+def _once(
+    session: Session, submission: Submission, kind: AlertKind, due_on: date
+) -> bool:
     """Log an alert unless it was logged before; return whether it is new."""
     known = session.scalar(
         select(DeadlineAlert.id)
@@ -83,14 +80,14 @@ def sweep(session: Session, now: datetime) -> SweepCounts:
         if paused and submission.info_pending:
             continue  # the clock stands still until the author answers
         due = submission.due_on
-        if today > due and _once(session, submission, REPLY_OVERDUE, due):
+        if today > due and _once(session, submission, AlertKind.REPLY_OVERDUE, due):
             notifications.deadline_escalation(session, submission, lead_accounts, today)
             counts.escalations += 1
         remind = today <= due <= soon and submission.section is not None
         if (
             remind
             and not submission.is_misconduct
-            and _once(session, submission, REPLY_SOON, due)
+            and _once(session, submission, AlertKind.REPLY_SOON, due)
         ):
             notifications.deadline_reminder(session, submission, today)
             counts.reminders += 1
@@ -105,7 +102,9 @@ def sweep(session: Session, now: datetime) -> SweepCounts:
     for submission in waiting:
         if paused and submission.info_pending:
             continue
-        if _once(session, submission, TRIAGE_OVERDUE, submission.triage_due_on):
+        if _once(
+            session, submission, AlertKind.TRIAGE_OVERDUE, submission.triage_due_on
+        ):
             notifications.deadline_escalation(session, submission, lead_accounts, today)
             counts.escalations += 1
 
@@ -117,7 +116,9 @@ def sweep(session: Session, now: datetime) -> SweepCounts:
         )
     )
     for submission in reports:
-        if _once(session, submission, MISCONDUCT_SOON, submission.triage_due_on):
+        if _once(
+            session, submission, AlertKind.MISCONDUCT_SOON, submission.triage_due_on
+        ):
             notifications.deadline_escalation(session, submission, lead_accounts, today)
             counts.reminders += 1
 

@@ -20,6 +20,7 @@ from feedback.services import DomainError
 from feedback.services import InvalidTransition
 from feedback.services import NotAllowed
 from feedback.services import notifications
+from feedback.services.notifications import AuthorUpdate
 
 
 def active_sections(session: Session) -> list[Section]:
@@ -82,7 +83,7 @@ def route(
     session.flush()
     notifications.submission_routed(session, submission, section)
     if first_time:
-        notifications.author_update(session, submission, "accepted")
+        notifications.author_update(session, submission, AuthorUpdate.ACCEPTED)
     audit.record(
         session,
         AuditAction.ROUTED,
@@ -111,7 +112,7 @@ def accept_misconduct(
     submission.state = SubmissionState.ROUTED
     session.flush()
     audit.record(session, AuditAction.ACCEPTED, submission, actor=actor)
-    notifications.author_update(session, submission, "accepted")
+    notifications.author_update(session, submission, AuthorUpdate.ACCEPTED)
 
 
 def auto_route(session: Session, submission: Submission) -> bool:
@@ -159,7 +160,7 @@ def refuse(
         actor=actor,
         reason=reason,
     )
-    notifications.author_update(session, submission, "refused")
+    notifications.author_update(session, submission, AuthorUpdate.REFUSED)
 
 
 def mark_duplicate(
@@ -177,7 +178,7 @@ def mark_duplicate(
         actor=actor,
         reason=original.reference,
     )
-    notifications.author_update(session, submission, "duplicate")
+    notifications.author_update(session, submission, AuthorUpdate.DUPLICATE)
 
 
 def mark_spam(session: Session, submission: Submission, *, actor: StaffUser) -> None:
@@ -222,7 +223,7 @@ def extend(
         actor=actor,
         reason=f"+{days}: {reason}",
     )
-    notifications.author_update(session, submission, "extended")
+    notifications.author_update(session, submission, AuthorUpdate.EXTENDED)
 
 
 def add_note(

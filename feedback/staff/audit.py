@@ -20,6 +20,8 @@ from wtforms import SelectChoice
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
+from feedback.labels import CHANNEL_NAMES
+from feedback.labels import KIND_NAMES
 from feedback.models import AuditAction
 from feedback.models import Channel
 from feedback.models import Event
@@ -31,8 +33,6 @@ from feedback.services import submissions
 from feedback.staff import bp
 from feedback.staff.forms import AuditFilterForm
 from feedback.staff.forms import OfflineSubmissionForm
-from feedback.templating import CHANNEL_NAMES
-from feedback.templating import KIND_NAMES
 
 PAGE_SIZE = 100
 OFFLINE_CHANNELS = (Channel.PHONE, Channel.LETTER, Channel.VISIT)

@@ -13,13 +13,13 @@ from wtforms import SelectChoice
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
+from feedback.labels import KIND_NAMES
 from feedback.models import Role
 from feedback.models import Section
 from feedback.services import DomainError
 from feedback.services import sections as routing
 from feedback.staff import bp
 from feedback.staff.forms import SectionForm
-from feedback.templating import KIND_NAMES
 
 
 def _form(section: Section | None = None) -> SectionForm:

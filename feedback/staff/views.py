@@ -26,6 +26,8 @@ from wtforms import SelectChoice
 from feedback.auth.decorators import role_required
 from feedback.downloads import send_attachment
 from feedback.extensions import db
+from feedback.labels import KIND_NAMES
+from feedback.labels import STATE_LABELS
 from feedback.models import Attachment
 from feedback.models import InboundMessage
 from feedback.models import InboundState
@@ -62,8 +64,6 @@ from feedback.staff.forms import ReasonForm
 from feedback.staff.forms import ReplyForm
 from feedback.staff.forms import ReturnForm
 from feedback.staff.forms import RouteForm
-from feedback.templating import KIND_NAMES
-from feedback.templating import STATE_LABELS
 from feedback.validators import chosen_id
 
 QUEUE_LIMIT = 200

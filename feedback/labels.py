@@ -1,0 +1,68 @@
+"""What people read for each member of a closed set: one lazily translated label each.
+
+Templates get these dicts as globals (``feedback.templating``); views, forms,
+exports and the API read them from here. Each is keyed by its enum, and a
+test checks that every member has a label in every language.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from feedback.models import Channel
+from feedback.models import HoldReason
+from feedback.models import Rating
+from feedback.models import StatusKind
+from feedback.models import SubmissionKind
+from feedback.models import SubmissionState
+
+STATE_LABELS = {
+    SubmissionState.RECEIVED: _l("待分办"),
+    SubmissionState.ROUTED: _l("已转办，待答复"),
+    SubmissionState.NOT_ACCEPTED: _l("不予受理"),
+    SubmissionState.DUPLICATE: _l("重复件"),
+    SubmissionState.SPAM: _l("无效信息"),
+    SubmissionState.REPLIED: _l("已答复"),
+    SubmissionState.CLOSED: _l("已办结"),
+}
+
+KIND_NAMES = {
+    SubmissionKind.OPINION: _l("意见"),
+    SubmissionKind.SUGGESTION: _l("建议"),
+    SubmissionKind.COMPLAINT: _l("投诉"),
+    SubmissionKind.MISCONDUCT: _l("举报"),
+}
+
+CHANNEL_NAMES = {
+    Channel.WEB: _l("网站"),
+    Channel.EMAIL: _l("电子邮件"),
+    Channel.API: _l("开放接口"),
+    Channel.PHONE: _l("电话"),
+    Channel.LETTER: _l("来信"),
+    Channel.VISIT: _l("来访"),
+}
+
+RATING_NAMES = {
+    Rating.SATISFIED: _l("满意"),
+    Rating.BASICALLY_SATISFIED: _l("基本满意"),
+    Rating.DISSATISFIED: _l("不满意"),
+}
+
+HOLD_REASONS = {
+    HoldReason.REPLY_ADDRESS: _l("按回复地址归入"),
+    HoldReason.HEADER: _l("按邮件会话归入"),
+    HoldReason.SUBJECT: _l("按主题中的编号归入"),
+    HoldReason.NEW_SUBMISSION: _l("新的公众来信"),
+    HoldReason.NO_MATCH: _l("找不到对应的意见"),
+    HoldReason.BAD_SIGNATURE: _l("回复地址被改动"),
+    HoldReason.FOREIGN_DOMAIN: _l("发件人不在股室的邮箱域名内"),
+    HoldReason.AUTO_REPLY: _l("自动回复"),
+    HoldReason.DUPLICATE: _l("重复的邮件"),
+}
+
+STATUS_KIND_LABELS = {
+    StatusKind.DONE: _l("已完成"),
+    StatusKind.ONGOING: _l("推进中"),
+    StatusKind.LONG_TERM: _l("长期坚持"),
+    StatusKind.NOT_DONE: _l("未完成"),
+}
