@@ -11,11 +11,9 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
-from functools import cache
 from xml.etree import ElementTree
 
-import opencc
-
+from feedback.chinese import to_simplified
 from feedback.html_blocks import Attributes
 from feedback.html_blocks import BlockWalker
 from feedback.html_blocks import CELLS
@@ -767,16 +765,6 @@ def strip_readings(text: str, *, toneless: bool = False) -> str:
         return "" if is_reading(match.group(1), toneless=toneless) else match.group(0)
 
     return _READING.sub(replace, text)
-
-
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Convert traditional characters to simplified (OpenCC t2s)."""
-    return _t2s().convert(text)
 
 
 def _neighbour(text: str, index: int, step: int) -> str:
