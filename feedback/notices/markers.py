@@ -62,6 +62,7 @@ _SECTION_PROBLEMS = re.compile(
 _SECTION_TAIL = re.compile(r"下一步|今后|持续|巩固|长效|深化|常态")
 _SECTION_ORG = re.compile(r"重视|领导|组织|部署|认识|站位|思想|担当|机制|举措|措施")
 
+# Known status words, longest first, as a regular-expression alternation.
 _KNOWN_WORDS = sorted(STATUS_WORDS, key=len, reverse=True)
 STATUS_WORD_ALT = "|".join(re.escape(w) for w in _KNOWN_WORDS)
 SOLE_STATUS = re.compile(rf"^[（【\[]?({STATUS_WORD_ALT})[）】\]]?[。]?$")
@@ -78,16 +79,19 @@ def split_heading(text: str) -> tuple[str, str]:
 
 
 def aspect_style(text: str) -> bool:
+    """Tell whether a heading names an aspect: ……方面, ……方面存在的问题的整改情况."""
     heading = split_heading(text)[0].rstrip("：:")
     return len(heading) <= 120 and bool(_ASPECT_STYLE.search(heading))
 
 
 def heading_only(text: str) -> bool:
+    """Tell whether a paragraph is a short heading and nothing more."""
     heading, rest = split_heading(text)
     return not rest and len(heading) <= 80
 
 
 def section_kind(heading: str) -> str:
+    """Say what a 一、 section holds: problems, organisation, the tail or neither."""
     if _SECTION_PROBLEMS.search(heading):
         return "problems"
     if _SECTION_TAIL.search(heading):
@@ -108,6 +112,7 @@ class Para:
 
 
 def classify(text: str) -> Para:
+    """Return the paragraph with the marker or label that opens it."""
     for kind, pattern in (
         ("facet", _FACET),
         ("question", _QUESTION),
@@ -134,9 +139,11 @@ def classify(text: str) -> Para:
     return Para(text, "text", None, text)
 
 
+# Kinds of paragraph that open an aspect or a problem.
 MARKERS = {"section", "facet", "paren_cn", "question", "num", "paren_num", "about"}
 # The usual nesting of Chinese headings: 一、 then （一） then 1. then （1）.
 RANK = {"section": 1, "paren_cn": 2, "num": 3, "paren_num": 4}
+# Kinds that open a problem, and labels that only a problem has.
 PROBLEMISH = {"question", "num", "paren_num", "about"}
 LABELS = {"status", "measures"}
 
