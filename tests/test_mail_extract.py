@@ -545,6 +545,17 @@ def test_html_to_text_basics():
     )
 
 
+def test_html_to_text_follows_the_shared_block_rules():
+    # Form controls and embedded frames are not text; a block closes an
+    # unclosed <head>; a stray </div> still ends a line.
+    html = (
+        "<head><title>t</title><div>Hello<button>Reply</button>"
+        "<select><option>a</option></select> there</div>Thanks</div>Alex"
+    )
+
+    assert html_to_text(html) == "Hello there\nThanks\nAlex"
+
+
 # ---------------------------------------------------------------------------
 # reply_text on its own
 

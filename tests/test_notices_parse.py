@@ -573,6 +573,27 @@ def test_problem_table_in_a_saved_page():
     assert notice.aspects[0].problems[0].measures == "制定学习计划。每月集中学习。"
 
 
+def test_saved_page_blocks_follow_the_shared_rules():
+    page = (
+        "<html><head><title>t</title><meta name='PubDate' content='2024-05-06'>"
+        "<div>来源：区教育局<script>document.write('x')</script>　浏览次数</div>"
+        "<details><summary>问题1.理论学习不深入</summary>整改状态：已完成</details>"
+        "<noscript>请启用脚本</noscript></html>"
+    )
+    notice = parse_text(page)
+    # A script inside a line leaves the line whole; a summary is a paragraph
+    # of its own; an ideographic space stays a space between fields.
+    assert notice.document.paragraphs == (
+        "来源：区教育局 浏览次数",
+        "问题1.理论学习不深入",
+        "整改状态：已完成",
+    )
+    assert notice.document.meta == (("PubDate", "2024-05-06"),)
+    assert [(p.number, p.title, p.status) for _a, p in notice.problems] == [
+        (1, "理论学习不深入", "已完成")
+    ]
+
+
 def _docx_table(rows_: list[list[str]]) -> str:
     def cell(text: str) -> str:
         return f"<w:tc><w:p><w:r><w:t>{html.escape(text)}</w:t></w:r></w:p></w:tc>"

@@ -9,12 +9,14 @@ import contextlib
 import email
 import email.policy
 import re
-from collections import Counter
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.message import Message
 from email.utils import parseaddr
-from html.parser import HTMLParser
+
+from feedback.html_blocks import Attributes
+from feedback.html_blocks import BlockWalker
+from feedback.html_blocks import CELLS
 
 __all__ = [
     "body_text",
@@ -253,118 +255,59 @@ def body_text(message: Message) -> str:
 _RULE = "_" * 32  # how Outlook's plain text draws the line above a quoted header
 _ORIGINAL_MESSAGE = "-----Original Message-----"
 
-_SKIP_TAGS = frozenset({"head", "style", "script", "title", "template", "xml"})
-_VOID_TAGS = frozenset(
-    {
-        "area",
-        "base",
-        "br",
-        "col",
-        "embed",
-        "hr",
-        "img",
-        "input",
-        "link",
-        "meta",
-        "param",
-        "source",
-        "track",
-        "wbr",
-    }
-)
-_BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "caption",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "html",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "tfoot",
-        "thead",
-        "tr",
-        "ul",
-    }
-)
 # Containers whose content is the quoted earlier mail (Gmail, Yahoo, Proton).
 _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "protonmail_quote")
 # Elements that open an Outlook header block and everything after it.
 _ORIGINAL_IDS = frozenset({"divrplyfwdmsg", "olk_src_body_section"})
 _BORDER_TOP = re.compile(r"border-top(?:-style)?\s*:[^;]*\bsolid\b", re.I)
-_INVISIBLE = re.compile("[\u200b\u200e\u200f\u2060\ufeff]")
-
-
 _MAX_QUOTE_MARKS = 8  # deeper nesting adds nothing but size
+# Roles whose elements start on a line of their own.
+_OWN_LINES = frozenset({"quote", "pre", "original", "rule"})
 
 
 def _prefix(depth: int) -> str:
     return "> " * min(depth, _MAX_QUOTE_MARKS)
 
 
-class _TextExtractor(HTMLParser):
-    """Collects the visible text of an HTML mail, one string per line."""
+class _MailText(BlockWalker):
+    """Collects the visible text of an HTML mail, one string per line.
+
+    Each line starts with "> " for every quote it sits in, as plain-text
+    replies mark quoted history, so that ``reply_text`` reads both alike.
+    """
+
+    # Zero-width spaces, direction marks and byte-order marks clients insert.
+    INVISIBLE = re.compile("[\u200b\u200e\u200f\u2060\ufeff]")
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()
         self.lines: list[str] = []
-        self._chunks: list[str] = []
-        self._line_depth = 0
-        self._stack: list[tuple[str, str]] = []
-        self._open: Counter[str] = Counter()  # skips end tags that match nothing
-        self._quote = 0
-        self._skip = 0
-        self._pre = 0
+        self._line_depth = 0  # quote depth where the current line began
+
+    @property
+    def _quote(self) -> int:
+        return self.roles["quote"]
 
     # Lines
 
     def _flush(self, *, keep_empty: bool) -> None:
-        raw = _INVISIBLE.sub("", "".join(self._chunks))
-        text = raw.rstrip() if self._pre else " ".join(raw.split())
-        self._chunks = []
+        depth = self._line_depth if self.chunks else self._quote
+        text = self.take_text(preformatted=self.roles["pre"] > 0)
         if text.strip() or keep_empty:
-            self.lines.append((_prefix(self._line_depth) + text).rstrip())
-        self._line_depth = self._quote
+            self.lines.append((_prefix(depth) + text).rstrip())
 
     def _emit(self, text: str) -> None:
         self._flush(keep_empty=False)
         self.lines.append(_prefix(self._quote) + text)
 
-    # Element stack
+    def _add(self, text: str) -> None:
+        if not self.chunks:
+            self._line_depth = self._quote
+        self.chunks.append(text)
 
-    def _role(self, tag: str, attrs: list[tuple[str, str | None]]) -> str:
-        if tag in _SKIP_TAGS:
-            return "skip"
+    # What the walk meets
+
+    def role(self, tag: str, attrs: Attributes) -> str:
         if tag == "blockquote":
             return "quote"
         if tag == "pre":
@@ -380,80 +323,47 @@ class _TextExtractor(HTMLParser):
             return "rule"
         return ""
 
-    def _count(self, role: str, step: int) -> None:
-        if role == "quote":
-            self._quote += step
-        elif role == "skip":
-            self._skip += step
-        elif role == "pre":
-            self._pre += step
-
-    def _pop_to(self, index: int) -> None:
-        for tag, role in reversed(self._stack[index:]):
-            self._open[tag] -= 1
-            if tag in _BLOCK_TAGS or role == "quote":
-                self._flush(keep_empty=False)
-            self._count(role, -1)
-        del self._stack[index:]
-        self._line_depth = self._quote if not self._chunks else self._line_depth
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._skip and tag in {"br", "hr"}:
-            return
-        if tag == "br":
-            self._flush(keep_empty=True)
-            return
-        if tag == "hr":
-            self._emit(_RULE)
-            return
-        if tag in _VOID_TAGS:
-            return
-        if tag == "body" and self._open["head"]:  # an unclosed <head>
-            heads = [i for i, (name, _) in enumerate(self._stack) if name == "head"]
-            self._pop_to(heads[0])
-        role = self._role(tag, attrs)
-        if tag in {"td", "th"}:
-            self._chunks.append(" ")
-        if tag in _BLOCK_TAGS or role:
-            self._flush(keep_empty=False)
+    def opening(self, tag: str, role: str) -> None:
+        if tag in CELLS:
+            self._add(" ")  # the cells of a row share its line
+        if role in _OWN_LINES:
+            self.end_block()
+        else:
+            super().opening(tag, role)
         if role == "original":
             self._emit(_ORIGINAL_MESSAGE)
         elif role == "rule":
             self._emit(_RULE)
-        self._stack.append((tag, role))
-        self._open[tag] += 1
-        self._count(role, 1)
-        if not self._chunks:
-            self._line_depth = self._quote
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in _VOID_TAGS:
-            self.handle_endtag(tag)
+    def closing(self, tag: str, role: str) -> None:
+        if role == "quote":
+            self.end_block()
+        else:
+            super().closing(tag, role)
 
-    def handle_endtag(self, tag: str) -> None:
-        if not self._open[tag]:
-            return
-        for index in range(len(self._stack) - 1, -1, -1):
-            if self._stack[index][0] == tag:
-                self._pop_to(index)
-                return
+    def end_block(self) -> None:
+        self._flush(keep_empty=False)
+
+    def line_break(self) -> None:
+        self._flush(keep_empty=True)
+
+    def rule(self) -> None:
+        self._emit(_RULE)
 
     def handle_data(self, data: str) -> None:
-        if self._skip:
+        if self.hidden:
             return
-        if not self._chunks:
-            self._line_depth = self._quote
-        if not self._pre:
-            self._chunks.append(data)
+        if not self.roles["pre"]:
+            self._add(data)
             return
         first, *rest = data.split("\n")
-        self._chunks.append(first)
+        self._add(first)
         for line in rest:
             self._flush(keep_empty=True)
-            self._chunks.append(line)
+            self._add(line)
 
     def text(self) -> str:
+        """Return the lines read, with runs of blank lines cut to one."""
         self._flush(keep_empty=False)
         joined = "\n".join(self.lines)
         return re.sub(r"\n(?:[ \t]*\n){2,}", "\n\n", joined).strip("\n")
@@ -461,7 +371,7 @@ class _TextExtractor(HTMLParser):
 
 def html_to_text(html: str) -> str:
     """Return the text of ``html``, quoted parts marked with "> " for reply_text."""
-    parser = _TextExtractor()
+    parser = _MailText()
     with contextlib.suppress(AssertionError, ValueError):  # keep what was read
         parser.feed(html)
         parser.close()

@@ -3,16 +3,16 @@
 from feedback.notices.normalise import display_width
 from feedback.notices.normalise import Document
 from feedback.notices.normalise import UnreadableNotice
-from feedback.notices.parse import Check
-from feedback.notices.parse import Contacts
-from feedback.notices.parse import Declared
 from feedback.notices.parse import parse
 from feedback.notices.parse import parse_bytes
 from feedback.notices.parse import parse_text
-from feedback.notices.parse import ParsedAspect
-from feedback.notices.parse import ParsedNotice
-from feedback.notices.parse import ParsedProblem
-from feedback.notices.parse import RoundFacts
+from feedback.notices.results import Check
+from feedback.notices.results import Contacts
+from feedback.notices.results import Declared
+from feedback.notices.results import ParsedAspect
+from feedback.notices.results import ParsedNotice
+from feedback.notices.results import ParsedProblem
+from feedback.notices.results import RoundFacts
 
 __all__ = [
     "Check",

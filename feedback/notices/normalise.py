@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
-from functools import cache
-from html.parser import HTMLParser
 from xml.etree import ElementTree
 
-import opencc
-
+from feedback.chinese import to_simplified
+from feedback.html_blocks import Attributes
+from feedback.html_blocks import BlockWalker
+from feedback.html_blocks import CELLS
 from feedback.notices.numerals import format_chinese
 
 # A .docx is a zip; its main part should not be larger than this when unpacked.
@@ -215,7 +215,7 @@ def from_portable(kind: str, source: str) -> Document:
 
 def from_html(markup: str) -> Document:
     """Read a saved web page: block elements are paragraphs, chrome included."""
-    reader = _HTMLText()
+    reader = _PageText()
     reader.feed(markup)
     reader.close()
     blocks = tables_to_text(reader.finish())
@@ -231,126 +231,58 @@ def from_html(markup: str) -> Document:
 Cell = tuple[int, int, int] | None
 
 
-class _HTMLText(HTMLParser):
-    """Collects the text of a page as blocks, and its <meta> name/content pairs."""
+class _PageText(BlockWalker):
+    """Collects a page's text as blocks, each with its table cell, and its <meta> pairs."""
 
-    BLOCK = frozenset(
-        [
-            "address",
-            "article",
-            "aside",
-            "blockquote",
-            "br",
-            "caption",
-            "center",
-            "dd",
-            "div",
-            "dl",
-            "dt",
-            "figcaption",
-            "figure",
-            "footer",
-            "form",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "header",
-            "hr",
-            "li",
-            "main",
-            "nav",
-            "ol",
-            "p",
-            "pre",
-            "section",
-            "tbody",
-            "tfoot",
-            "thead",
-            "ul",
-        ]
-    )
-    SKIP = frozenset(
-        [
-            "head",
-            "title",
-            "script",
-            "style",
-            "noscript",
-            "template",
-            "select",
-            "option",
-            "button",
-            "iframe",
-            "svg",
-        ]
-    )
+    # A no-break or ideographic space is text in a notice: it parts fields, as
+    # a space between Chinese characters does not (see ``collapse_spaces``).
+    SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()
         self.blocks: list[tuple[str, Cell]] = []
         self.meta: list[tuple[str, str]] = []
-        self._buffer: list[str] = []
-        self._skipping: list[str] = []
         self._tables: list[list[int]] = []  # [id, row, cell] per open table
         self._next_table = 0
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "meta":
-            values = dict(attrs)
-            name = values.get("name") or values.get("property")
-            if name and values.get("content"):
-                self.meta.append((name, values["content"] or ""))
-            return
-        if tag in self.SKIP:
-            self._skipping.append(tag)
-            return
-        if self._skipping == ["head"] and (tag == "body" or tag in self.BLOCK):
-            self._skipping = []  # </head> may be left out
-        if tag in self.BLOCK or tag in ("table", "tr", "td", "th"):
-            self._flush()
+    def metadata(self, attrs: Attributes) -> None:
+        values = dict(attrs)
+        name = values.get("name") or values.get("property")
+        if name and values.get("content"):
+            self.meta.append((name, values["content"] or ""))
+
+    def opening(self, tag: str, role: str) -> None:
+        super().opening(tag, role)
+        if tag in CELLS:
+            self.end_block()  # a cell is a block of its own
         if tag == "table":
             self._tables.append([self._next_table, -1, -1])
             self._next_table += 1
         elif tag == "tr" and self._tables:
             self._tables[-1][1] += 1
             self._tables[-1][2] = -1
-        elif tag in ("td", "th") and self._tables:
+        elif tag in CELLS and self._tables:
             self._tables[-1][2] += 1
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "meta":
-            self.handle_starttag(tag, attrs)
-        elif tag in self.BLOCK:
-            self._flush()
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._skipping:
-            if tag in self._skipping:
-                while self._skipping and self._skipping.pop() != tag:
-                    pass
-            return
-        if tag in self.BLOCK or tag in ("table", "tr", "td", "th"):
-            self._flush()
+    def closing(self, tag: str, role: str) -> None:
+        super().closing(tag, role)
+        if tag in CELLS:
+            self.end_block()
         if tag == "table" and self._tables:
             self._tables.pop()
 
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self._buffer.append(data)
-
-    def _flush(self) -> None:
-        # Newlines in markup are only layout of the source file.
-        text = re.sub(r"[ \t\r\n\f\v]+", " ", "".join(self._buffer)).strip()
+    def end_block(self) -> None:
+        text = self.take_text()
         if text:
-            where = tuple(self._tables[-1]) if self._tables else None
-            self.blocks.append((text, where))  # type: ignore[arg-type]
-        self._buffer = []
+            where: Cell = None
+            if self._tables:
+                table, row, cell = self._tables[-1]
+                where = (table, row, cell)
+            self.blocks.append((text, where))
 
     def finish(self) -> list[tuple[str, Cell]]:
-        self._flush()
+        """Return the blocks read, the last one included."""
+        self.end_block()
         return self.blocks
 
 
@@ -758,7 +690,11 @@ def _glue(parts: list[str]) -> str:
 # --------------------------------------------------------------------------
 # Normalising one paragraph
 
-_FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}  # ０-９
+# A str.translate table: a code point maps to a code point, a string or None.
+_FULLWIDTH_ASCII: dict[int, int | str | None] = {}
+_FULLWIDTH_ASCII.update(
+    {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}
+)  # ０-９
 _FULLWIDTH_ASCII.update({code: code - 0xFEE0 for code in range(0xFF21, 0xFF3B)})
 _FULLWIDTH_ASCII.update({code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)})
 _FULLWIDTH_ASCII.update(
@@ -831,16 +767,6 @@ def strip_readings(text: str, *, toneless: bool = False) -> str:
     return _READING.sub(replace, text)
 
 
-@cache
-def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
-
-
-def to_simplified(text: str) -> str:
-    """Convert traditional characters to simplified (OpenCC t2s)."""
-    return _t2s().convert(text)
-
-
 def _neighbour(text: str, index: int, step: int) -> str:
     index += step
     while 0 <= index < len(text) and text[index] in " \t":
@@ -862,7 +788,7 @@ def widen_punctuation(text: str) -> str:
             stack.append(index)
         elif char == ")" and stack:
             pairs.append((stack.pop(), index))
-    paired = set()
+    paired: set[int] = set()
     for start, end in pairs:
         paired.update((start, end))
         inside = text[start + 1 : end]

@@ -38,6 +38,8 @@ UNITS: dict[str, int] = {
 }
 
 CN_CHARS = "".join(DIGITS) + "".join(UNITS)
+# The numerals that number headings (一、 （二）) and write days and months.
+HEADING_DIGITS = "一二三四五六七八九十"
 # One number: Arabic digits, or Chinese numeral characters.
 NUMBER = rf"(?:[0-9]+|[{CN_CHARS}]+)"
 _CN_ONLY = re.compile(rf"[{CN_CHARS}]+")

@@ -220,6 +220,32 @@ def change_status(
         raise BoardError("A status change needs a reason.")
     if word == problem.status_word:
         raise BoardError("The problem already has this status.")
+    return set_status(
+        session,
+        problem,
+        word,
+        reason=reason,
+        effective_on=effective_on,
+        actor=actor,
+        audit_reason=f"{problem.status_word} -> {word}: {reason}",
+    )
+
+
+def set_status(
+    session: Session,
+    problem: Problem,
+    word: str,
+    *,
+    reason: str,
+    effective_on: date,
+    actor: StaffUser | None,
+    audit_reason: str,
+) -> StatusChange:
+    """Give ``problem`` the status ``word``, with its history entry and audit row.
+
+    ``reason`` is what the history shows; ``audit_reason`` what the audit
+    trail says.
+    """
     change = StatusChange(
         problem=problem,
         from_word=problem.status_word,
@@ -238,7 +264,7 @@ def change_status(
         AuditAction.STATUS_CHANGED,
         problem,
         actor=actor,
-        reason=f"{change.from_word} -> {word}: {reason}",
+        reason=audit_reason,
     )
     return change
 

@@ -25,6 +25,7 @@ from feedback.models import StatusChange
 from feedback.notices import ParsedNotice
 from feedback.notices import ParsedProblem
 from feedback.services import audit
+from feedback.services import board
 from feedback.services import deadlines
 
 T = TypeVar("T")
@@ -451,26 +452,15 @@ def _update_problem(
     word = parsed.status[:WORD_MAX] if parsed.status else None
     if word is not None and word != problem.status_word:
         before = problem.status_word
-        problem.status_changes.append(
-            StatusChange(
-                from_word=before,
-                to_word=word,
-                to_kind=status_kind(word),
-                reason=f"据{effective.isoformat()}通报",
-                effective_on=effective,
-                actor=actor,
-            )
-        )
-        problem.status_word = word
-        problem.status_kind = status_kind(word)
         report.status_changes.append((_code(problem), before, word))
-        session.flush()
-        audit.record(
+        board.set_status(
             session,
-            AuditAction.STATUS_CHANGED,
             problem,
+            word,
+            reason=f"据{effective.isoformat()}通报",
+            effective_on=effective,
             actor=actor,
-            reason=f"{before or '未注明'} → {word}（据通报）",
+            audit_reason=f"{before or '未注明'} → {word}（据通报）",
         )
 
 
