@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from feedback import demo_data
+from feedback.db import DbSession
 from feedback.models import Aspect
 from feedback.models import Inspection
 from feedback.models import Problem
@@ -57,7 +57,7 @@ LOGINS = (
 )
 
 
-def load(session: Session) -> bool:
+def load(session: DbSession) -> bool:
     """Load the demo data if it is not there yet; return whether anything changed.
 
     Every piece is looked up by its natural key first, so loading twice
@@ -106,7 +106,7 @@ def load(session: Session) -> bool:
     return changed
 
 
-def _load_board(session: Session, sections: dict[str, Section]) -> None:
+def _load_board(session: DbSession, sections: dict[str, Section]) -> None:
     inspection = Inspection(**demo_data.ROUND)
     session.add(inspection)
     problems: dict[tuple[int, int], Problem] = {}
@@ -144,7 +144,7 @@ def _load_board(session: Session, sections: dict[str, Section]) -> None:
         )
 
 
-def load_published_replies(session: Session) -> bool:
+def load_published_replies(session: DbSession) -> bool:
     """Add the demo's answered opinions with their published replies, once.
 
     They go through the real services (intake, routing, approval, masking

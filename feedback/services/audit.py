@@ -17,6 +17,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from feedback.db import Base
+from feedback.db import DbSession
 from feedback.models import AuditAction
 from feedback.models import Event
 from feedback.models import Problem
@@ -87,7 +88,7 @@ def _forget_changes(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _taken(session: Session, obj: object) -> tuple[str | None, str | None]:
+def _taken(session: DbSession, obj: object) -> tuple[str | None, str | None]:
     """Return the JSON before and after of what was flushed for ``obj``."""
     if type(obj) not in TRACKED:
         return None, None
@@ -105,7 +106,7 @@ def _taken(session: Session, obj: object) -> tuple[str | None, str | None]:
 
 
 def record(
-    session: Session,
+    session: DbSession,
     action: AuditAction,
     obj: object,
     *,

@@ -21,8 +21,8 @@ from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import Problem
 from feedback.models import Reply
 from feedback.models import ReplyState
@@ -115,7 +115,7 @@ class Page:
 
 
 def page(
-    session: Session,
+    session: DbSession,
     filters: Filters,
     *,
     after: tuple[datetime, int] | None = None,
@@ -139,7 +139,7 @@ def page(
     return Page(items, cursor)
 
 
-def count(session: Session, filters: Filters) -> int:
+def count(session: DbSession, filters: Filters) -> int:
     """Count the public replies that pass ``filters``, stopping at the queues' cap."""
     inner = (
         select(Reply.id)
@@ -151,6 +151,6 @@ def count(session: Session, filters: Filters) -> int:
     return session.scalar(select(func.count()).select_from(inner)) or 0
 
 
-def sections(session: Session) -> list[Section]:
+def sections(session: DbSession) -> list[Section]:
     """Return every section by name, those closed since included: their replies stay."""
     return list(session.scalars(select(Section).order_by(Section.name)))

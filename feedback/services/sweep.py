@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import AlertKind
 from feedback.models import DeadlineAlert
 from feedback.models import Submission
@@ -44,7 +44,7 @@ class SweepCounts:
 
 
 def _once(
-    session: Session, submission: Submission, kind: AlertKind, due_on: date
+    session: DbSession, submission: Submission, kind: AlertKind, due_on: date
 ) -> bool:
     """Log an alert unless it was logged before; return whether it is new."""
     known = session.scalar(
@@ -62,7 +62,7 @@ def _once(
     return True
 
 
-def sweep(session: Session, now: datetime) -> SweepCounts:
+def sweep(session: DbSession, now: datetime) -> SweepCounts:
     """Send the reminders and escalations due at ``now``; the caller commits."""
     config = current_app.config
     today = deadlines.local_date(now, config["TIME_ZONE"])
