@@ -176,6 +176,8 @@ def ingest(session: DbSession, raw: bytes) -> Outcome:
     session.add(inbound)
     note = None
     if decision.reason in REPLY_MATCHES:
+        # decide() gives a reply match only with a submission whose section it checked
+        assert decision.submission is not None
         note = _file_reply(session, inbound, decision.submission, decision.reply_text)
     elif decision.reason is HoldReason.NEW_SUBMISSION:
         receipt = _new_submission(session, message, decision)
@@ -193,11 +195,13 @@ def _file_reply(
     actor: StaffUser | None = None,
 ) -> str | None:
     """Make the reply a draft for the lead; hold it if the submission takes none."""
+    section = submission.section
+    assert section is not None  # both callers make sure a section answers it
     try:
         replies.draft(
             session,
             submission,
-            submission.section,
+            section,
             text,
             channel=ReplyChannel.EMAIL,
             author_label=inbound.sender,

@@ -22,6 +22,7 @@ from email.utils import make_msgid
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy import and_
+from sqlalchemy import ColumnElement
 from sqlalchemy import or_
 from sqlalchemy import select
 
@@ -80,7 +81,7 @@ def enqueue(
     return message
 
 
-def _due(now: datetime) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(
             OutboxMessage.state == OutboxState.PENDING,

@@ -86,7 +86,7 @@ class Filters:
         return found
 
 
-def listing(filters: Filters) -> Select[tuple[Reply]]:
+def listing(filters: Filters) -> Select[Reply]:
     """Return the query of public replies that pass ``filters``, newest first.
 
     Each reply comes with what its entry shows: the submission's reference
@@ -134,8 +134,11 @@ def page(
     items = list(session.scalars(query))
     more = len(items) > size
     items = items[:size]
-    last = items[-1] if more and items else None
-    cursor = f"{last.published_at.isoformat()}_{last.id}" if last else None
+    cursor = None
+    if more and items:
+        last = items[-1]
+        assert last.published_at is not None  # listing() holds published replies only
+        cursor = f"{last.published_at.isoformat()}_{last.id}"
     return Page(items, cursor)
 
 

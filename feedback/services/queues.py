@@ -151,10 +151,10 @@ OLDEST_FIRST = frozenset({"overdue"})
 
 
 def _after(
-    query: Select[tuple[Submission]],
+    query: Select[Submission],
     after: tuple[datetime, int] | None,
     oldest_first: bool,
-) -> Select[tuple[Submission]]:
+) -> Select[Submission]:
     if after is None:
         return query
     moment, ident = after
