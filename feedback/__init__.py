@@ -68,6 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     if app.config["PROXY_FIX_X_FOR"]:
+        # Flask declares wsgi_app a method, yet its docs wrap it just like this.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])  # type: ignore[method-assign]
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

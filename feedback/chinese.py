@@ -30,6 +30,11 @@ def _is_han(char: str) -> bool:
     return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
 
 
+def _no_readings(chars: str) -> list[None]:
+    """Leave characters pypinyin cannot read without a reading."""
+    return [None] * len(chars)
+
+
 def with_pinyin(simplified: str, shown: str | None = None) -> Markup:
     """Return ``shown`` (default: ``simplified``) escaped, with pinyin in ``<ruby>``.
 
@@ -38,9 +43,9 @@ def with_pinyin(simplified: str, shown: str | None = None) -> Markup:
     """
     shown = simplified if shown is None else shown
     source = simplified if len(simplified) == len(shown) else shown
-    readings = pinyin(
-        source, style=Style.TONE, errors=lambda chars: [None] * len(chars)
-    )
+    # pypinyin takes a list back from the callback (one reading per character),
+    # though its stub says a str.
+    readings = pinyin(source, style=Style.TONE, errors=_no_readings)  # type: ignore[arg-type]
     flat: list[str | None] = []
     for item in readings:
         flat.extend(item if len(item) == 1 else [item[0]])

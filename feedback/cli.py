@@ -22,10 +22,10 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from feedback import demo
 from feedback import notices
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.mail import extract
@@ -69,7 +69,7 @@ class _AccountChange(Protocol):
     """A service that changes one account, given the session and who acts."""
 
     def __call__(
-        self, session: Session, user: StaffUser, /, *, actor: StaffUser | None
+        self, session: DbSession, user: StaffUser, /, *, actor: StaffUser | None
     ) -> object: ...
 
 

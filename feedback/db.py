@@ -1,4 +1,4 @@
-"""Declarative base, the aware-UTC datetime and StrEnum column types, utcnow, SQLite pragmas."""
+"""Declarative base, column types, the session type services take, utcnow, SQLite pragmas."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 from datetime import UTC
 from typing import Any
+from typing import TypeAlias
 
 from sqlalchemy import DateTime
 from sqlalchemy import Engine
@@ -14,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import registry
+from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -23,6 +26,16 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# Services take the session from their caller: views and CLI commands pass
+# Flask-SQLAlchemy's ``db.session``, a ``scoped_session`` that proxies the
+# request's session, while tests and scripts may pass a plain ``Session``.
+# ``scoped_session`` is invariant in its parameter, so ``scoped_session[Session]``
+# would refuse Flask-SQLAlchemy's ``scoped_session[flask_sqlalchemy.session.Session]``;
+# ``Any`` accepts it, and the methods services call (add, flush, execute,
+# scalar, scalars, get, delete) are typed alike on both members of the union.
+DbSession: TypeAlias = Session | scoped_session[Any]
+"""The session a service takes: ``db.session`` or a plain ``Session``."""
 
 
 def utcnow() -> datetime:

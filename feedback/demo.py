@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from feedback import demo_data
+from feedback.db import DbSession
 from feedback.models import Aspect
 from feedback.models import Inspection
 from feedback.models import Problem
@@ -57,7 +57,7 @@ LOGINS = (
 )
 
 
-def load(session: Session) -> bool:
+def load(session: DbSession) -> bool:
     """Load the demo data if it is not there yet; return whether anything changed.
 
     Every piece is looked up by its natural key first, so loading twice
@@ -106,45 +106,45 @@ def load(session: Session) -> bool:
     return changed
 
 
-def _load_board(session: Session, sections: dict[str, Section]) -> None:
+def _load_board(session: DbSession, sections: dict[str, Section]) -> None:
     inspection = Inspection(**demo_data.ROUND)
     session.add(inspection)
     problems: dict[tuple[int, int], Problem] = {}
     for aspect_spec in demo_data.ASPECTS:
         aspect = Aspect(number=aspect_spec["number"], title=aspect_spec["title"])
         inspection.aspects.append(aspect)
-        for spec in aspect_spec["problems"]:
+        for problem_spec in aspect_spec["problems"]:
             problem = Problem(
-                number=spec["number"],
-                title=spec["title"],
-                details=spec["details"],
-                status_word=spec["status_word"],
-                status_kind=status_kind(spec["status_word"]),
-                measures=spec["measures"],
-                section=sections[spec["section"]],
-                deadline=spec["deadline"],
+                number=problem_spec["number"],
+                title=problem_spec["title"],
+                details=problem_spec["details"],
+                status_word=problem_spec["status_word"],
+                status_kind=status_kind(problem_spec["status_word"]),
+                measures=problem_spec["measures"],
+                section=sections[problem_spec["section"]],
+                deadline=problem_spec["deadline"],
             )
             aspect.problems.append(problem)
             problems[(aspect.number, problem.number)] = problem
-    for spec in demo_data.STATUS_CHANGES:
-        problem = problems[(spec["aspect"], spec["problem"])]
+    for change in demo_data.STATUS_CHANGES:
+        problem = problems[(change["aspect"], change["problem"])]
         problem.status_changes.append(
             StatusChange(
-                from_word=spec["from_word"],
-                to_word=spec["to_word"],
-                to_kind=status_kind(spec["to_word"]),
-                reason=spec["reason"],
-                effective_on=spec["effective_on"],
+                from_word=change["from_word"],
+                to_word=change["to_word"],
+                to_kind=status_kind(change["to_word"]),
+                reason=change["reason"],
+                effective_on=change["effective_on"],
             )
         )
-    for spec in demo_data.PROGRESS_UPDATES:
-        problem = problems[(spec["aspect"], spec["problem"])]
+    for update in demo_data.PROGRESS_UPDATES:
+        problem = problems[(update["aspect"], update["problem"])]
         problem.progress_updates.append(
-            ProgressUpdate(body=spec["body"], published_on=spec["published_on"])
+            ProgressUpdate(body=update["body"], published_on=update["published_on"])
         )
 
 
-def load_published_replies(session: Session) -> bool:
+def load_published_replies(session: DbSession) -> bool:
     """Add the demo's answered opinions with their published replies, once.
 
     They go through the real services (intake, routing, approval, masking

@@ -2,11 +2,84 @@
 
 from datetime import date
 from datetime import datetime
+from typing import NotRequired
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
-ROUND = {
+
+class RoundSpec(TypedDict):
+    """The inspection round, as keyword arguments of ``Inspection``."""
+
+    name: str
+    publishing_body: str
+    inspecting_group: str
+    onsite_start: date
+    onsite_end: date
+    feedback_date: date
+    published_on: date
+    declared_aspects: int
+    declared_problems: int
+    notice_title: str
+
+
+class SectionSpec(TypedDict):
+    key: str
+    name: str
+    email: str
+    kinds: NotRequired[str]
+
+
+class ProblemSpec(TypedDict):
+    number: int
+    title: str
+    status_word: str
+    details: str
+    measures: str
+    section: str  # a SectionSpec key
+    deadline: date | None
+
+
+class AspectSpec(TypedDict):
+    number: int
+    title: str
+    problems: list[ProblemSpec]
+
+
+class ProgressSpec(TypedDict):
+    aspect: int
+    problem: int
+    published_on: date
+    body: str
+
+
+class StatusChangeSpec(TypedDict):
+    aspect: int
+    problem: int
+    from_word: str
+    to_word: str
+    effective_on: date
+    reason: str
+
+
+class PublishedReplySpec(TypedDict):
+    key: str  # the submission's idempotency key, so loading twice adds nothing
+    kind: str
+    aspect: int
+    problem: int
+    subject: str
+    body: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    received_at: datetime
+    reply: str
+    replied_at: datetime
+    published_at: datetime
+
+
+ROUND: RoundSpec = {
     "name": "八届市委第三轮县级交叉巡察",
     "publishing_body": "中共梅州市梅江区教育局党组",
     "inspecting_group": "八届市委第三轮县级交叉巡察第六组",
@@ -25,7 +98,7 @@ ROUND = {
     ),
 }
 
-SECTIONS = [
+SECTIONS: list[SectionSpec] = [
     {
         "key": "office",
         "name": "办公室",
@@ -40,7 +113,7 @@ SECTIONS = [
 # and measures are our own short summaries. Sections and deadlines are
 # plausible assignments for the demo, not stated in the notice (short items: three
 # months after the 2025-01-26 feedback; bigger ones: end of June 2025).
-ASPECTS = [
+ASPECTS: list[AspectSpec] = [
     {
         "number": 1,
         "title": "履行巡察整改主体责任不够到位，部分巡察反馈问题整改不彻底",
@@ -364,7 +437,7 @@ ASPECTS = [
 ]
 
 # Illustrative public progress updates written for the demo (not from the notice).
-PROGRESS_UPDATES = [
+PROGRESS_UPDATES: list[ProgressSpec] = [
     {
         "aspect": 2,
         "problem": 5,
@@ -414,7 +487,7 @@ PROGRESS_UPDATES = [
 ]
 
 # Illustrative status history; every chain ends at the word published on 2025-07-08.
-STATUS_CHANGES = [
+STATUS_CHANGES: list[StatusChangeSpec] = [
     {
         "aspect": 1,
         "problem": 1,
@@ -464,7 +537,7 @@ STATUS_CHANGES = [
 # Illustrative opinions whose replies the lead published (not from the notice).
 # The people, numbers and addresses are made up; the authors' names, phone
 # numbers and e-mail addresses are masked on publication, as in real use.
-PUBLISHED_REPLIES = [
+PUBLISHED_REPLIES: list[PublishedReplySpec] = [
     {
         "key": "demo-published-reply-1",
         "kind": "suggestion",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from babel import support
 from flask import g
+from flask import has_request_context
 from flask import request
 from flask import Response
 from flask_babel import Domain
@@ -68,7 +69,7 @@ def preferences() -> Preferences:
 
 def select_locale() -> str:
     """Return the Babel locale for this request."""
-    if not request:
+    if not has_request_context():
         return LOCALES[DEFAULT_CHOICE]
     return LOCALES[preferences().lang]
 
@@ -103,7 +104,7 @@ def official(text: str | None) -> Markup:
     if not text:
         return Markup("")
     shown = script(text)
-    if request and preferences().pinyin:
+    if has_request_context() and preferences().pinyin:
         return chinese.with_pinyin(text, shown)
     return escape(shown)
 
@@ -121,8 +122,8 @@ class _TraditionalTranslations(support.NullTranslations):
     def gettext(self, message: str) -> str:
         return chinese.to_traditional(message)
 
-    def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return chinese.to_traditional(singular if n == 1 else plural)
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return chinese.to_traditional(msgid1 if n == 1 else msgid2)
 
     ugettext = gettext
     ungettext = ngettext

@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -92,19 +93,20 @@ def csv_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
+def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> Cell:
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"
     return cell
 
 
-def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Value) -> WriteOnlyCell | Value:
+def _xlsx_cell(sheet: WriteOnlyWorksheet, value: Value) -> Cell | Value:
     if value is None or value == "":
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, date):
-        cell = WriteOnlyCell(sheet, value=value)
+        # openpyxl's stub leaves date out of WriteOnlyCell's values; Cell takes it.
+        cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
         cell.number_format = DATE_FORMAT
         return cell
     text = xlsx_text(value)

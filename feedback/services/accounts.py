@@ -15,8 +15,8 @@ from argon2.exceptions import VerificationError
 from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Role
@@ -53,7 +53,7 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def find_by_email(session: Session, email: str) -> StaffUser | None:
+def find_by_email(session: DbSession, email: str) -> StaffUser | None:
     """Return the account with this e-mail address, ignoring case."""
     return session.execute(
         select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())
@@ -61,7 +61,7 @@ def find_by_email(session: Session, email: str) -> StaffUser | None:
 
 
 def create_user(
-    session: Session,
+    session: DbSession,
     *,
     email: str,
     role: Role,
@@ -102,7 +102,7 @@ class LockedOut(AccountError):
         self.until = until
 
 
-def _count_failure(session: Session, user: StaffUser, now: datetime) -> None:
+def _count_failure(session: DbSession, user: StaffUser, now: datetime) -> None:
     """Count a wrong password or code; lock the account after too many in a row."""
     config = current_app.config
     user.failed_logins += 1
@@ -119,7 +119,7 @@ def is_locked(user: StaffUser) -> datetime | None:
     return None
 
 
-def authenticate(session: Session, email: str, password: str) -> StaffUser | None:
+def authenticate(session: DbSession, email: str, password: str) -> StaffUser | None:
     """Return the active account these credentials open, or None.
 
     Wrong passwords are counted; after LOGIN_MAX_FAILURES in a row the account
@@ -148,7 +148,7 @@ def authenticate(session: Session, email: str, password: str) -> StaffUser | Non
     return user
 
 
-def complete_login(session: Session, user: StaffUser) -> None:
+def complete_login(session: DbSession, user: StaffUser) -> None:
     """Record a sign-in that passed every factor the account has."""
     user.last_login_at = utcnow()
     audit.record(session, AuditAction.LOGGED_IN, user, actor=user)
@@ -186,7 +186,7 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 def check_totp(
-    session: Session, user: StaffUser, code: str, *, now: datetime | None = None
+    session: DbSession, user: StaffUser, code: str, *, now: datetime | None = None
 ) -> bool:
     """Check a code for ``user``'s second factor; each code works once.
 
@@ -206,7 +206,7 @@ def check_totp(
 
 
 def enable_totp(
-    session: Session,
+    session: DbSession,
     user: StaffUser,
     secret: str,
     code: str,
@@ -224,7 +224,9 @@ def enable_totp(
     audit.record(session, AuditAction.TOTP_CHANGED, user, actor=user, reason="on")
 
 
-def disable_totp(session: Session, user: StaffUser, *, actor: StaffUser | None) -> None:
+def disable_totp(
+    session: DbSession, user: StaffUser, *, actor: StaffUser | None
+) -> None:
     """Turn the second factor off (by its owner, or by an operator for a lost phone)."""
     user.totp_secret = None
     user.totp_last_step = None
@@ -240,7 +242,7 @@ def disable_totp(session: Session, user: StaffUser, *, actor: StaffUser | None) 
 
 
 def set_password(
-    session: Session, user: StaffUser, password: str, *, actor: StaffUser | None
+    session: DbSession, user: StaffUser, password: str, *, actor: StaffUser | None
 ) -> None:
     """Give ``user`` a new password and end every session they have open."""
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -260,7 +262,7 @@ def set_password(
     )
 
 
-def disable(session: Session, user: StaffUser, *, actor: StaffUser | None) -> None:
+def disable(session: DbSession, user: StaffUser, *, actor: StaffUser | None) -> None:
     """Close an account: it can no longer sign in, and its sessions end now."""
     user.active = False
     user.session_version += 1
@@ -273,13 +275,13 @@ def disable(session: Session, user: StaffUser, *, actor: StaffUser | None) -> No
     )
 
 
-def end_sessions(session: Session, user: StaffUser) -> None:
+def end_sessions(session: DbSession, user: StaffUser) -> None:
     """End every open session of ``user`` (on logout and password change)."""
     user.session_version += 1
     audit.record(session, AuditAction.LOGGED_OUT, user, actor=user)
 
 
-def active_leads(session: Session) -> list[StaffUser]:
+def active_leads(session: DbSession) -> list[StaffUser]:
     """Return the active lead accounts, who receive escalations and answers."""
     return list(
         session.scalars(

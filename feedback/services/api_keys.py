@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import ApiKey
 from feedback.models import AuditAction
@@ -29,19 +29,19 @@ def hash_key(key: str) -> str:
 
 
 def _record(
-    session: Session, action: AuditAction, key: ApiKey, actor: StaffUser | None
+    session: DbSession, action: AuditAction, key: ApiKey, actor: StaffUser | None
 ) -> None:
     """Audit a change to a key; without an account, the operator at the shell did it."""
     audit.record(session, action, key, actor=actor, actor_label=audit.OPERATOR)
 
 
-def find_by_name(session: Session, name: str) -> ApiKey | None:
+def find_by_name(session: DbSession, name: str) -> ApiKey | None:
     """Return the key called ``name``, revoked or not."""
     return session.scalar(select(ApiKey).where(ApiKey.name == name.strip()))
 
 
 def create(
-    session: Session, name: str, *, actor: StaffUser | None = None
+    session: DbSession, name: str, *, actor: StaffUser | None = None
 ) -> tuple[ApiKey, str]:
     """Issue a key for the partner called ``name``; return it with the plain key.
 
@@ -60,7 +60,7 @@ def create(
     return key, plain
 
 
-def revoke(session: Session, name: str, *, actor: StaffUser | None = None) -> ApiKey:
+def revoke(session: DbSession, name: str, *, actor: StaffUser | None = None) -> ApiKey:
     """Stop the key called ``name`` from opening the API, at once."""
     key = find_by_name(session, name)
     if key is None:
@@ -72,12 +72,12 @@ def revoke(session: Session, name: str, *, actor: StaffUser | None = None) -> Ap
     return key
 
 
-def all_keys(session: Session) -> list[ApiKey]:
+def all_keys(session: DbSession) -> list[ApiKey]:
     """Return every key ever issued, oldest first."""
     return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
 
 
-def authenticate(session: Session, presented: str | None) -> ApiKey | None:
+def authenticate(session: DbSession, presented: str | None) -> ApiKey | None:
     """Return the active key ``presented`` is, noting its use, or None."""
     if not presented or not presented.strip():
         return None

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import Attachment
 from feedback.models import InfoRequest
 from feedback.models import Submission
@@ -90,7 +90,7 @@ def _write_durably(path: Path, data: bytes) -> None:
 
 
 def store(
-    session: Session,
+    session: DbSession,
     submission: Submission,
     uploads: list[Upload],
     info_request: InfoRequest | None = None,

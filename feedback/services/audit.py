@@ -11,12 +11,15 @@ import enum
 import json
 from datetime import date
 from typing import Any
+from typing import Protocol
+from typing import runtime_checkable
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from feedback.db import Base
+from feedback.db import DbSession
 from feedback.models import AuditAction
 from feedback.models import Event
 from feedback.models import Problem
@@ -48,10 +51,22 @@ _PENDING = "audit_changes"
 OPERATOR = "operator"
 
 
+@runtime_checkable
+class _Keyed(Protocol):
+    """A row keyed by an integer ``id``: every model but the holiday."""
+
+    id: int
+
+
+def _id_of(row: object) -> int | None:
+    """Return the ``id`` of a row keyed by one; None if it is new or keyed otherwise."""
+    return row.id if isinstance(row, _Keyed) else None
+
+
 def _plain(value: Any) -> Any:
     """Return a field's value as JSON can hold it; a related row as its id."""
     if isinstance(value, Base):
-        return value.id  # type: ignore[attr-defined]
+        return _id_of(value)
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, date):
@@ -87,12 +102,12 @@ def _forget_changes(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def _taken(session: Session, obj: object) -> tuple[str | None, str | None]:
+def _taken(session: DbSession, obj: object) -> tuple[str | None, str | None]:
     """Return the JSON before and after of what was flushed for ``obj``."""
     if type(obj) not in TRACKED:
         return None, None
     session.flush()  # the changes made since the last flush are noted too
-    changes = session.info.get(_PENDING, {}).pop((type(obj), obj.id), None)  # type: ignore[attr-defined]
+    changes = session.info.get(_PENDING, {}).pop((type(obj), _id_of(obj)), None)
     changes = {k: v for k, v in (changes or {}).items() if v[0] != v[1]}
     if not changes:
         return None, None
@@ -105,7 +120,7 @@ def _taken(session: Session, obj: object) -> tuple[str | None, str | None]:
 
 
 def record(
-    session: Session,
+    session: DbSession,
     action: AuditAction,
     obj: object,
     *,
@@ -121,10 +136,11 @@ def record(
 
     ``object_id`` names rows whose key is not an ``id`` (a holiday's day).
     """
-    object_id = object_id if object_id is not None else getattr(obj, "id", None)
     if object_id is None:
-        session.flush()
-        object_id = obj.id  # type: ignore[attr-defined]
+        object_id = _id_of(obj)
+    if object_id is None:
+        session.flush()  # a new row gets its id
+        object_id = _id_of(obj)
     submission_id = obj.id if isinstance(obj, Submission) else None
     if submission_id is None:
         submission_id = getattr(obj, "submission_id", None)

@@ -12,9 +12,9 @@ from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import Session
 
 from feedback.chinese import to_simplified
+from feedback.db import DbSession
 from feedback.models import Aspect
 from feedback.models import AuditAction
 from feedback.models import Inspection
@@ -44,7 +44,7 @@ class BoardError(DomainError):
     """An edit to the board breaks a rule."""
 
 
-def rounds(session: Session) -> list[Inspection]:
+def rounds(session: DbSession) -> list[Inspection]:
     """Return every round, the newest publication first, its board loaded."""
     return list(
         session.scalars(
@@ -55,7 +55,7 @@ def rounds(session: Session) -> list[Inspection]:
     )
 
 
-def newest_round(session: Session) -> Inspection | None:
+def newest_round(session: DbSession) -> Inspection | None:
     """Return the round published last, with its aspects and problems loaded."""
     return session.execute(
         select(Inspection)
@@ -65,7 +65,7 @@ def newest_round(session: Session) -> Inspection | None:
     ).scalar_one_or_none()
 
 
-def get_round(session: Session, round_id: int) -> Inspection | None:
+def get_round(session: DbSession, round_id: int) -> Inspection | None:
     """Return one round with its aspects and problems loaded."""
     return session.get(Inspection, round_id, options=_BOARD_LOAD)
 
@@ -109,7 +109,7 @@ def count(inspection: Inspection) -> BoardCounts:
 
 
 def matching_problem_ids(
-    session: Session,
+    session: DbSession,
     inspection: Inspection,
     *,
     kind: StatusKind | None = None,
@@ -143,7 +143,7 @@ def matching_problem_ids(
     return set(session.scalars(statement))
 
 
-def all_problems(session: Session) -> list[Problem]:
+def all_problems(session: DbSession) -> list[Problem]:
     """Return every problem of the newest round, for choosing one in a form."""
     inspection = newest_round(session)
     if inspection is None:
@@ -185,7 +185,7 @@ class PublicOpinions:
 
 
 def public_opinions(
-    session: Session, problem: Problem, *, size: int = public_replies.PAGE_SIZE
+    session: DbSession, problem: Problem, *, size: int = public_replies.PAGE_SIZE
 ) -> PublicOpinions:
     """Count opinions about a problem and list the newest replies the lead published.
 
@@ -204,7 +204,7 @@ def public_opinions(
 
 
 def change_status(
-    session: Session,
+    session: DbSession,
     problem: Problem,
     word: str,
     *,
@@ -232,7 +232,7 @@ def change_status(
 
 
 def set_status(
-    session: Session,
+    session: DbSession,
     problem: Problem,
     word: str,
     *,
@@ -270,7 +270,7 @@ def set_status(
 
 
 def add_progress(
-    session: Session,
+    session: DbSession,
     problem: Problem,
     body: str,
     *,
@@ -298,7 +298,7 @@ EDITABLE = ("title", "details", "measures", "deadline", "section")
 
 
 def edit_problem(
-    session: Session,
+    session: DbSession,
     problem: Problem,
     *,
     actor: StaffUser,
@@ -349,7 +349,7 @@ FEED_SIZE = 100
 
 
 def feed_entries(
-    session: Session, inspection: Inspection, *, today: date
+    session: DbSession, inspection: Inspection, *, today: date
 ) -> list[FeedEntry]:
     """Return a round's newest status changes and published progress updates."""
     in_round = Aspect.inspection_id == inspection.id

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Rating
@@ -34,7 +34,7 @@ class ClosingError(DomainError):
 
 
 def rate(
-    session: Session, submission: Submission, rating: Rating, reason: str = ""
+    session: DbSession, submission: Submission, rating: Rating, reason: str = ""
 ) -> None:
     """Record the author's rating of the reply and close the submission."""
     if submission.state is not SubmissionState.REPLIED:
@@ -61,7 +61,7 @@ def rate(
         notifications.rated_dissatisfied(session, submission)
 
 
-def close_unrated(session: Session, now: datetime) -> int:
+def close_unrated(session: DbSession, now: datetime) -> int:
     """Close replied submissions left unrated for RATING_WINDOW_DAYS; return how many."""
     cutoff = now - timedelta(days=current_app.config["RATING_WINDOW_DAYS"])
     stale = session.scalars(
@@ -90,7 +90,7 @@ def needs_review(submission: Submission) -> bool:
 
 
 def reopen(
-    session: Session, submission: Submission, reason: str, *, actor: StaffUser
+    session: DbSession, submission: Submission, reason: str, *, actor: StaffUser
 ) -> None:
     """Reopen a closed or replied submission with a new reply deadline.
 
@@ -122,7 +122,7 @@ def reopen(
 
 
 def keep_closed(
-    session: Session, submission: Submission, reason: str, *, actor: StaffUser
+    session: DbSession, submission: Submission, reason: str, *, actor: StaffUser
 ) -> None:
     """Record that the lead looked at a 不满意 rating and keeps the submission closed."""
     if not needs_review(submission):

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Holiday
@@ -97,7 +97,7 @@ def due_date(
 
 
 def due_for(
-    session: Session,
+    session: DbSession,
     start: datetime | date,
     days: int,
     mode: DeadlineMode | None = None,
@@ -115,7 +115,7 @@ def due_for(
     return add_days(start, days, mode=mode, holidays=holidays)
 
 
-def holiday_table(session: Session) -> dict[date, bool]:
+def holiday_table(session: DbSession) -> dict[date, bool]:
     """Return the holiday table as {day: is a make-up working day}."""
     return {h.day: h.is_workday for h in session.scalars(select(Holiday))}
 
@@ -130,7 +130,7 @@ class IcsHoliday:
 
 
 def save_holidays(
-    session: Session,
+    session: DbSession,
     days: Iterable[IcsHoliday],
     *,
     actor: StaffUser | None = None,
@@ -151,7 +151,7 @@ def save_holidays(
     return saved
 
 
-def remove_holiday(session: Session, day: date, *, actor: StaffUser) -> bool:
+def remove_holiday(session: DbSession, day: date, *, actor: StaffUser) -> bool:
     """Remove a day from the holiday table; return whether it was there."""
     holiday = session.get(Holiday, day)
     if holiday is None:
@@ -163,7 +163,7 @@ def remove_holiday(session: Session, day: date, *, actor: StaffUser) -> bool:
 
 
 def _record_holiday(
-    session: Session,
+    session: DbSession,
     holiday: Holiday,
     day: date,
     actor: StaffUser | None,

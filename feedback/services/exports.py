@@ -35,8 +35,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.labels import CHANNEL_NAMES
 from feedback.labels import KIND_NAMES
 from feedback.labels import RATING_NAMES
@@ -117,7 +117,7 @@ def file_name(title: LazyString, day: date, suffix: str) -> str:
     return f"{in_bureau_script(title)}-{day.isoformat()}.{suffix}"
 
 
-def record(session: Session, user: StaffUser, what: str) -> None:
+def record(session: DbSession, user: StaffUser, what: str) -> None:
     """Note in the audit trail that ``user`` exported submissions, and which."""
     audit.record(session, AuditAction.EXPORTED, user, actor=user, reason=what)
 
@@ -213,7 +213,7 @@ def _ledger_lists(
 
 
 def ledger_problems(
-    session: Session, inspection: Inspection, only: set[int] | None = None
+    session: DbSession, inspection: Inspection, only: set[int] | None = None
 ) -> list[Problem]:
     """Return the round's problems in board order, with their history loaded.
 
@@ -278,7 +278,7 @@ def submission_scope(user: StaffUser) -> list[ColumnElement[bool]]:
 
 
 def submissions_table(
-    session: Session,
+    session: DbSession,
     user: StaffUser,
     filters: queues.Filters,
     *,

@@ -101,9 +101,10 @@ def _occurrences(calendar: Calendar, today: date) -> list[Event]:
 def _readable(event: Event) -> bool:
     """Return whether the event's start and end can be read."""
     try:
-        return event.start is not None and event.end is not None
+        _ = event.start, event.end  # icalendar raises on a missing or bad value
     except ValueError:
         return False
+    return True
 
 
 def _holidays(occurrence: Event, zone: ZoneInfo) -> list[IcsHoliday]:

@@ -17,8 +17,8 @@ from email.utils import parseaddr
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.mail import extract
 from feedback.models import Channel
 from feedback.models import HoldReason
@@ -73,7 +73,7 @@ def _reference_in(subject: str) -> str | None:
 
 
 def _match(
-    session: Session, message: EmailMessage, subject: str
+    session: DbSession, message: EmailMessage, subject: str
 ) -> tuple[HoldReason, Submission | None]:
     reply_domain = current_app.config["MAIL_REPLY_DOMAIN"].lower()
     reply_parts = [
@@ -125,7 +125,7 @@ def _from_section(submission: Submission, sender: str) -> bool:
     return domain in allowed
 
 
-def decide(session: Session, message: EmailMessage) -> Decision:
+def decide(session: DbSession, message: EmailMessage) -> Decision:
     """Work out what to do with ``message`` without changing anything."""
     subject = extract.decoded_subject(message)
     sender = parseaddr(str(message.get("From", "")))[1].lower()
@@ -159,7 +159,7 @@ class Outcome:
     note: str | None = None
 
 
-def ingest(session: Session, raw: bytes) -> Outcome:
+def ingest(session: DbSession, raw: bytes) -> Outcome:
     """Decide about one raw message and act on it; the caller commits."""
     message = extract.parse(raw)
     decision = decide(session, message)
@@ -176,6 +176,8 @@ def ingest(session: Session, raw: bytes) -> Outcome:
     session.add(inbound)
     note = None
     if decision.reason in REPLY_MATCHES:
+        # decide() gives a reply match only with a submission whose section it checked
+        assert decision.submission is not None
         note = _file_reply(session, inbound, decision.submission, decision.reply_text)
     elif decision.reason is HoldReason.NEW_SUBMISSION:
         receipt = _new_submission(session, message, decision)
@@ -185,7 +187,7 @@ def ingest(session: Session, raw: bytes) -> Outcome:
 
 
 def _file_reply(
-    session: Session,
+    session: DbSession,
     inbound: InboundMessage,
     submission: Submission,
     text: str,
@@ -193,11 +195,13 @@ def _file_reply(
     actor: StaffUser | None = None,
 ) -> str | None:
     """Make the reply a draft for the lead; hold it if the submission takes none."""
+    section = submission.section
+    assert section is not None  # both callers make sure a section answers it
     try:
         replies.draft(
             session,
             submission,
-            submission.section,
+            section,
             text,
             channel=ReplyChannel.EMAIL,
             author_label=inbound.sender,
@@ -211,7 +215,7 @@ def _file_reply(
 
 
 def _new_submission(
-    session: Session, message: EmailMessage, decision: Decision
+    session: DbSession, message: EmailMessage, decision: Decision
 ) -> submissions.Receipt:
     name = parseaddr(str(message.get("From", "")))[0].strip() or decision.sender
     body = extract.body_text(message).strip() or decision.reply_text or "（空白邮件）"
@@ -230,7 +234,7 @@ class PenError(DomainError):
 
 
 def file_held(
-    session: Session,
+    session: DbSession,
     inbound: InboundMessage,
     submission: Submission,
     *,

@@ -7,8 +7,8 @@ import imaplib
 from collections.abc import Generator
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.services import inbound
 
 
@@ -22,7 +22,7 @@ def _connect() -> imaplib.IMAP4:
     return imaplib.IMAP4(host, port, timeout=30)
 
 
-def fetch(session: Session) -> Generator[inbound.Outcome, None, None]:
+def fetch(session: DbSession) -> Generator[inbound.Outcome, None, None]:
     """File the unseen messages one by one, yielding each message's outcome.
 
     The caller commits each outcome before asking for the next one; only then

@@ -11,8 +11,8 @@ from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import Aspect
 from feedback.models import AuditAction
 from feedback.models import Inspection
@@ -86,7 +86,7 @@ class ImportReport:
         ]
 
 
-def find_round(session: Session, reference: str) -> Inspection | None:
+def find_round(session: DbSession, reference: str) -> Inspection | None:
     """Return the round whose id, or else exact name, is ``reference``."""
     reference = reference.strip()
     if reference.isdigit():
@@ -104,7 +104,7 @@ def find_round(session: Session, reference: str) -> Inspection | None:
     )
 
 
-def match_round(session: Session, parsed: ParsedNotice) -> Inspection | None:
+def match_round(session: DbSession, parsed: ParsedNotice) -> Inspection | None:
     """Return the round this notice reports on, judged by its own facts."""
     facts = parsed.round
     if facts.inspecting_group:
@@ -169,7 +169,7 @@ def _iso(value: str | None) -> date | None:
 
 
 def import_notice(
-    session: Session,
+    session: DbSession,
     parsed: ParsedNotice,
     *,
     inspection: Inspection | None = None,
@@ -326,7 +326,7 @@ def _update_round(
 
 
 def _aspect_for(
-    session: Session,
+    session: DbSession,
     inspection: Inspection,
     number: int | None,
     title: str,
@@ -420,7 +420,7 @@ def _new_problem(
 
 
 def _update_problem(
-    session: Session,
+    session: DbSession,
     problem: Problem,
     parsed: ParsedProblem,
     effective: date,

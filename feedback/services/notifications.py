@@ -8,8 +8,8 @@ from datetime import date
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import InfoRequest
 from feedback.models import Notification
 from feedback.models import Reply
@@ -66,7 +66,7 @@ def _subject(name: Notification, submission: Submission) -> str:
 
 
 def _queue(
-    session: Session,
+    session: DbSession,
     name: Notification,
     submission: Submission,
     recipient: str,
@@ -94,7 +94,7 @@ def _queue(
 
 
 def _to_leads(
-    session: Session,
+    session: DbSession,
     name: Notification,
     submission: Submission,
     leads: list[StaffUser],
@@ -109,7 +109,7 @@ def _to_leads(
 
 
 def _to_section(
-    session: Session,
+    session: DbSession,
     name: Notification,
     submission: Submission,
     section: Section,
@@ -130,7 +130,7 @@ def _to_section(
 
 
 def _to_author(
-    session: Session,
+    session: DbSession,
     name: Notification,
     submission: Submission,
     *,
@@ -152,18 +152,18 @@ def _to_author(
 
 
 def submission_routed(
-    session: Session, submission: Submission, section: Section
+    session: DbSession, submission: Submission, section: Section
 ) -> None:
     """Tell a section that a submission is theirs to answer, with a reply link."""
     _to_section(session, Notification.SUBMISSION_ROUTED, submission, section)
 
 
-def reply_approved(session: Session, submission: Submission, reply: Reply) -> None:
+def reply_approved(session: DbSession, submission: Submission, reply: Reply) -> None:
     """Send the approved reply to the author, if they left an e-mail address."""
     _to_author(session, Notification.REPLY_APPROVED, submission, reply=reply)
 
 
-def receipt(session: Session, submission: Submission, access_code: str) -> None:
+def receipt(session: DbSession, submission: Submission, access_code: str) -> None:
     """Send the author their reference and access code; the copy kept is redacted."""
     _to_author(
         session,
@@ -174,7 +174,7 @@ def receipt(session: Session, submission: Submission, access_code: str) -> None:
     )
 
 
-def deadline_reminder(session: Session, submission: Submission, today: date) -> None:
+def deadline_reminder(session: DbSession, submission: Submission, today: date) -> None:
     """Remind the section that a reply is due soon, with its reply link again."""
     section = submission.section
     if section is None:
@@ -185,18 +185,20 @@ def deadline_reminder(session: Session, submission: Submission, today: date) -> 
 
 
 def deadline_escalation(
-    session: Session, submission: Submission, leads: list[StaffUser], today: date
+    session: DbSession, submission: Submission, leads: list[StaffUser], today: date
 ) -> None:
     """Tell every lead that a submission is past a deadline."""
     _to_leads(session, Notification.DEADLINE_ESCALATION, submission, leads, today=today)
 
 
-def author_update(session: Session, submission: Submission, what: AuthorUpdate) -> None:
+def author_update(
+    session: DbSession, submission: Submission, what: AuthorUpdate
+) -> None:
     """Tell the author, if they left an e-mail address, what was decided and why."""
     _to_author(session, Notification.AUTHOR_UPDATE, submission, what=what)
 
 
-def reply_returned(session: Session, reply: Reply, reason: str) -> None:
+def reply_returned(session: DbSession, reply: Reply, reason: str) -> None:
     """Tell the section its draft came back, why, and where to answer again."""
     submission, section = reply.submission, reply.section
     if section is None:
@@ -207,7 +209,7 @@ def reply_returned(session: Session, reply: Reply, reason: str) -> None:
 
 
 def info_answered(
-    session: Session, submission: Submission, request: InfoRequest
+    session: DbSession, submission: Submission, request: InfoRequest
 ) -> None:
     """Tell whoever is handling the submission that the author answered a question.
 
@@ -223,7 +225,7 @@ def info_answered(
         _to_leads(session, name, submission, leads, request=request)
 
 
-def rated_dissatisfied(session: Session, submission: Submission) -> None:
+def rated_dissatisfied(session: DbSession, submission: Submission) -> None:
     """Put a 不满意 rating before every lead, who may reopen the submission."""
     leads = accounts.active_leads(session)
     _to_leads(session, Notification.RATED_DISSATISFIED, submission, leads)

@@ -22,10 +22,11 @@ from email.utils import make_msgid
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy import and_
+from sqlalchemy import ColumnElement
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.extensions import mail
 from feedback.models import Notification
@@ -49,7 +50,7 @@ class DeliveryCounts:
 
 
 def enqueue(
-    session: Session,
+    session: DbSession,
     *,
     template: Notification,
     recipient: str,
@@ -80,7 +81,7 @@ def enqueue(
     return message
 
 
-def _due(now: datetime) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(
             OutboxMessage.state == OutboxState.PENDING,
@@ -93,7 +94,7 @@ def _due(now: datetime) -> object:
     )
 
 
-def _claim(session: Session, now: datetime, limit: int) -> list[int]:
+def _claim(session: DbSession, now: datetime, limit: int) -> list[int]:
     """Lease up to ``limit`` due messages to this worker and commit the lease."""
     query = (
         select(OutboxMessage)
@@ -138,7 +139,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
 
 
-def deliver_pending(session: Session, *, limit: int | None = None) -> DeliveryCounts:
+def deliver_pending(session: DbSession, *, limit: int | None = None) -> DeliveryCounts:
     """Send every message that is due now, committing after each one."""
     counts = DeliveryCounts()
     limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
@@ -175,7 +176,7 @@ def deliver_pending(session: Session, *, limit: int | None = None) -> DeliveryCo
     return counts
 
 
-def retry(session: Session, message: OutboxMessage) -> None:
+def retry(session: DbSession, message: OutboxMessage) -> None:
     """Put a failed message back in the queue, due now."""
     message.state = OutboxState.PENDING
     message.next_attempt_at = utcnow()
@@ -183,7 +184,7 @@ def retry(session: Session, message: OutboxMessage) -> None:
 
 
 def work(
-    session: Session,
+    session: DbSession,
     *,
     poll_seconds: float,
     should_stop: Callable[[], bool] = lambda: False,

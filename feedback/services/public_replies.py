@@ -21,8 +21,8 @@ from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import Problem
 from feedback.models import Reply
 from feedback.models import ReplyState
@@ -86,7 +86,7 @@ class Filters:
         return found
 
 
-def listing(filters: Filters) -> Select[tuple[Reply]]:
+def listing(filters: Filters) -> Select[Reply]:
     """Return the query of public replies that pass ``filters``, newest first.
 
     Each reply comes with what its entry shows: the submission's reference
@@ -115,7 +115,7 @@ class Page:
 
 
 def page(
-    session: Session,
+    session: DbSession,
     filters: Filters,
     *,
     after: tuple[datetime, int] | None = None,
@@ -134,12 +134,15 @@ def page(
     items = list(session.scalars(query))
     more = len(items) > size
     items = items[:size]
-    last = items[-1] if more and items else None
-    cursor = f"{last.published_at.isoformat()}_{last.id}" if last else None
+    cursor = None
+    if more and items:
+        last = items[-1]
+        assert last.published_at is not None  # listing() holds published replies only
+        cursor = f"{last.published_at.isoformat()}_{last.id}"
     return Page(items, cursor)
 
 
-def count(session: Session, filters: Filters) -> int:
+def count(session: DbSession, filters: Filters) -> int:
     """Count the public replies that pass ``filters``, stopping at the queues' cap."""
     inner = (
         select(Reply.id)
@@ -151,6 +154,6 @@ def count(session: Session, filters: Filters) -> int:
     return session.scalar(select(func.count()).select_from(inner)) or 0
 
 
-def sections(session: Session) -> list[Section]:
+def sections(session: DbSession) -> list[Section]:
     """Return every section by name, those closed since included: their replies stay."""
     return list(session.scalars(select(Section).order_by(Section.name)))

@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import Reply
 from feedback.models import Submission
 from feedback.models import SubmissionKind
@@ -69,7 +69,7 @@ def status(submission: Submission) -> str:
 
 
 def published_replies(
-    session: Session, submissions: list[Submission]
+    session: DbSession, submissions: list[Submission]
 ) -> dict[int, Reply]:
     """Return the newest reply the lead published of each submission that has one."""
     ids = [s.id for s in submissions]
@@ -117,7 +117,7 @@ def expected_on(submission: Submission) -> date | None:
     return submission.due_on or submission.triage_due_on
 
 
-def find(session: Session, reference: str) -> Submission | None:
+def find(session: DbSession, reference: str) -> Submission | None:
     """Return the listed submission with this reference number, or None."""
     return session.scalar(
         select(Submission).where(Submission.reference == reference, _listed())
@@ -146,7 +146,7 @@ def window(
     return start, end
 
 
-def search(session: Session, query: Query, *, now: datetime) -> list[Submission]:
+def search(session: DbSession, query: Query, *, now: datetime) -> list[Submission]:
     """Return at most LIMIT listed submissions matching ``query``, newest first."""
     found = (
         select(Submission)

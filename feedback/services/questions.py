@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import InfoRequest
@@ -57,7 +57,7 @@ def may_ask(submission: Submission, user: StaffUser) -> bool:
 
 
 def ask(
-    session: Session, submission: Submission, question: str, *, actor: StaffUser
+    session: DbSession, submission: Submission, question: str, *, actor: StaffUser
 ) -> InfoRequest:
     """Ask the author for more information; they are told on the page and by e-mail."""
     if not question.strip():
@@ -78,7 +78,7 @@ def ask(
 
 
 def answer(
-    session: Session,
+    session: DbSession,
     submission: Submission,
     text: str,
     uploads: list[attachments.Upload] | None = None,

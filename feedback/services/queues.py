@@ -20,8 +20,8 @@ from sqlalchemy import or_
 from sqlalchemy import Select
 from sqlalchemy import select
 from sqlalchemy import true
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import Rating
 from feedback.models import Reply
 from feedback.models import ReplyState
@@ -151,10 +151,10 @@ OLDEST_FIRST = frozenset({"overdue"})
 
 
 def _after(
-    query: Select[tuple[Submission]],
+    query: Select[Submission],
     after: tuple[datetime, int] | None,
     oldest_first: bool,
-) -> Select[tuple[Submission]]:
+) -> Select[Submission]:
     if after is None:
         return query
     moment, ident = after
@@ -174,7 +174,7 @@ def _after(
 
 
 def page(
-    session: Session,
+    session: DbSession,
     name: str,
     filters: Filters,
     *,
@@ -228,7 +228,7 @@ def page(
     return Page(items, cursor)
 
 
-def count(session: Session, name: str, today: date, soon_days: int) -> int:
+def count(session: DbSession, name: str, today: date, soon_days: int) -> int:
     """Count a queue, stopping at COUNT_CAP (shown as "1000+")."""
     inner = (
         select(Submission.id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from feedback import masking
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Reply
@@ -30,7 +30,7 @@ class ReplyError(DomainError):
 
 
 def draft(
-    session: Session,
+    session: DbSession,
     submission: Submission,
     section: Section,
     body: str,
@@ -66,7 +66,7 @@ def draft(
 
 
 def approve(
-    session: Session, reply: Reply, *, actor: StaffUser, body: str | None = None
+    session: DbSession, reply: Reply, *, actor: StaffUser, body: str | None = None
 ) -> None:
     """Approve a draft (optionally edited): the author sees it and is told."""
     submission = reply.submission
@@ -87,7 +87,7 @@ def approve(
 
 
 def return_draft(
-    session: Session, reply: Reply, reason: str, *, actor: StaffUser
+    session: DbSession, reply: Reply, reason: str, *, actor: StaffUser
 ) -> None:
     """Send a draft back to its section with the lead's reason; they may answer again."""
     if reply.state is not ReplyState.DRAFT:
@@ -101,7 +101,7 @@ def return_draft(
 
 
 def conclude(
-    session: Session,
+    session: DbSession,
     submission: Submission,
     result: str,
     concluded_on: date,
@@ -154,7 +154,7 @@ def masked_text(reply: Reply) -> str:
     return masking.mask(reply.body, [submission.author_name or ""])
 
 
-def publish(session: Session, reply: Reply, text: str, *, actor: StaffUser) -> None:
+def publish(session: DbSession, reply: Reply, text: str, *, actor: StaffUser) -> None:
     """Publish an approved reply, as edited by the lead, on the problem's page.
 
     Only with the author's consent, and never a misconduct report's.

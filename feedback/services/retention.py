@@ -18,9 +18,9 @@ from sqlalchemy import and_
 from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from feedback import masking
+from feedback.db import DbSession
 from feedback.models import AuditAction
 from feedback.models import InboundMessage
 from feedback.models import OutboxMessage
@@ -58,7 +58,7 @@ def cutoff(now: datetime, years: int) -> datetime:
         return (now - timedelta(days=1)).replace(year=now.year - years)
 
 
-def due(session: Session, now: datetime) -> list[Submission]:
+def due(session: DbSession, now: datetime) -> list[Submission]:
     """Return finished submissions past the retention period, not yet purged."""
     before = cutoff(now, current_app.config["RETENTION_YEARS"])
     return list(
@@ -82,7 +82,7 @@ def due(session: Session, now: datetime) -> list[Submission]:
     )
 
 
-def purge(session: Session, submission: Submission, now: datetime) -> int:
+def purge(session: DbSession, submission: Submission, now: datetime) -> int:
     """Remove one submission's personal data; return how many files went."""
     names = [submission.author_name or ""]
 
@@ -133,7 +133,9 @@ def purge(session: Session, submission: Submission, now: datetime) -> int:
     return len(files)
 
 
-def purge_due(session: Session, now: datetime, *, dry_run: bool = False) -> PurgeCounts:
+def purge_due(
+    session: DbSession, now: datetime, *, dry_run: bool = False
+) -> PurgeCounts:
     """Purge every submission past the retention period; the caller commits.
 
     After the commit, call ``remove_files(session)`` to delete the files.
@@ -148,6 +150,6 @@ def purge_due(session: Session, now: datetime, *, dry_run: bool = False) -> Purg
     return counts
 
 
-def remove_files(session: Session) -> None:
+def remove_files(session: DbSession) -> None:
     """Delete the files of purged attachments, once their rows are committed away."""
     attachments.discard(session.info.pop("purged_paths", []))

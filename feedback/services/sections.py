@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import func
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import AuditAction
 from feedback.models import Section
 from feedback.models import StaffUser
@@ -27,7 +27,7 @@ class SectionError(DomainError):
 
 
 def save_section(
-    session: Session,
+    session: DbSession,
     section: Section | None,
     *,
     name: str,

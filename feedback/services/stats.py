@@ -49,8 +49,8 @@ from sqlalchemy import RowMapping
 from sqlalchemy import select
 from sqlalchemy import SQLColumnExpression
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import Aspect
 from feedback.models import Channel
@@ -288,7 +288,7 @@ class _Dialect:
     keeps no summer time.
     """
 
-    def __init__(self, session: Session, tz_name: str) -> None:
+    def __init__(self, session: DbSession, tz_name: str) -> None:
         self.postgres = session.get_bind().dialect.name == "postgresql"
         offset = utcnow().astimezone(ZoneInfo(tz_name)).utcoffset()
         minutes = int(offset.total_seconds() // 60) if offset else 0
@@ -403,7 +403,7 @@ class _Tally(Generic[E]):
 
 
 def _breakdown(
-    session: Session, where: list[ColumnElement[bool]]
+    session: DbSession, where: list[ColumnElement[bool]]
 ) -> tuple[Counter[SubmissionState], Counter[SubmissionKind], Counter[Channel]]:
     """Count by state, kind and channel in one pass, without sorting (no GROUP BY)."""
     states = _Tally("state", Submission.state, SubmissionState)
@@ -415,7 +415,7 @@ def _breakdown(
 
 
 def _performance_rows(
-    session: Session,
+    session: DbSession,
     sql: _Dialect,
     where: list[ColumnElement[bool]],
     today: date,
@@ -470,7 +470,7 @@ def _performance_rows(
 
 
 def _trend(
-    session: Session,
+    session: DbSession,
     sql: _Dialect,
     population: list[ColumnElement[bool]],
     first: Month,
@@ -505,7 +505,7 @@ def _trend(
 
 
 def _recent_reasons(
-    session: Session, where: list[ColumnElement[bool]]
+    session: DbSession, where: list[ColumnElement[bool]]
 ) -> list[ReasonGiven]:
     rows = session.execute(
         select(
@@ -534,7 +534,7 @@ def _recent_reasons(
 
 
 def compute(
-    session: Session,
+    session: DbSession,
     scope: Scope,
     filters: Filters,
     *,

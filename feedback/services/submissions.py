@@ -10,8 +10,8 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Channel
@@ -58,7 +58,7 @@ class Receipt:
 FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
-def find_by_form_key(session: Session, key: str | None) -> Receipt | None:
+def find_by_form_key(session: DbSession, key: str | None) -> Receipt | None:
     """Return the receipt of a form that was already sent, if it was."""
     if not key or not FORM_KEY.fullmatch(key):
         return None
@@ -70,7 +70,7 @@ def find_by_form_key(session: Session, key: str | None) -> Receipt | None:
     return Receipt(submission, tracking.new_access_code(key), again=True)
 
 
-def triage_due(session: Session, kind: SubmissionKind, received_at: datetime) -> date:
+def triage_due(session: DbSession, kind: SubmissionKind, received_at: datetime) -> date:
     """Return when the acceptance decision is due.
 
     TRIAGE_DAYS under the configured mode; a 举报's acceptance notice is due
@@ -88,7 +88,7 @@ def triage_due(session: Session, kind: SubmissionKind, received_at: datetime) ->
 
 
 def submit(
-    session: Session,
+    session: DbSession,
     *,
     kind: SubmissionKind,
     subject: str,

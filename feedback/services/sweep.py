@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import AlertKind
 from feedback.models import DeadlineAlert
 from feedback.models import Submission
@@ -44,7 +44,7 @@ class SweepCounts:
 
 
 def _once(
-    session: Session, submission: Submission, kind: AlertKind, due_on: date
+    session: DbSession, submission: Submission, kind: AlertKind, due_on: date
 ) -> bool:
     """Log an alert unless it was logged before; return whether it is new."""
     known = session.scalar(
@@ -62,7 +62,7 @@ def _once(
     return True
 
 
-def sweep(session: Session, now: datetime) -> SweepCounts:
+def sweep(session: DbSession, now: datetime) -> SweepCounts:
     """Send the reminders and escalations due at ``now``; the caller commits."""
     config = current_app.config
     today = deadlines.local_date(now, config["TIME_ZONE"])
@@ -80,6 +80,7 @@ def sweep(session: Session, now: datetime) -> SweepCounts:
         if paused and submission.info_pending:
             continue  # the clock stands still until the author answers
         due = submission.due_on
+        assert due is not None  # the query keeps only submissions with a due date
         if today > due and _once(session, submission, AlertKind.REPLY_OVERDUE, due):
             notifications.deadline_escalation(session, submission, lead_accounts, today)
             counts.escalations += 1
@@ -102,9 +103,9 @@ def sweep(session: Session, now: datetime) -> SweepCounts:
     for submission in waiting:
         if paused and submission.info_pending:
             continue
-        if _once(
-            session, submission, AlertKind.TRIAGE_OVERDUE, submission.triage_due_on
-        ):
+        triage_due = submission.triage_due_on
+        assert triage_due is not None  # the query keeps only those with a date
+        if _once(session, submission, AlertKind.TRIAGE_OVERDUE, triage_due):
             notifications.deadline_escalation(session, submission, lead_accounts, today)
             counts.escalations += 1
 
@@ -116,9 +117,9 @@ def sweep(session: Session, now: datetime) -> SweepCounts:
         )
     )
     for submission in reports:
-        if _once(
-            session, submission, AlertKind.MISCONDUCT_SOON, submission.triage_due_on
-        ):
+        triage_due = submission.triage_due_on
+        assert triage_due is not None  # BETWEEN is never true of a missing date
+        if _once(session, submission, AlertKind.MISCONDUCT_SOON, triage_due):
             notifications.deadline_escalation(session, submission, lead_accounts, today)
             counts.reminders += 1
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.models import Submission
 from feedback.signing import keyed_hash
 
@@ -59,7 +59,7 @@ def hash_code(code: str) -> str:
     return keyed_hash("access-code", normalised)
 
 
-def find(session: Session, typed: str) -> Submission | None:
+def find(session: DbSession, typed: str) -> Submission | None:
     """Return the submission whose access code was typed, or None."""
     normalised = normalise_code(typed)
     if normalised is None:

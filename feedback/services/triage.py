@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
-from sqlalchemy.orm import Session
 
+from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Note
@@ -23,7 +23,7 @@ from feedback.services import notifications
 from feedback.services.notifications import AuthorUpdate
 
 
-def active_sections(session: Session) -> list[Section]:
+def active_sections(session: DbSession) -> list[Section]:
     """Return the sections that can receive submissions, by name."""
     return list(
         session.execute(
@@ -33,7 +33,7 @@ def active_sections(session: Session) -> list[Section]:
 
 
 def suggest_section(
-    submission: Submission, session: Session | None = None
+    submission: Submission, session: DbSession | None = None
 ) -> Section | None:
     """Return the section the lead will most likely choose.
 
@@ -57,7 +57,7 @@ def suggest_section(
 
 
 def route(
-    session: Session,
+    session: DbSession,
     submission: Submission,
     section: Section,
     *,
@@ -95,7 +95,7 @@ def route(
 
 
 def accept_misconduct(
-    session: Session, submission: Submission, *, actor: StaffUser
+    session: DbSession, submission: Submission, *, actor: StaffUser
 ) -> None:
     """Take up a 举报 (受理): it stays with the lead and the reporter is told.
 
@@ -115,7 +115,7 @@ def accept_misconduct(
     notifications.author_update(session, submission, AuthorUpdate.ACCEPTED)
 
 
-def auto_route(session: Session, submission: Submission) -> bool:
+def auto_route(session: DbSession, submission: Submission) -> bool:
     """Route a submission to its suggested section (problem's, or by kind), if any."""
     section = suggest_section(submission, session)
     if section is None:
@@ -129,7 +129,7 @@ class TriageError(DomainError):
 
 
 def _decide(
-    session: Session,
+    session: DbSession,
     submission: Submission,
     state: SubmissionState,
     action: AuditAction,
@@ -147,7 +147,7 @@ def _decide(
 
 
 def refuse(
-    session: Session, submission: Submission, reason: str, *, actor: StaffUser
+    session: DbSession, submission: Submission, reason: str, *, actor: StaffUser
 ) -> None:
     """Decline to take a submission up (不予受理); the author is told why."""
     if not reason.strip():
@@ -164,7 +164,11 @@ def refuse(
 
 
 def mark_duplicate(
-    session: Session, submission: Submission, original: Submission, *, actor: StaffUser
+    session: DbSession,
+    submission: Submission,
+    original: Submission,
+    *,
+    actor: StaffUser,
 ) -> None:
     """Close a submission as a repeat of ``original``; the author is pointed to it."""
     if original.id == submission.id:
@@ -181,7 +185,7 @@ def mark_duplicate(
     notifications.author_update(session, submission, AuthorUpdate.DUPLICATE)
 
 
-def mark_spam(session: Session, submission: Submission, *, actor: StaffUser) -> None:
+def mark_spam(session: DbSession, submission: Submission, *, actor: StaffUser) -> None:
     """Set aside what is not an opinion at all (advertising, nonsense); no mail goes out."""
     _decide(
         session,
@@ -194,7 +198,7 @@ def mark_spam(session: Session, submission: Submission, *, actor: StaffUser) -> 
 
 
 def extend(
-    session: Session,
+    session: DbSession,
     submission: Submission,
     days: int,
     reason: str,
@@ -227,7 +231,7 @@ def extend(
 
 
 def add_note(
-    session: Session, submission: Submission, body: str, *, actor: StaffUser
+    session: DbSession, submission: Submission, body: str, *, actor: StaffUser
 ) -> Note:
     """Add an internal note, which the author never sees."""
     if not body.strip():
