@@ -1,4 +1,4 @@
-"""What every back-office view shares: finding what the user may read, and its page."""
+"""What every back-office view shares: what the user may read, a submission's page, a reference."""
 
 from __future__ import annotations
 
