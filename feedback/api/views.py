@@ -25,6 +25,11 @@ def _day(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _links(page: str, api: str, **ids: int) -> dict[str, str]:
+    """Return where people (``url``) and programs (``api_url``) read a record."""
+    return {"url": external_url(page, **ids), "api_url": external_url(api, **ids)}
+
+
 def _round(inspection: Inspection, counts: board.BoardCounts) -> dict[str, Any]:
     return {
         "id": inspection.id,
@@ -47,8 +52,7 @@ def _round(inspection: Inspection, counts: board.BoardCounts) -> dict[str, Any]:
             "by_status": dict(counts.by_word),
             "by_kind": {str(k): n for k, n in counts.by_kind.items() if k is not None},
         },
-        "url": external_url("public.round_page", round_id=inspection.id),
-        "api_url": external_url("api.round_detail", round_id=inspection.id),
+        **_links("public.round_page", "api.round_detail", round_id=inspection.id),
     }
 
 
@@ -64,8 +68,7 @@ def _problem(problem: Problem) -> dict[str, Any]:
         "status_kind": str(problem.status_kind) if problem.status_kind else None,
         "section": problem.section.name if problem.section else None,
         "deadline": _day(problem.deadline),
-        "url": external_url("public.problem", problem_id=problem.id),
-        "api_url": external_url("api.problem_detail", problem_id=problem.id),
+        **_links("public.problem", "api.problem_detail", problem_id=problem.id),
     }
 
 

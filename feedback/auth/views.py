@@ -27,6 +27,7 @@ from feedback.extensions import limiter
 from feedback.models import StaffUser
 from feedback.services import accounts
 from feedback.urls import safe_next
+from feedback.web.actions import decide
 
 
 @bp.before_app_request
@@ -52,6 +53,9 @@ def _login_limit() -> str:
 def login() -> ResponseReturnValue:
     """Sign a staff member in."""
     form = LoginForm()
+    # Signing in and out commit by hand, not through web.actions.decide: a
+    # refused sign-in is committed too (the count of wrong passwords and codes
+    # must outlive it), and both then clear the session, flashes included.
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(
@@ -121,6 +125,13 @@ def second_factor() -> ResponseReturnValue:
     return render_template("auth/totp.html", form=form)
 
 
+def _setup_page(user: StaffUser, form: TotpForm, secret: str) -> ResponseReturnValue:
+    """Show the code to scan and the form that turns two-factor sign-in on."""
+    uri = accounts.totp_uri(user, secret)
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=4)
+    return render_template("auth/two_factor.html", form=form, secret=secret, qr=qr)
+
+
 @bp.route("/two-factor", methods=["GET", "POST"])
 def two_factor() -> ResponseReturnValue:
     """Let the lead and admins turn two-factor sign-in on or off."""
@@ -135,27 +146,28 @@ def two_factor() -> ResponseReturnValue:
         secret = session.get("totp_setup") or accounts.new_totp_secret()
         session["totp_setup"] = secret
         if form.validate_on_submit() and action == "enable":
-            try:
+
+            def enable() -> None:
                 accounts.enable_totp(db.session, user, secret, form.code.data)
-            except accounts.AccountError as exc:
-                db.session.rollback()
-                form.code.errors.append(str(exc))
-            else:
-                db.session.commit()
                 session.pop("totp_setup", None)
-                flash(_("两步验证已开启，下次登录时需要输入手机上的验证码。"))
-                return redirect(url_for("auth.two_factor"))
-        uri = accounts.totp_uri(user, secret)
-        qr = segno.make(uri, error="m").svg_data_uri(scale=5, border=4)
-        return render_template("auth/two_factor.html", form=form, secret=secret, qr=qr)
+
+            return decide(
+                enable,
+                _("两步验证已开启，下次登录时需要输入手机上的验证码。"),
+                url_for("auth.two_factor"),
+                again=lambda: _setup_page(user, form, secret),
+                error_on=form.code,
+            )
+        return _setup_page(user, form, secret)
     if form.validate_on_submit() and action == "disable":
         if accounts.check_totp(db.session, user, form.code.data):
-            accounts.disable_totp(db.session, user, actor=user)
-            db.session.commit()
-            session["v"] = user.session_version
-            flash(_("两步验证已关闭。"))
-            return redirect(url_for("auth.two_factor"))
-        db.session.commit()
+
+            def disable() -> None:
+                accounts.disable_totp(db.session, user, actor=user)
+                session["v"] = user.session_version
+
+            return decide(disable, _("两步验证已关闭。"), url_for("auth.two_factor"))
+        db.session.commit()  # keeps the count of wrong codes
         form.code.errors.append(_("验证码不正确或已用过，请输入手机上显示的新验证码。"))
     return render_template("auth/two_factor.html", form=form, secret=None, qr=None)
 
@@ -182,14 +194,17 @@ def change_password() -> ResponseReturnValue:
             db.session.commit()
             form.current.errors.append(_("当前密码不正确。"))
         else:
-            try:
-                accounts.set_password(db.session, g.user, form.new.data, actor=g.user)
-            except accounts.AccountError as exc:
-                db.session.rollback()
-                form.new.errors.append(str(exc))
-            else:
-                db.session.commit()
-                session["v"] = g.user.session_version  # this session stays, others end
-                flash(_("密码已修改，其他设备上的登录已退出。"))
-                return redirect(url_for("staff.index"))
+            user = g.user
+
+            def change() -> None:
+                accounts.set_password(db.session, user, form.new.data, actor=user)
+                session["v"] = user.session_version  # this session stays, others end
+
+            return decide(
+                change,
+                _("密码已修改，其他设备上的登录已退出。"),
+                url_for("staff.index"),
+                again=lambda: render_template("auth/password.html", form=form),
+                error_on=form.new,
+            )
     return render_template("auth/password.html", form=form)

@@ -16,14 +16,13 @@ from wtforms import Field
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
-from wtforms.validators import DataRequired
-from wtforms.validators import Email
-from wtforms.validators import Length
-from wtforms.validators import Optional
 
 from feedback.models import SubmissionKind
 from feedback.services import public_requests
-from feedback.validators import PlainText
+from feedback.web.forms import AuthorForm
+from feedback.web.forms import email_field
+from feedback.web.forms import text_area
+from feedback.web.forms import text_field
 
 SERVICE_CODES = tuple(kind.value for kind in public_requests.LISTED_KINDS)
 NAME_MAX = 100
@@ -39,27 +38,18 @@ def messages(form: FlaskForm) -> list[str]:
     ]
 
 
-class NewRequestForm(FlaskForm):
+class NewRequestForm(AuthorForm):
     """POST requests: a description, and a name with a phone or e-mail if not anonymous.
 
     The api_key and the service_code are checked by the view first, because
     the specification answers them with their own status codes (403, 404).
     """
 
-    description = TextAreaField(
-        validators=[PlainText(), DataRequired(_l("请填写内容。"))]
-    )
-    first_name = StringField(validators=[PlainText(), Optional(), Length(max=NAME_MAX)])
-    last_name = StringField(validators=[PlainText(), Optional(), Length(max=NAME_MAX)])
-    email = StringField(
-        validators=[
-            PlainText(),
-            Optional(),
-            Email(_l("电子邮箱格式不正确。")),
-            Length(max=254),
-        ]
-    )
-    phone = StringField(validators=[PlainText(), Optional(), Length(max=40)])
+    description = text_area(required=_l("请填写内容。"))
+    first_name = text_field(max=NAME_MAX)
+    last_name = text_field(max=NAME_MAX)
+    email = email_field(invalid=_l("电子邮箱格式不正确。"), kind=StringField)
+    phone = text_field(max=40)
 
     def validate_description(self, field: TextAreaField) -> None:
         limit = current_app.config["BODY_MAX"]

@@ -298,11 +298,7 @@ def create_request(fmt: str) -> ResponseReturnValue:
             kind=SubmissionKind(code),
             subject=form.subject,
             body=form.description.data,
-            author=submissions.Author(
-                name=form.author_name,
-                phone=(form.phone.data or "").strip() or None,
-                email=(form.email.data or "").strip() or None,
-            ),
+            author=form.author(),
             channel=Channel.API,
             actor_label=f"citizen via Open311 key {key.name}"[:100],
         )

@@ -17,10 +17,10 @@ from feedback.models import Inspection
 from feedback.models import Problem
 from feedback.models import StatusKind
 from feedback.public import bp
-from feedback.public.forms import BoardFilterForm
 from feedback.services import board
 from feedback.services import deadlines
 from feedback.services import triage
+from feedback.web.forms import BoardFilterForm
 
 FEED_LOCALE = "zh_Hans_CN"
 

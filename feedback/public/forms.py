@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -12,32 +9,28 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
-from wtforms import EmailField
-from wtforms import Form
 from wtforms import HiddenField
-from wtforms import MonthField
 from wtforms import MultipleFileField
 from wtforms import RadioField
-from wtforms import SearchField
 from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TelField
-from wtforms import TextAreaField
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
-from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
 from feedback.i18n import LOCALES
-from feedback.i18n import script
 from feedback.labels import RATING_NAMES
-from feedback.labels import STATUS_KIND_LABELS
-from feedback.models import Section
 from feedback.models import SubmissionKind
-from feedback.services import stats
+from feedback.services import submissions
 from feedback.validators import PlainText
+from feedback.web.forms import AuthorForm
+from feedback.web.forms import email_field
+from feedback.web.forms import text_area
+from feedback.web.forms import text_field
+from feedback.web.forms import TypedMonthField
 
 KIND_LABELS = {
     SubmissionKind.OPINION: _l("意见"),
@@ -51,7 +44,7 @@ IDENTITY_ANONYMOUS = "anonymous"
 IDENTITY_REAL_NAME = "real_name"
 
 
-class SubmitForm(FlaskForm):
+class SubmitForm(AuthorForm):
     """An opinion, suggestion, complaint or misconduct report."""
 
     kind = RadioField(
@@ -63,14 +56,8 @@ class SubmitForm(FlaskForm):
     problem_id = SelectField(
         _l("涉及的整改问题（可不选）"), validators=[PlainText(), Optional()]
     )
-    subject = StringField(
-        _l("标题"),
-        validators=[PlainText(), DataRequired(_l("请填写标题。")), Length(max=100)],
-    )
-    body = TextAreaField(
-        _l("内容"),
-        validators=[PlainText(), DataRequired(_l("请填写内容。")), Length(max=5000)],
-    )
+    subject = text_field(_l("标题"), max=100, required=_l("请填写标题。"))
+    body = text_area(_l("内容"), max=5000, required=_l("请填写内容。"))
     identity = RadioField(
         _l("是否署名"),
         choices=[
@@ -80,19 +67,9 @@ class SubmitForm(FlaskForm):
         default=IDENTITY_ANONYMOUS,
         validators=[DataRequired()],
     )
-    name = StringField(
-        _l("姓名"), validators=[PlainText(), Optional(), Length(max=100)]
-    )
-    phone = TelField(_l("电话"), validators=[PlainText(), Optional(), Length(max=40)])
-    email = EmailField(
-        _l("电子邮箱"),
-        validators=[
-            PlainText(),
-            Optional(),
-            Email(_l("电子邮箱格式不正确。")),
-            Length(max=254),
-        ],
-    )
+    name = text_field(_l("姓名"), max=100)
+    phone = text_field(_l("电话"), max=40, kind=TelField)
+    email = email_field(_l("电子邮箱"), invalid=_l("电子邮箱格式不正确。"))
     publish_consent = BooleanField(_l("同意在隐去个人信息后公开答复"))
     attachments = MultipleFileField(
         _l("附件（可不传）"),
@@ -118,23 +95,23 @@ class SubmitForm(FlaskForm):
             valid = False
         return valid
 
+    def author(self) -> submissions.Author:
+        """Return who wrote it if it is signed; an anonymous author otherwise."""
+        if self.identity.data != IDENTITY_REAL_NAME:
+            return submissions.Author()
+        return super().author()
+
 
 class TrackForm(FlaskForm):
     """The access code, posted so that it never appears in a URL."""
 
-    code = StringField(
-        _l("查询码"),
-        validators=[PlainText(), DataRequired(_l("请输入查询码。")), Length(max=64)],
-    )
+    code = text_field(_l("查询码"), max=64, required=_l("请输入查询码。"))
 
 
 class AnswerForm(TrackForm):
     """The author's answer to a question, with files, proven by the access code."""
 
-    answer = TextAreaField(
-        _l("补充内容"),
-        validators=[PlainText(), Optional(), Length(max=5000)],
-    )
+    answer = text_area(_l("补充内容"), max=5000)
     attachments = MultipleFileField(
         _l("补充文件（可不传）"),
         description=_l("最多5个文件，每个不超过10MB，只收JPEG、PNG图片和PDF文件。"),
@@ -149,10 +126,7 @@ class RateForm(TrackForm):
         choices=[SelectChoice(r.value, label) for r, label in RATING_NAMES.items()],
         validators=[DataRequired(_l("请选择一项评价。"))],
     )
-    reason = TextAreaField(
-        _l("评价理由（选“不满意”时必填）"),
-        validators=[PlainText(), Optional(), Length(max=2000)],
-    )
+    reason = text_area(_l("评价理由（选“不满意”时必填）"), max=2000)
 
 
 class PreferenceForm(FlaskForm):
@@ -169,89 +143,6 @@ class PreferenceForm(FlaskForm):
         allowed = LANGS if self.setting.data == "lang" else ("0", "1")
         if field.data not in allowed:
             raise ValidationError("unknown choice")
-
-
-class BoardFilterForm(Form):
-    """Filters and search on a round's board, read from the query string."""
-
-    q = SearchField(_l("搜索问题"), validators=[Optional(), Length(max=100)])
-    kind = SelectField(_l("整改状态"), validators=[Optional()])
-    section = SelectField(_l("责任股室"), validators=[Optional()])
-
-    def offer(self, sections: Iterable[Section]) -> None:
-        """Fill the status and section choices, names in the reader's script."""
-        self.kind.choices = [SelectChoice("", _l("全部状态"))] + [
-            SelectChoice(kind.value, label)
-            for kind, label in STATUS_KIND_LABELS.items()
-        ]
-        self.section.choices = [SelectChoice("", _l("全部股室"))] + [
-            SelectChoice(str(s.id), script(s.name)) for s in sections
-        ]
-
-
-# How people type a month: 2025-8, 2025/08, 2025.8, 2025年8月, in full-width too.
-_MONTH_AS_TYPED = re.compile(
-    r"\s*((?:19|20)\d\d)\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*月?\s*"
-)
-
-
-class TypedMonthField(MonthField):
-    """A month (``YYYY-MM``) that also takes it as people type it."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist:
-            typed = unicodedata.normalize("NFKC", str(valuelist[0]))
-            found = _MONTH_AS_TYPED.fullmatch(typed)
-            if found:
-                valuelist = [f"{found.group(1)}-{int(found.group(2)):02d}"]
-        super().process_formdata(valuelist)
-
-
-class StatisticsFilterForm(Form):
-    """The period and round of a statistics page, read from the query string."""
-
-    first = TypedMonthField(
-        _l("从（月份）"),
-        validators=[Optional()],
-        invalid_value_message=_l("请按“2025-03”的格式填写月份。"),
-    )
-    last = TypedMonthField(
-        _l("到（月份）"),
-        validators=[Optional()],
-        invalid_value_message=_l("请按“2025-03”的格式填写月份。"),
-    )
-    round = SelectField(_l("巡察轮次"), validators=[Optional()], validate_choice=False)
-
-    def validate_round(self, field: SelectField) -> None:
-        if field.data and field.data not in {c.value for c in field.choices}:
-            raise ValidationError(_l("没有这个巡察轮次。"))
-
-    def validate_last(self, field: MonthField) -> None:
-        if self.first.data is None or field.data is None:
-            return
-        first, last = stats.Month.of(self.first.data), stats.Month.of(field.data)
-        if last < first:
-            raise ValidationError(_l("结束月份不能早于开始月份。"))
-        if len(stats.months_between(first, last)) > stats.MAX_PERIOD_MONTHS:
-            raise ValidationError(
-                _l("统计期间最长%(n)s个月。", n=stats.MAX_PERIOD_MONTHS)
-            )
-
-    def filters(self) -> stats.Filters:
-        """Return what was validly chosen; a field with an error counts as unset."""
-        period_ok = not (self.first.errors or self.last.errors)
-        round_id = self.round.data
-        return stats.Filters(
-            first=stats.Month.of(self.first.data)
-            if period_ok and self.first.data
-            else None,
-            last=stats.Month.of(self.last.data)
-            if period_ok and self.last.data
-            else None,
-            round_id=int(round_id)
-            if round_id and round_id.isdigit() and not self.round.errors
-            else None,
-        )
 
 
 class ReplyFilterForm(FlaskForm):

@@ -1,63 +1,12 @@
-"""The public statistics page, and the filtering both statistics pages share."""
+"""The public statistics page."""
 
 from __future__ import annotations
 
-import time
-
-from flask import current_app
-from flask import render_template
-from flask import request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
-from wtforms import SelectChoice
 
-from feedback import i18n
-from feedback.extensions import db
 from feedback.public import bp
-from feedback.public.forms import StatisticsFilterForm
-from feedback.services import board
 from feedback.services import stats
-from feedback.services.deadlines import today
-
-# How many different reports (scope, filters, day) a process keeps at most.
-CACHE_ENTRIES = 64
-
-
-def cached_report(scope: stats.Scope, filters: stats.Filters) -> stats.Report:
-    """Return ``scope``'s figures, computed at most every STATISTICS_CACHE_SECONDS.
-
-    With a million submissions the figures take seconds (bench/stats.py);
-    a busy public page must not compute them for every visitor.
-    """
-    config = current_app.config
-    max_age = config["STATISTICS_CACHE_SECONDS"]
-    key = (scope, filters, today())
-    store: dict[object, tuple[float, stats.Report]] = current_app.extensions.setdefault(
-        "statistics_cache", {}
-    )
-    found = store.get(key)
-    now = time.monotonic()
-    if found is not None and now - found[0] < max_age:
-        return found[1]
-    report = stats.compute(
-        db.session, scope, filters, today=today(), tz_name=config["TIME_ZONE"]
-    )
-    if max_age > 0:
-        store[key] = (now, report)
-        while len(store) > CACHE_ENTRIES:
-            store.pop(next(iter(store)))
-    return report
-
-
-def render_statistics(template: str, scope: stats.Scope) -> ResponseReturnValue:
-    """Read the period and round asked for, compute ``scope``'s figures and render them."""
-    form = StatisticsFilterForm(request.args)
-    form.round.choices = [SelectChoice("", _("全部轮次"))] + [
-        SelectChoice(str(r.id), i18n.script(r.name)) for r in board.rounds(db.session)
-    ]
-    form.validate()  # a bad month or round is reported and ignored, never a 500
-    report = cached_report(scope, form.filters())
-    return render_template(template, report=report, form=form, action=request.path)
+from feedback.web.statistics import render_statistics
 
 
 @bp.get("/statistics")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 
 from flask import abort
 from flask import current_app
@@ -28,7 +27,6 @@ from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.public import bp
 from feedback.public.forms import AnswerForm
-from feedback.public.forms import IDENTITY_REAL_NAME
 from feedback.public.forms import PreferenceForm
 from feedback.public.forms import RateForm
 from feedback.public.forms import SubmitForm
@@ -41,6 +39,8 @@ from feedback.services import questions
 from feedback.services import submissions
 from feedback.services import tracking
 from feedback.urls import safe_next
+from feedback.web.actions import attempt
+from feedback.web.actions import Refused
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -115,12 +115,9 @@ def submit() -> ResponseReturnValue:
     problem_obj = None
     if form.problem_id.data:
         problem_obj = db.session.get(Problem, int(form.problem_id.data))
-    real_name = form.identity.data == IDENTITY_REAL_NAME
-    author = submissions.Author(
-        name=form.name.data.strip() if real_name else None,
-        phone=((form.phone.data or "").strip() or None) if real_name else None,
-        email=((form.email.data or "").strip() or None) if real_name else None,
-    )
+    # Unlike a staff decision (feedback.web.actions), a lost race on the form
+    # key is answered with the twin's receipt, and the files written for the
+    # loser are removed: this transaction is run here, not by ``attempt``.
     receipt = None
     try:
         receipt = submissions.submit(
@@ -128,7 +125,7 @@ def submit() -> ResponseReturnValue:
             kind=SubmissionKind(form.kind.data),
             subject=form.subject.data,
             body=form.body.data,
-            author=author,
+            author=form.author(),
             problem=problem_obj,
             publish_consent=form.publish_consent.data,
             idempotency_key=form.idempotency_key.data or None,
@@ -209,16 +206,13 @@ def track_answer() -> ResponseReturnValue:
         found = tracking.find(db.session, form.code.data or "")
         return _track_page(form, found, error=_("请检查补充内容。"))
     found = _code_holder(form)
-    written: list[Path] = []
-    try:
-        written = questions.answer(
+    outcome = attempt(  # committed before the author reads "received"
+        lambda: questions.answer(
             db.session, found, form.answer.data or "", _uploads(form)
         )
-        db.session.commit()  # durable before the author reads "received"
-    except DomainError as exc:
-        db.session.rollback()
-        attachments.discard(written)
-        return _track_page(form, found, error=str(exc))
+    )
+    if isinstance(outcome, Refused):
+        return _track_page(form, found, error=outcome.reason)
     return _track_page(form, found, note=_("已收到您的补充材料，承办人员会尽快查看。"))
 
 
@@ -232,14 +226,13 @@ def track_rate() -> ResponseReturnValue:
         abort(404)
     if not form.validate_on_submit():
         return _track_page(form, found, error=_("请选择评价后再提交。"))
-    try:
-        closing.rate(
+    outcome = attempt(
+        lambda: closing.rate(
             db.session, found, Rating(form.rating.data), form.reason.data or ""
         )
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        return _track_page(form, found, error=str(exc))
+    )
+    if isinstance(outcome, Refused):
+        return _track_page(form, found, error=outcome.reason)
     return _track_page(form, found, note=_("感谢您的评价，此件已办结。"))
 
 

@@ -17,11 +17,11 @@ from feedback.models import ReplyState
 from feedback.models import Section
 from feedback.models import Submission
 from feedback.section import bp
-from feedback.services import DomainError
 from feedback.services import replies
 from feedback.signing import load_reply_token
-from feedback.staff.common import templated_reply
-from feedback.staff.forms import ReplyForm
+from feedback.web.actions import attempt
+from feedback.web.actions import Refused
+from feedback.web.forms import ReplyForm
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
@@ -41,12 +41,14 @@ def _from_token(token: str) -> tuple[Submission, Section]:
 def reply(token: str) -> ResponseReturnValue:
     """Show the submission to its section and take the section's answer."""
     submission, section = _from_token(token)
-    form = ReplyForm(body=templated_reply(request.args.get("template")))
+    form = ReplyForm.from_template(request.args.get("template"))
     note = None
     status = 200
     if form.validate_on_submit():
-        try:
-            replies.draft(
+        # The thanks stand on this page, not in a flash after a redirect:
+        # the link is all a section has, and the page shows its drafts.
+        outcome = attempt(
+            lambda: replies.draft(
                 db.session,
                 submission,
                 section,
@@ -54,12 +56,11 @@ def reply(token: str) -> ResponseReturnValue:
                 channel=ReplyChannel.WEB,
                 author_label=_("%(name)s（邮件链接）", name=section.name),
             )
-        except DomainError as exc:
-            db.session.rollback()
-            note = str(exc)
+        )
+        if isinstance(outcome, Refused):
+            note = outcome.reason
             status = 400
         else:
-            db.session.commit()
             form = ReplyForm(formdata=None)
             note = _("答复已收到，纪检组长审核后将发给群众。谢谢！")
     elif form.is_submitted():

@@ -30,6 +30,7 @@ from feedback.staff import board  # noqa: E402,F401 - registers the routes
 from feedback.staff import decisions  # noqa: E402,F401 - registers the routes
 from feedback.staff import exports  # noqa: E402,F401 - registers the routes
 from feedback.staff import holidays  # noqa: E402,F401 - registers the routes
+from feedback.staff import intake  # noqa: E402,F401 - registers the routes
 from feedback.staff import mailbox  # noqa: E402,F401 - registers the routes
 from feedback.staff import notices  # noqa: E402,F401 - registers the routes
 from feedback.staff import sections  # noqa: E402,F401 - registers the routes

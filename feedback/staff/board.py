@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from typing import NamedTuple
 
-from flask import flash
 from flask import g
-from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import selectinload
-from wtforms import Field
 from wtforms import SelectChoice
 
 from feedback import i18n
@@ -28,7 +27,6 @@ from feedback.models import Section
 from feedback.models import STATUS_WORDS
 from feedback.models import StatusKind
 from feedback.services import board
-from feedback.services import DomainError
 from feedback.services import exports
 from feedback.services import triage
 from feedback.staff import bp
@@ -37,33 +35,44 @@ from feedback.staff.forms import LedgerFilterForm
 from feedback.staff.forms import ProgressForm
 from feedback.staff.forms import StatusForm
 from feedback.validators import chosen_id
+from feedback.web.actions import decide
 
 EDITORS = (Role.LEAD, Role.ADMIN)
+# What a problem's form does once valid: the service call, and what to say.
+Changing = Callable[[Problem, Any], str]
 
 
-def _forms(problem: Problem) -> tuple[EditProblemForm, StatusForm, ProgressForm]:
-    edit = EditProblemForm(prefix="edit", obj=None)
+class ProblemForms(NamedTuple):
+    """The three forms of a problem's edit page."""
+
+    edit: EditProblemForm
+    status: StatusForm
+    progress: ProgressForm
+
+
+def _forms() -> ProblemForms:
+    edit = EditProblemForm()
     edit.section_id.choices = [SelectChoice("", _("未指定"))] + [
         SelectChoice(str(s.id), i18n.script(s.name))
         for s in triage.active_sections(db.session)
     ]
-    status = StatusForm(prefix="status")
+    status = StatusForm()
     status.word.choices = [
         SelectChoice(word, i18n.script(word)) for word in STATUS_WORDS
     ]
-    return edit, status, ProgressForm(prefix="progress")
+    return ProblemForms(edit, status, ProgressForm())
 
 
 def _page(
-    problem: Problem, edit, status, progress, code: int = 200
+    problem: Problem, forms: ProblemForms, code: int = 200
 ) -> ResponseReturnValue:
     return (
         render_template(
             "staff/problem_edit.html",
             problem=problem,
-            edit_form=edit,
-            status_form=status,
-            progress_form=progress,
+            edit_form=forms.edit,
+            status_form=forms.status,
+            progress_form=forms.progress,
             timeline=board.timeline(problem),
         ),
         code,
@@ -151,102 +160,83 @@ def board_list() -> ResponseReturnValue:
 def edit_problem(problem_id: int) -> ResponseReturnValue:
     """Show a problem's edit, status and progress forms."""
     problem = _load(problem_id)
-    edit, status, progress = _forms(problem)
+    forms = _forms()
+    edit = forms.edit
     edit.title.data = problem.title
     edit.details.data = problem.details
     edit.measures.data = problem.measures
     edit.deadline.data = problem.deadline
     edit.section_id.data = str(problem.section_id or "")
-    status.word.data = problem.status_word
-    return _page(problem, edit, status, progress)
+    forms.status.word.data = problem.status_word
+    return _page(problem, forms)
 
 
-def _apply(
-    problem: Problem,
-    forms: tuple[EditProblemForm, StatusForm, ProgressForm],
-    form: FlaskForm,
-    field: Field,
-    change: Callable[[], str],
-) -> ResponseReturnValue:
-    """Run ``change`` if ``form`` is valid; on success commit, flash what it
-    returns and go back to the problem; else show the page with the error
-    next to ``field``."""
-    if form.validate_on_submit():
-        try:
-            message = change()
-        except DomainError as exc:
-            db.session.rollback()
-            field.errors = [*field.errors, str(exc)]
-        else:
-            db.session.commit()
-            flash(message)
-            return redirect(url_for("staff.edit_problem", problem_id=problem.id))
-    return _page(problem, *forms, 400)
+def problem_change(
+    form: str, *, error_on: str
+) -> Callable[[Changing], Callable[..., ResponseReturnValue]]:
+    """Make ``change(problem, posted)`` the view that one of a problem's forms posts to.
+
+    ``change`` returns what to say once it is committed; if the form is not
+    valid or a rule refuses, the page comes again with what was typed, the
+    refusal beside the field named ``error_on``.
+    """
+
+    def wrap(change: Changing) -> Callable[..., ResponseReturnValue]:
+        @wraps(change)
+        def view(problem_id: int) -> ResponseReturnValue:
+            problem = _load(problem_id)
+            forms = _forms()
+            posted = getattr(forms, form)
+            return decide(
+                lambda: change(problem, posted),
+                lambda said: said,
+                url_for("staff.edit_problem", problem_id=problem.id),
+                form=posted,
+                again=lambda: _page(problem, forms, 400),
+                error_on=posted[error_on],
+            )
+
+        return view
+
+    return wrap
 
 
 @bp.post("/problems/<int:problem_id>")
 @role_required(*EDITORS)
-def save_problem(problem_id: int) -> ResponseReturnValue:
+@problem_change("edit", error_on="title")
+def save_problem(problem: Problem, edit: EditProblemForm) -> str:
     """Save a problem's title, text, deadline and responsible section."""
-    problem = _load(problem_id)
-    forms = _forms(problem)
-    edit = forms[0]
-
-    def change() -> str:
-        section_id = edit.section_id.data
-        changed = board.edit_problem(
-            db.session,
-            problem,
-            actor=g.user,
-            title=edit.title.data,
-            details=edit.details.data or "",
-            measures=edit.measures.data or "",
-            deadline=edit.deadline.data,
-            section=db.session.get(Section, int(section_id)) if section_id else None,
-        )
-        return _("已保存。") if changed else _("没有改动。")
-
-    return _apply(problem, forms, edit, edit.title, change)
+    section_id = edit.section_id.data
+    changed = board.edit_problem(
+        db.session,
+        problem,
+        actor=g.user,
+        title=edit.title.data,
+        details=edit.details.data or "",
+        measures=edit.measures.data or "",
+        deadline=edit.deadline.data,
+        section=db.session.get(Section, int(section_id)) if section_id else None,
+    )
+    return _("已保存。") if changed else _("没有改动。")
 
 
 @bp.post("/problems/<int:problem_id>/status")
 @role_required(*EDITORS)
-def change_status(problem_id: int) -> ResponseReturnValue:
+@problem_change("status", error_on="word")
+def change_status(problem: Problem, status: StatusForm) -> str:
     """Change a problem's published status, with a reason and an effective date."""
-    problem = _load(problem_id)
-    forms = _forms(problem)
-    status = forms[1]
-
-    def change() -> str:
-        board.change_status(
-            db.session,
-            problem,
-            status.word.data,
-            reason=status.reason.data,
-            effective_on=status.effective_on.data,
-            actor=g.user,
-        )
-        return _("整改状态已更新，并记入整改进程。")
-
-    return _apply(problem, forms, status, status.word, change)
+    word, reason, day = status.word.data, status.reason.data, status.effective_on.data
+    board.change_status(
+        db.session, problem, word, reason=reason, effective_on=day, actor=g.user
+    )
+    return _("整改状态已更新，并记入整改进程。")
 
 
 @bp.post("/problems/<int:problem_id>/progress")
 @role_required(*EDITORS)
-def add_progress(problem_id: int) -> ResponseReturnValue:
+@problem_change("progress", error_on="body")
+def add_progress(problem: Problem, progress: ProgressForm) -> str:
     """Add a dated progress update; a future date publishes it on that day."""
-    problem = _load(problem_id)
-    forms = _forms(problem)
-    progress = forms[2]
-
-    def change() -> str:
-        board.add_progress(
-            db.session,
-            problem,
-            progress.body.data,
-            published_on=progress.published_on.data,
-            actor=g.user,
-        )
-        return _("进展已添加。")
-
-    return _apply(problem, forms, progress, progress.body, change)
+    body, day = progress.body.data, progress.published_on.data
+    board.add_progress(db.session, problem, body, published_on=day, actor=g.user)
+    return _("进展已添加。")

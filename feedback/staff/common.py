@@ -1,35 +1,15 @@
-"""What every back-office view shares: finding what the user may read, running a decision."""
+"""What every back-office view shares: what the user may read, a submission's page, a reference."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import abort
-from flask import current_app
-from flask import flash
 from flask import g
-from flask import redirect
 from flask import url_for
-from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.models import Role
 from feedback.models import Submission
-from feedback.services import DomainError
-
-
-def attempt(action: Callable[[], object], done: str) -> bool:
-    """Run a service call and commit it, or roll back and show the rule it broke."""
-    try:
-        action()
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return False
-    db.session.commit()
-    flash(done)
-    return True
 
 
 def visible(submission_id: int) -> Submission:
@@ -51,32 +31,13 @@ def visible(submission_id: int) -> Submission:
     return submission
 
 
-def back_to(submission_id: int) -> ResponseReturnValue:
-    """Redirect to a submission's page."""
-    return redirect(url_for("staff.submission", submission_id=submission_id))
+def page_of(submission_id: int) -> str:
+    """Return the address of a submission's page."""
+    return url_for("staff.submission", submission_id=submission_id)
 
 
-def flash_errors(form: FlaskForm) -> None:
-    """Show every validation error of a form as a flash message."""
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "error")
-
-
-def decide(
-    form: FlaskForm, submission: Submission, act: Callable[[], object], done: str
-) -> ResponseReturnValue:
-    """Validate ``form``, run ``act`` if it is valid, and go back to the submission."""
-    if form.validate_on_submit():
-        attempt(act, done)
-    else:
-        flash_errors(form)
-    return back_to(submission.id)
-
-
-def templated_reply(choice: str | None) -> str | None:
-    """Return the reply template a section chose to start from (``?template=N``)."""
-    chosen = current_app.config["REPLY_TEMPLATES"]
-    if choice and choice.isdigit() and int(choice) < len(chosen):
-        return chosen[int(choice)]
-    return None
+def by_reference(reference: str) -> Submission | None:
+    """Return the submission with a reference number as typed, if there is one."""
+    return db.session.scalar(
+        select(Submission).where(Submission.reference == reference.strip())
+    )

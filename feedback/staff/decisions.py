@@ -1,228 +1,263 @@
-"""Decisions on a submission: refuse, duplicate, spam, extend, notes, questions, 举报, reopening."""
+"""Decisions on a submission and its replies, each posted from the submission's page.
+
+Route, refuse, duplicate, spam, accept, conclude, extend; a section's web
+reply, notes and questions; approve, return, publish; reopen, keep closed.
+"""
 
 from __future__ import annotations
 
-from flask import current_app
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from typing import TypeVar
+
 from flask import g
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
 from wtforms import SelectChoice
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
 from feedback.models import Reply
+from feedback.models import ReplyChannel
 from feedback.models import Role
+from feedback.models import Section
 from feedback.models import Submission
 from feedback.services import closing
 from feedback.services import questions
 from feedback.services import replies
 from feedback.services import triage
 from feedback.staff import bp
-from feedback.staff.common import decide
+from feedback.staff.common import by_reference
+from feedback.staff.common import page_of
 from feedback.staff.common import visible
+from feedback.staff.forms import AcceptForm
+from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import AskForm
 from feedback.staff.forms import ConcludeForm
 from feedback.staff.forms import DuplicateForm
 from feedback.staff.forms import ExtendForm
+from feedback.staff.forms import KeepClosedForm
 from feedback.staff.forms import NoteForm
 from feedback.staff.forms import PublishForm
-from feedback.staff.forms import ReasonForm
 from feedback.staff.forms import RefuseForm
+from feedback.staff.forms import ReopenForm
 from feedback.staff.forms import ReturnForm
+from feedback.staff.forms import RouteForm
+from feedback.staff.forms import SpamForm
+from feedback.web.actions import decide
+from feedback.web.forms import PrefixedForm
+from feedback.web.forms import ReplyForm
 
 
-def refuse_form() -> RefuseForm:
-    """Build the refusal form with the configured reasons to choose from."""
-    form = RefuseForm(prefix="refuse")
-    form.template.choices = [SelectChoice("", _("（自己填写）"))] + [
-        SelectChoice(str(i), reason)
-        for i, reason in enumerate(current_app.config["REFUSAL_REASONS"])
+def route_form(submission: Submission) -> RouteForm:
+    """Build the routing form: the active sections, the suggested one chosen."""
+    form = RouteForm()
+    form.section_id.choices = [
+        SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
     ]
+    suggestion = triage.suggest_section(submission)
+    if suggestion is not None and not form.is_submitted():
+        form.section_id.data = str(suggestion.id)
     return form
+
+
+F = TypeVar("F", bound=PrefixedForm)
+Decided = Callable[[Any, F], object]
+
+
+def _lead_reads(submission_id: int) -> Submission:
+    return db.get_or_404(Submission, submission_id)
+
+
+def _reply(reply_id: int) -> Reply:
+    return db.get_or_404(Reply, reply_id)
+
+
+def decision(
+    form: type[F],
+    done: LazyString,
+    *,
+    load: Callable[[int], Submission | Reply] = _lead_reads,
+    invalid: LazyString | None = None,
+) -> Callable[[Decided[F]], Callable[..., ResponseReturnValue]]:
+    """Make ``act(target, form)`` the view of a decision posted from a submission's page.
+
+    The view finds the submission (or reply) the URL names with ``load``,
+    builds ``form`` as the page did, and lets :func:`decide` run ``act``,
+    say ``done`` (or why not) and go back to the submission's page. A
+    reply's forms carry its id, as several replies stand on one page.
+    """
+
+    def wrap(act: Decided[F]) -> Callable[..., ResponseReturnValue]:
+        @wraps(act)
+        def view(**ids: int) -> ResponseReturnValue:
+            target = load(*ids.values())
+            if isinstance(target, Reply):
+                posted, page = form.of(target.id), page_of(target.submission_id)
+            else:
+                posted, page = form(), page_of(target.id)
+            return decide(
+                lambda: act(target, posted),
+                str(done),
+                page,
+                form=posted,
+                invalid=str(invalid) if invalid else None,
+            )
+
+        return view
+
+    return wrap
+
+
+@bp.post("/submissions/<int:submission_id>/route")
+@role_required(Role.LEAD)
+def route(submission_id: int) -> ResponseReturnValue:
+    """Send a submission to the section that should answer it."""
+    item = db.get_or_404(Submission, submission_id)
+    form = route_form(item)
+
+    def act() -> Section:
+        section = db.get_or_404(Section, int(form.section_id.data))
+        triage.route(db.session, item, section, actor=g.user)
+        return section
+
+    return decide(
+        act,
+        lambda section: _("已转办给%(name)s，邮件将很快发出。", name=section.name),
+        page_of(item.id),
+        form=form,
+        invalid=_("请选择股室。"),
+    )
 
 
 @bp.post("/submissions/<int:submission_id>/refuse")
 @role_required(Role.LEAD)
-def refuse(submission_id: int) -> ResponseReturnValue:
+@decision(RefuseForm, _l("已决定不予受理，并告知群众。"))
+def refuse(item: Submission, form: RefuseForm) -> None:
     """Decline a submission with a reason the author reads."""
-    submission = db.get_or_404(Submission, submission_id)
-    form = refuse_form()
-    reasons = current_app.config["REFUSAL_REASONS"]
-
-    def act() -> None:
-        text = (form.reason.data or "").strip()
-        if not text and form.template.data:
-            text = reasons[int(form.template.data)]
-        triage.refuse(db.session, submission, text, actor=g.user)
-
-    return decide(form, submission, act, _("已决定不予受理，并告知群众。"))
+    triage.refuse(db.session, item, form.text(), actor=g.user)
 
 
 @bp.post("/submissions/<int:submission_id>/duplicate")
 @role_required(Role.LEAD)
-def mark_duplicate(submission_id: int) -> ResponseReturnValue:
+@decision(DuplicateForm, _l("已标记为重复件。"))
+def mark_duplicate(item: Submission, form: DuplicateForm) -> None:
     """Close a submission as a repeat of another."""
-    submission = db.get_or_404(Submission, submission_id)
-    form = DuplicateForm(prefix="duplicate")
-
-    def act() -> None:
-        original = db.session.scalar(
-            select(Submission).where(
-                Submission.reference == form.reference.data.strip()
-            )
-        )
-        if original is None:
-            raise triage.TriageError(_("没有这个编号。"))
-        triage.mark_duplicate(db.session, submission, original, actor=g.user)
-
-    return decide(form, submission, act, _("已标记为重复件。"))
+    original = by_reference(form.reference.data)
+    if original is None:
+        raise triage.TriageError(_("没有这个编号。"))
+    triage.mark_duplicate(db.session, item, original, actor=g.user)
 
 
 @bp.post("/submissions/<int:submission_id>/spam")
 @role_required(Role.LEAD)
-def mark_spam(submission_id: int) -> ResponseReturnValue:
+@decision(SpamForm, _l("已标记为无效信息。"))
+def mark_spam(item: Submission, _form: SpamForm) -> None:
     """Set aside a submission that is not an opinion at all."""
-    submission = db.get_or_404(Submission, submission_id)
-    return decide(
-        FlaskForm(),
-        submission,
-        lambda: triage.mark_spam(db.session, submission, actor=g.user),
-        _("已标记为无效信息。"),
-    )
+    triage.mark_spam(db.session, item, actor=g.user)
+
+
+@bp.post("/submissions/<int:submission_id>/accept")
+@role_required(Role.LEAD)
+@decision(AcceptForm, _l("举报已受理，并告知举报人。"))
+def accept_report(item: Submission, _form: AcceptForm) -> None:
+    """Take up a 举报, telling the reporter it was accepted."""
+    triage.accept_misconduct(db.session, item, actor=g.user)
+
+
+@bp.post("/submissions/<int:submission_id>/conclude")
+@role_required(Role.LEAD)
+@decision(ConcludeForm, _l("办理结果已告知举报人。"))
+def conclude_report(item: Submission, form: ConcludeForm) -> None:
+    """Record a 举报's result and send it to the reporter."""
+    result, day = form.result.data, form.concluded_on.data
+    replies.conclude(db.session, item, result, day, actor=g.user)
 
 
 @bp.post("/submissions/<int:submission_id>/extend")
 @role_required(Role.LEAD)
-def extend(submission_id: int) -> ResponseReturnValue:
+@decision(ExtendForm, _l("答复期限已延长，并告知群众。"))
+def extend(item: Submission, form: ExtendForm) -> None:
     """Extend the reply deadline once, telling the author why."""
-    submission = db.get_or_404(Submission, submission_id)
-    form = ExtendForm(prefix="extend")
-    return decide(
-        form,
-        submission,
-        lambda: triage.extend(
-            db.session, submission, form.days.data, form.reason.data, actor=g.user
-        ),
-        _("答复期限已延长，并告知群众。"),
+    triage.extend(db.session, item, form.days.data, form.reason.data, actor=g.user)
+
+
+@bp.post("/submissions/<int:submission_id>/reply")
+@role_required(Role.SECTION)
+@decision(ReplyForm, _l("答复已提交，待纪检组长审核后发给群众。"), load=visible)
+def reply(item: Submission, form: ReplyForm) -> None:
+    """Let section staff answer on the web; the lead approves it before it goes out."""
+    user = g.user
+    replies.draft(
+        db.session,
+        item,
+        user.section,
+        form.body.data,
+        channel=ReplyChannel.WEB,
+        author_label=user.email,
+        actor=user,
     )
 
 
 @bp.post("/submissions/<int:submission_id>/notes")
 @role_required(Role.LEAD, Role.SECTION)
-def add_note(submission_id: int) -> ResponseReturnValue:
+@decision(NoteForm, _l("备注已保存。"), load=visible)
+def add_note(item: Submission, form: NoteForm) -> None:
     """Add an internal note (lead, or the section the submission is routed to)."""
-    submission = visible(submission_id)
-    form = NoteForm(prefix="note")
-    return decide(
-        form,
-        submission,
-        lambda: triage.add_note(db.session, submission, form.body.data, actor=g.user),
-        _("备注已保存。"),
-    )
-
-
-@bp.post("/replies/<int:reply_id>/return")
-@role_required(Role.LEAD)
-def return_reply(reply_id: int) -> ResponseReturnValue:
-    """Send a draft reply back to its section with the lead's reason."""
-    reply = db.get_or_404(Reply, reply_id)
-    form = ReturnForm(prefix=f"return{reply.id}")
-    return decide(
-        form,
-        reply.submission,
-        lambda: replies.return_draft(db.session, reply, form.reason.data, actor=g.user),
-        _("答复已退回股室。"),
-    )
-
-
-@bp.post("/replies/<int:reply_id>/publish")
-@role_required(Role.LEAD)
-def publish_reply(reply_id: int) -> ResponseReturnValue:
-    """Publish an approved reply, personal data masked, on the problem's page."""
-    reply = db.get_or_404(Reply, reply_id)
-    form = PublishForm(prefix=f"publish{reply.id}")
-    return decide(
-        form,
-        reply.submission,
-        lambda: replies.publish(db.session, reply, form.text.data, actor=g.user),
-        _("答复已公开。"),
-    )
+    triage.add_note(db.session, item, form.body.data, actor=g.user)
 
 
 @bp.post("/submissions/<int:submission_id>/ask")
 @role_required(Role.LEAD, Role.SECTION)
-def ask_author(submission_id: int) -> ResponseReturnValue:
+@decision(AskForm, _l("问题已发给群众，等待补充。"), load=visible)
+def ask_author(item: Submission, form: AskForm) -> None:
     """Ask the author for more information (the lead, or the section handling it)."""
-    submission = visible(submission_id)
-    form = AskForm(prefix="ask")
-    return decide(
-        form,
-        submission,
-        lambda: questions.ask(db.session, submission, form.question.data, actor=g.user),
-        _("问题已发给群众，等待补充。"),
-    )
+    questions.ask(db.session, item, form.question.data, actor=g.user)
 
 
-@bp.post("/submissions/<int:submission_id>/accept")
+@bp.post("/replies/<int:reply_id>/approve")
 @role_required(Role.LEAD)
-def accept_report(submission_id: int) -> ResponseReturnValue:
-    """Take up a 举报, telling the reporter it was accepted."""
-    submission = db.get_or_404(Submission, submission_id)
-    return decide(
-        FlaskForm(prefix="accept"),
-        submission,
-        lambda: triage.accept_misconduct(db.session, submission, actor=g.user),
-        _("举报已受理，并告知举报人。"),
-    )
+@decision(
+    ApproveForm,
+    _l("答复已审核通过，群众可以用查询码看到。"),
+    load=_reply,
+    invalid=_l("答复内容不能为空。"),
+)
+def approve_reply(draft: Reply, form: ApproveForm) -> None:
+    """Approve a section's draft, as written or edited."""
+    replies.approve(db.session, draft, actor=g.user, body=form.body.data)
 
 
-@bp.post("/submissions/<int:submission_id>/conclude")
+@bp.post("/replies/<int:reply_id>/return")
 @role_required(Role.LEAD)
-def conclude_report(submission_id: int) -> ResponseReturnValue:
-    """Record a 举报's result and send it to the reporter."""
-    submission = db.get_or_404(Submission, submission_id)
-    form = ConcludeForm(prefix="conclude")
-    return decide(
-        form,
-        submission,
-        lambda: replies.conclude(
-            db.session,
-            submission,
-            form.result.data,
-            form.concluded_on.data,
-            actor=g.user,
-        ),
-        _("办理结果已告知举报人。"),
-    )
+@decision(ReturnForm, _l("答复已退回股室。"), load=_reply)
+def return_reply(draft: Reply, form: ReturnForm) -> None:
+    """Send a draft reply back to its section with the lead's reason."""
+    replies.return_draft(db.session, draft, form.reason.data, actor=g.user)
+
+
+@bp.post("/replies/<int:reply_id>/publish")
+@role_required(Role.LEAD)
+@decision(PublishForm, _l("答复已公开。"), load=_reply)
+def publish_reply(approved: Reply, form: PublishForm) -> None:
+    """Publish an approved reply, personal data masked, on the problem's page."""
+    replies.publish(db.session, approved, form.text.data, actor=g.user)
 
 
 @bp.post("/submissions/<int:submission_id>/reopen")
 @role_required(Role.LEAD)
-def reopen(submission_id: int) -> ResponseReturnValue:
+@decision(ReopenForm, _l("已重新办理，并告知承办方和群众。"))
+def reopen(item: Submission, form: ReopenForm) -> None:
     """Reopen a replied or closed submission with a new deadline."""
-    submission = db.get_or_404(Submission, submission_id)
-    form = ReasonForm(prefix="reopen")
-    return decide(
-        form,
-        submission,
-        lambda: closing.reopen(db.session, submission, form.reason.data, actor=g.user),
-        _("已重新办理，并告知承办方和群众。"),
-    )
+    closing.reopen(db.session, item, form.reason.data, actor=g.user)
 
 
 @bp.post("/submissions/<int:submission_id>/keep-closed")
 @role_required(Role.LEAD)
-def keep_closed(submission_id: int) -> ResponseReturnValue:
+@decision(KeepClosedForm, _l("已记录：维持办结。"))
+def keep_closed(item: Submission, form: KeepClosedForm) -> None:
     """Keep a submission closed after a 不满意 rating, with the lead's reason."""
-    submission = db.get_or_404(Submission, submission_id)
-    form = ReasonForm(prefix="keep")
-    return decide(
-        form,
-        submission,
-        lambda: closing.keep_closed(
-            db.session, submission, form.reason.data, actor=g.user
-        ),
-        _("已记录：维持办结。"),
-    )
+    closing.keep_closed(db.session, item, form.reason.data, actor=g.user)

@@ -86,5 +86,5 @@ def export_submissions(fmt: str) -> ResponseReturnValue:
         response = send_xlsx([table], name, ascii_name, title=table.title)
     else:
         response = send_csv(table, name, ascii_name)
-    db.session.commit()
+    db.session.commit()  # the trail of a download, not a decision: nothing to tell
     return response

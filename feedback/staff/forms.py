@@ -1,27 +1,42 @@
-"""Back-office forms."""
+"""Back-office forms; those of a page with several forms carry their prefix."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from typing import Self
+
+from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField as UploadField
+from flask_wtf.file import FileSize
 from wtforms import BooleanField
 from wtforms import DateField
-from wtforms import EmailField
 from wtforms import FileField
+from wtforms import HiddenField
 from wtforms import IntegerField
+from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
-from wtforms import TextAreaField
 from wtforms import widgets
 from wtforms.validators import DataRequired
-from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
-from feedback.public.forms import BoardFilterForm
-from feedback.validators import PlainText
+from feedback.models import Section
+from feedback.web.forms import AuthorForm
+from feedback.web.forms import BoardFilterForm
+from feedback.web.forms import email_field
+from feedback.web.forms import PrefixedForm
+from feedback.web.forms import text_area
+from feedback.web.forms import text_field
+
+MAX_NOTICE_BYTES = 20 * 1024 * 1024
+MAX_PASTE_CHARS = 300_000
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -37,75 +52,38 @@ class RouteForm(FlaskForm):
     section_id = SelectField(_l("转办股室"), validators=[DataRequired()])
 
 
-class ReplyForm(FlaskForm):
-    """A section's answer; it stays a draft until the lead approves it."""
-
-    body = TextAreaField(
-        _l("答复内容"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("请填写答复内容。")),
-            Length(max=20000),
-        ],
-    )
-
-
-class ApproveForm(FlaskForm):
+class ApproveForm(PrefixedForm, prefix="r"):
     """The lead's approval, with the reply text they may still edit."""
 
-    body = TextAreaField(
-        _l("答复内容（可修改）"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("答复内容不能为空。")),
-            Length(max=20000),
-        ],
+    body = text_area(
+        _l("答复内容（可修改）"), max=20000, required=_l("答复内容不能为空。")
     )
 
 
-class EditProblemForm(FlaskForm):
+class EditProblemForm(PrefixedForm, prefix="edit"):
     """A problem's own text, deadline and responsible section."""
 
-    title = StringField(
-        _l("问题标题"),
-        validators=[PlainText(), DataRequired(_l("请填写标题。")), Length(max=500)],
-    )
-    details = TextAreaField(_l("问题表现"), validators=[PlainText(), Length(max=20000)])
-    measures = TextAreaField(
-        _l("整改措施"), validators=[PlainText(), Length(max=20000)]
-    )
+    title = text_field(_l("问题标题"), max=500, required=_l("请填写标题。"))
+    details = text_area(_l("问题表现"), max=20000)
+    measures = text_area(_l("整改措施"), max=20000)
     deadline = DateField(_l("整改时限"), validators=[Optional()])
     section_id = SelectField(_l("责任股室"), validators=[Optional()])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(PrefixedForm, prefix="status"):
     """A new published status, why, and from when."""
 
     word = SelectField(_l("新的整改状态"), validators=[DataRequired()])
-    reason = TextAreaField(
-        _l("变更原因"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("请说明变更原因。")),
-            Length(max=2000),
-        ],
-    )
+    reason = text_area(_l("变更原因"), max=2000, required=_l("请说明变更原因。"))
     effective_on = DateField(
         _l("生效日期"), validators=[DataRequired(_l("请填写生效日期。"))]
     )
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(PrefixedForm, prefix="progress"):
     """A dated public note about what was done."""
 
-    body = TextAreaField(
-        _l("进展内容"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("请填写进展内容。")),
-            Length(max=5000),
-        ],
-    )
+    body = text_area(_l("进展内容"), max=5000, required=_l("请填写进展内容。"))
     published_on = DateField(
         _l("公开日期"),
         validators=[DataRequired(_l("请填写公开日期。"))],
@@ -116,30 +94,24 @@ class ProgressForm(FlaskForm):
 class FileHeldForm(FlaskForm):
     """The reference number a held message belongs to."""
 
-    reference = StringField(
-        _l("归入编号"),
-        validators=[PlainText(), DataRequired(_l("请填写编号。")), Length(max=32)],
-    )
+    reference = text_field(_l("归入编号"), max=32, required=_l("请填写编号。"))
 
 
-class SectionForm(FlaskForm):
+class SectionForm(PrefixedForm, prefix="s"):
     """One row of the routing table."""
 
-    name = StringField(
-        _l("股室名称"),
-        validators=[PlainText(), DataRequired(_l("请填写名称。")), Length(max=100)],
-    )
-    email = EmailField(
+    NEW_PREFIX = "new"
+
+    name = text_field(_l("股室名称"), max=100, required=_l("请填写名称。"))
+    email = email_field(
         _l("股室公共邮箱"),
-        validators=[
-            DataRequired(_l("请填写邮箱。")),
-            Email(_l("邮箱格式不正确。")),
-            Length(max=254),
-        ],
+        invalid=_l("邮箱格式不正确。"),
+        required=_l("请填写邮箱。"),
+        plain_text=False,
     )
-    reply_domains = StringField(
+    reply_domains = text_field(
         _l("允许回复的邮箱域名"),
-        validators=[PlainText(), Optional(), Length(max=500)],
+        max=500,
         description=_l(
             "用空格分隔，例如 meijiang-edu.example 163.com；公共邮箱的域名总是允许的。"
         ),
@@ -147,63 +119,76 @@ class SectionForm(FlaskForm):
     kinds = MultiCheckboxField(_l("未关联问题时，建议转给本股室的类型"))
     active = BooleanField(_l("接收转办"), default=True)
 
+    @classmethod
+    def for_section(cls, section: Section | None) -> Self:
+        """Build the form of an existing section, or of a new one."""
+        if section is None:
+            return cls(prefix=cls.NEW_PREFIX)
+        return cls.of(section.id)
 
-class RefuseForm(FlaskForm):
+
+class RefuseForm(PrefixedForm, prefix="refuse"):
     """不予受理, with a reason the author reads (a template or free text)."""
 
     template = SelectField(_l("常用理由"), validators=[Optional()])
-    reason = TextAreaField(
+    reason = text_area(
         _l("告知群众的理由"),
-        validators=[PlainText(), Optional(), Length(max=2000)],
+        max=2000,
         description=_l("选了常用理由可以不填；填写的内容会替代常用理由。"),
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.template.choices = [SelectChoice("", _("（自己填写）"))] + [
+            SelectChoice(str(i), reason) for i, reason in enumerate(self.reasons())
+        ]
 
-class DuplicateForm(FlaskForm):
+    @staticmethod
+    def reasons() -> list[str]:
+        """Return the configured reasons to choose from."""
+        return list(current_app.config["REFUSAL_REASONS"])
+
+    def text(self) -> str:
+        """Return the reason typed, or else the one chosen."""
+        text = (self.reason.data or "").strip()
+        if not text and self.template.data:
+            text = self.reasons()[int(self.template.data)]
+        return text
+
+
+class DuplicateForm(PrefixedForm, prefix="duplicate"):
     """The reference number of the submission this one repeats."""
 
-    reference = StringField(
-        _l("与哪一件重复（编号）"),
-        validators=[PlainText(), DataRequired(_l("请填写编号。")), Length(max=32)],
+    reference = text_field(
+        _l("与哪一件重复（编号）"), max=32, required=_l("请填写编号。")
     )
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(PrefixedForm, prefix="extend"):
     """The one extension of the reply deadline."""
 
     days = IntegerField(
         _l("延长天数"),
         validators=[DataRequired(_l("请填写天数。")), NumberRange(min=1, max=30)],
     )
-    reason = TextAreaField(
-        _l("告知群众的延期理由"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("请说明延期理由。")),
-            Length(max=2000),
-        ],
+    reason = text_area(
+        _l("告知群众的延期理由"), max=2000, required=_l("请说明延期理由。")
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PrefixedForm, prefix="note"):
     """An internal note."""
 
-    body = TextAreaField(
-        _l("内部备注（群众看不到）"),
-        validators=[PlainText(), DataRequired(_l("备注是空的。")), Length(max=5000)],
+    body = text_area(
+        _l("内部备注（群众看不到）"), max=5000, required=_l("备注是空的。")
     )
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(PrefixedForm, prefix="return"):
     """Why a draft goes back to its section."""
 
-    reason = TextAreaField(
-        _l("退回原因（发给股室）"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("请说明退回原因。")),
-            Length(max=2000),
-        ],
+    reason = text_area(
+        _l("退回原因（发给股室）"), max=2000, required=_l("请说明退回原因。")
     )
 
 
@@ -215,7 +200,7 @@ class AuditFilterForm(FlaskForm):
     before = IntegerField(validators=[Optional()])
 
 
-class OfflineSubmissionForm(FlaskForm):
+class OfflineSubmissionForm(AuthorForm):
     """An opinion that came by phone, letter or visit, as the lead types it in."""
 
     channel = SelectField(_l("来源"), validators=[DataRequired()])
@@ -223,23 +208,12 @@ class OfflineSubmissionForm(FlaskForm):
         _l("收到日期"), validators=[DataRequired(_l("请填写收到日期。"))]
     )
     kind = SelectField(_l("类型"), validators=[DataRequired()])
-    subject = StringField(
-        _l("标题"),
-        validators=[PlainText(), DataRequired(_l("请填写标题。")), Length(max=100)],
-    )
-    body = TextAreaField(
-        _l("内容"),
-        validators=[PlainText(), DataRequired(_l("请填写内容。")), Length(max=5000)],
-    )
-    name = StringField(
-        _l("姓名（可不填）"), validators=[PlainText(), Optional(), Length(max=100)]
-    )
-    phone = StringField(
-        _l("电话（可不填）"), validators=[PlainText(), Optional(), Length(max=40)]
-    )
-    email = EmailField(
-        _l("电子邮箱（可不填）"),
-        validators=[Optional(), Email(_l("邮箱格式不正确。")), Length(max=254)],
+    subject = text_field(_l("标题"), max=100, required=_l("请填写标题。"))
+    body = text_area(_l("内容"), max=5000, required=_l("请填写内容。"))
+    name = text_field(_l("姓名（可不填）"), max=100)
+    phone = text_field(_l("电话（可不填）"), max=40)
+    email = email_field(
+        _l("电子邮箱（可不填）"), invalid=_l("邮箱格式不正确。"), plain_text=False
     )
 
 
@@ -262,74 +236,106 @@ class LedgerFilterForm(BoardFilterForm):
     aspect = SelectField(_l("方面"), validators=[Optional()])
 
 
-class PublishForm(FlaskForm):
+class PublishForm(PrefixedForm, prefix="publish"):
     """The reply as the public will read it, personal data masked."""
 
-    text = TextAreaField(
+    text = text_area(
         _l("公开的答复（已自动隐去个人信息，可修改）"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("公开内容不能为空。")),
-            Length(max=20000),
-        ],
+        max=20000,
+        required=_l("公开内容不能为空。"),
     )
 
 
-class AskForm(FlaskForm):
+class AskForm(PrefixedForm, prefix="ask"):
     """A question to the author, who answers through the access code."""
 
-    question = TextAreaField(
+    question = text_area(
         _l("需要群众补充的情况"),
+        max=2000,
+        required=_l("请写出需要补充的内容。"),
         description=_l("群众会在查询页面和邮件中看到这个问题。"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("请写出需要补充的内容。")),
-            Length(max=2000),
-        ],
     )
 
 
-class ConcludeForm(FlaskForm):
+class SpamForm(PrefixedForm):
+    """Setting aside what is not an opinion: a button, without a prefix."""
+
+
+class AcceptForm(PrefixedForm, prefix="accept"):
+    """Taking up a 举报: a button, nothing to fill in."""
+
+
+class ConcludeForm(PrefixedForm, prefix="conclude"):
     """A 举报's result, written by the lead."""
 
     concluded_on = DateField(
         _l("办结日期"), validators=[DataRequired(_l("请填写办结日期。"))]
     )
-    result = TextAreaField(
-        _l("告知举报人的办理结果"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("请填写办理结果。")),
-            Length(max=20000),
-        ],
+    result = text_area(
+        _l("告知举报人的办理结果"), max=20000, required=_l("请填写办理结果。")
     )
 
 
-class ReasonForm(FlaskForm):
-    """A decision that needs only a reason: reopening, or keeping closed."""
+class ReasonForm(PrefixedForm):
+    """A decision that needs only a reason."""
 
-    reason = TextAreaField(
-        _l("理由"),
-        validators=[
-            PlainText(),
-            DataRequired(_l("请说明理由。")),
-            Length(max=2000),
-        ],
-    )
+    reason = text_area(_l("理由"), max=2000, required=_l("请说明理由。"))
 
 
-class HolidayForm(FlaskForm):
+class ReopenForm(ReasonForm, prefix="reopen"):
+    """Why a replied or closed submission is handled again."""
+
+
+class KeepClosedForm(ReasonForm, prefix="keep"):
+    """Why a submission stays closed after a 不满意 rating."""
+
+
+class HolidayForm(PrefixedForm, prefix="day"):
     """One day of the holiday table: a day off, or a make-up working day."""
 
     day = DateField(_l("日期"), validators=[DataRequired(_l("请填写日期。"))])
-    name = StringField(
-        _l("名称"),
-        validators=[PlainText(), DataRequired(_l("请填写名称。")), Length(max=100)],
-    )
+    name = text_field(_l("名称"), max=100, required=_l("请填写名称。"))
     is_workday = BooleanField(_l("调休上班日（补班）"))
 
 
-class CalendarFileForm(FlaskForm):
+class CalendarFileForm(PrefixedForm, prefix="ics"):
     """An .ics calendar of public holidays to import."""
 
     calendar = FileField(_l("日历文件（.ics）"), validators=[DataRequired()])
+
+
+class RemoveHolidayForm(PrefixedForm, prefix="remove"):
+    """Taking a day out of the holiday table: a button per day."""
+
+
+class NoticeUploadForm(FlaskForm):
+    """A notice as a file, or its text pasted, and the round it belongs to."""
+
+    notice_file = UploadField(
+        _l("通报文件"),
+        validators=[FileSize(MAX_NOTICE_BYTES, message=_l("文件不能超过 20 MB。"))],
+    )
+    text = text_area(
+        _l("或者粘贴通报全文"), max=MAX_PASTE_CHARS, too_long=_l("粘贴的内容太长。")
+    )
+    round_id = SelectField(_l("导入到哪个巡察轮次"), validators=[Optional()])
+
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        """Check the fields, then that a file or a text was given."""
+        valid = super().validate(extra_validators)
+        if not self.notice_file.data and not (self.text.data or "").strip():
+            self.notice_file.errors = [
+                *self.notice_file.errors,
+                _l("请选择通报文件，或者粘贴通报全文。"),
+            ]
+            return False
+        return valid
+
+
+class NoticeConfirmForm(FlaskForm):
+    """The previewed notice, carried back so the file need not be sent again."""
+
+    source = HiddenField(validators=[DataRequired()])
+    kind = HiddenField(validators=[DataRequired()])
+    filename = HiddenField()
+    round_id = HiddenField()

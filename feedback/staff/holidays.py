@@ -13,7 +13,6 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import extract
 from sqlalchemy import select
 
@@ -23,11 +22,13 @@ from feedback.extensions import db
 from feedback.models import Holiday
 from feedback.models import Role
 from feedback.services import deadlines
+from feedback.services import DomainError
 from feedback.services import holiday_calendars
 from feedback.staff import bp
-from feedback.staff.common import flash_errors
 from feedback.staff.forms import CalendarFileForm
 from feedback.staff.forms import HolidayForm
+from feedback.staff.forms import RemoveHolidayForm
+from feedback.web.actions import decide
 
 MAX_ICS_BYTES = 1024 * 1024
 
@@ -52,7 +53,7 @@ def _page(form: HolidayForm, file_form: CalendarFileForm, code: int = 200):
         days=days,
         form=form,
         file_form=file_form,
-        remove_form=FlaskForm(prefix="remove"),
+        remove_form=RemoveHolidayForm(),
     )
     return page, code
 
@@ -61,30 +62,32 @@ def _page(form: HolidayForm, file_form: CalendarFileForm, code: int = 200):
 @role_required(Role.ADMIN)
 def holidays() -> ResponseReturnValue:
     """List a year's days off and make-up days, with forms to change them."""
-    return _page(HolidayForm(prefix="day"), CalendarFileForm(prefix="ics"))
+    return _page(HolidayForm(), CalendarFileForm())
 
 
 @bp.post("/holidays")
 @role_required(Role.ADMIN)
 def save_holiday() -> ResponseReturnValue:
     """Add or change one day of the table."""
-    form = HolidayForm(prefix="day")
+    form = HolidayForm()
     if not form.validate_on_submit():
-        return _page(form, CalendarFileForm(prefix="ics"), 400)
-    item = deadlines.IcsHoliday(form.day.data, form.name.data, form.is_workday.data)
-    deadlines.save_holidays(db.session, [item], actor=g.user)
-    db.session.commit()
-    flash(_("已保存%(day)s。", day=form.day.data.isoformat()))
-    return redirect(url_for("staff.holidays", year=form.day.data.year))
+        return _page(form, CalendarFileForm(), 400)
+    day = form.day.data
+    item = deadlines.IcsHoliday(day, form.name.data, form.is_workday.data)
+    return decide(
+        lambda: deadlines.save_holidays(db.session, [item], actor=g.user),
+        _("已保存%(day)s。", day=day.isoformat()),
+        url_for("staff.holidays", year=day.year),
+    )
 
 
 @bp.post("/holidays/import")
 @role_required(Role.ADMIN)
 def import_holidays() -> ResponseReturnValue:
     """Add the days of an uploaded .ics calendar."""
-    form = CalendarFileForm(prefix="ics")
+    form = CalendarFileForm()
     if not form.validate_on_submit():
-        return _page(HolidayForm(prefix="day"), form, 400)
+        return _page(HolidayForm(), form, 400)
     data = form.calendar.data.read(MAX_ICS_BYTES + 1)
     try:
         days = holiday_calendars.read_ics(
@@ -96,31 +99,32 @@ def import_holidays() -> ResponseReturnValue:
         days = []  # the same message as for a calendar without a single day
     if len(data) > MAX_ICS_BYTES or not days:
         form.calendar.errors = [_("没有读到节假日：请上传不超过1MB的.ics日历文件。")]
-        return _page(HolidayForm(prefix="day"), form, 400)
-    deadlines.save_holidays(
-        db.session, days, actor=g.user, source=form.calendar.data.filename or ""
+        return _page(HolidayForm(), form, 400)
+    source = form.calendar.data.filename or ""
+    return decide(
+        lambda: deadlines.save_holidays(db.session, days, actor=g.user, source=source),
+        _("已导入%(n)s天。", n=len(days)),
+        url_for("staff.holidays", year=days[0].day.year),
     )
-    db.session.commit()
-    flash(_("已导入%(n)s天。", n=len(days)))
-    return redirect(url_for("staff.holidays", year=days[0].day.year))
 
 
 @bp.post("/holidays/<day>/remove")
 @role_required(Role.ADMIN)
 def remove_holiday(day: str) -> ResponseReturnValue:
     """Take a day out of the table: it is an ordinary day again."""
-    form = FlaskForm(prefix="remove")
     try:
         chosen = date.fromisoformat(day)
     except ValueError:
-        chosen = None
-    if chosen is None or not form.validate_on_submit():
-        flash_errors(form)
         flash(_("没有这一天。"), "error")
         return redirect(url_for("staff.holidays"))
-    if deadlines.remove_holiday(db.session, chosen, actor=g.user):
-        db.session.commit()
-        flash(_("已删除%(day)s。", day=chosen.isoformat()))
-    else:
-        flash(_("没有这一天。"), "error")
-    return redirect(url_for("staff.holidays", year=chosen.year))
+
+    def act() -> None:
+        if not deadlines.remove_holiday(db.session, chosen, actor=g.user):
+            raise DomainError(_("没有这一天。"))
+
+    return decide(
+        act,
+        _("已删除%(day)s。", day=chosen.isoformat()),
+        url_for("staff.holidays", year=chosen.year),
+        form=RemoveHolidayForm(),
+    )

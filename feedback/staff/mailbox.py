@@ -10,7 +10,6 @@ from pathlib import Path
 
 from flask import abort
 from flask import current_app
-from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
@@ -28,11 +27,13 @@ from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.models import Submission
-from feedback.services import DomainError
 from feedback.services import inbound
 from feedback.services import outbox
 from feedback.staff import bp
+from feedback.staff.common import by_reference
+from feedback.staff.common import page_of
 from feedback.staff.forms import FileHeldForm
+from feedback.web.actions import decide
 
 
 @dataclass
@@ -109,11 +110,15 @@ def outbox_list() -> ResponseReturnValue:
 def outbox_retry(message_id: int) -> ResponseReturnValue:
     """Queue a failed message again."""
     message = db.get_or_404(OutboxMessage, message_id)
-    if FlaskForm().validate_on_submit() and message.state is OutboxState.FAILED:
-        outbox.retry(db.session, message)
-        db.session.commit()
-        flash(_("邮件已重新排队发送。"))
-    return redirect(url_for("staff.outbox_list"))
+    page = url_for("staff.outbox_list")
+    if message.state is not OutboxState.FAILED:
+        return redirect(page)
+    return decide(
+        lambda: outbox.retry(db.session, message),
+        _("邮件已重新排队发送。"),
+        page,
+        form=FlaskForm(),
+    )
 
 
 @bp.get("/held")
@@ -153,27 +158,25 @@ def file_held(message_id: int) -> ResponseReturnValue:
     """File a held message as a draft reply to the submission the lead names."""
     message = db.get_or_404(InboundMessage, message_id)
     form = FileHeldForm()
-    if form.validate_on_submit():
-        submission = db.session.scalar(
-            select(Submission).where(
-                Submission.reference == form.reference.data.strip()
-            )
-        )
+    back = url_for("staff.held_message", message_id=message.id)
+    if not form.validate_on_submit():
+        return redirect(back)
+
+    def act() -> Submission:
+        submission = by_reference(form.reference.data)
         if submission is None:
-            flash(_("没有这个编号。"), "error")
-        else:
-            try:
-                inbound.file_held(db.session, message, submission, actor=g.user)
-            except DomainError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
-                db.session.commit()
-                flash(_("已归入%(ref)s，成为待审核的答复。", ref=submission.reference))
-                return redirect(
-                    url_for("staff.submission", submission_id=submission.id)
-                )
-    return redirect(url_for("staff.held_message", message_id=message.id))
+            raise inbound.PenError(_("没有这个编号。"))
+        inbound.file_held(db.session, message, submission, actor=g.user)
+        return submission
+
+    return decide(
+        act,
+        lambda submission: _(
+            "已归入%(ref)s，成为待审核的答复。", ref=submission.reference
+        ),
+        lambda submission: page_of(submission.id),
+        back=back,
+    )
 
 
 @bp.post("/held/<int:message_id>/discard")
@@ -181,12 +184,9 @@ def file_held(message_id: int) -> ResponseReturnValue:
 def discard_held(message_id: int) -> ResponseReturnValue:
     """Drop a held message that is not a reply."""
     message = db.get_or_404(InboundMessage, message_id)
-    if FlaskForm().validate_on_submit():
-        try:
-            inbound.discard_held(message)
-        except DomainError as exc:
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("已丢弃。"))
-    return redirect(url_for("staff.held_mail"))
+    return decide(
+        lambda: inbound.discard_held(message),
+        _("已丢弃。"),
+        url_for("staff.held_mail"),
+        form=FlaskForm(),
+    )

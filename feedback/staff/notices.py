@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import PurePath
-from typing import Any
 
 from flask import flash
 from flask import g
@@ -13,18 +11,8 @@ from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from flask_wtf.file import FileSize
 from sqlalchemy import select
-from wtforms import HiddenField
 from wtforms import SelectChoice
-from wtforms import SelectField
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired
-from wtforms.validators import Length
-from wtforms.validators import Optional
 
 from feedback import notices
 from feedback.auth.decorators import role_required
@@ -35,52 +23,14 @@ from feedback.notices import normalise
 from feedback.services import DomainError
 from feedback.services import notices as notice_import
 from feedback.staff import bp
-from feedback.validators import PlainText
+from feedback.staff.forms import NoticeConfirmForm
+from feedback.staff.forms import NoticeUploadForm
+from feedback.web.actions import decide
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_PASTE_CHARS = 300_000
 # The preview carries the notice back in the confirm form; Flask keeps form
 # fields under 500 kB, so a bigger saved page travels as its extracted text.
 CARRY_LIMIT_BYTES = 400_000
 AUTO_ROUND = ""
-
-
-class NoticeUploadForm(FlaskForm):
-    """A notice as a file, or its text pasted, and the round it belongs to."""
-
-    notice_file = FileField(
-        _l("通报文件"),
-        validators=[FileSize(MAX_FILE_BYTES, message=_l("文件不能超过 20 MB。"))],
-    )
-    text = TextAreaField(
-        _l("或者粘贴通报全文"),
-        validators=[
-            Optional(),
-            PlainText(),
-            Length(max=MAX_PASTE_CHARS, message=_l("粘贴的内容太长。")),
-        ],
-    )
-    round_id = SelectField(_l("导入到哪个巡察轮次"), validators=[Optional()])
-
-    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
-        """Check the fields, then that a file or a text was given."""
-        valid = super().validate(extra_validators)
-        if not self.notice_file.data and not (self.text.data or "").strip():
-            self.notice_file.errors = [
-                *self.notice_file.errors,
-                _l("请选择通报文件，或者粘贴通报全文。"),
-            ]
-            return False
-        return valid
-
-
-class NoticeConfirmForm(FlaskForm):
-    """The previewed notice, carried back so the file need not be sent again."""
-
-    source = HiddenField(validators=[DataRequired()])
-    kind = HiddenField(validators=[DataRequired()])
-    filename = HiddenField()
-    round_id = HiddenField()
 
 
 def _round_choices() -> list[SelectChoice]:
@@ -192,21 +142,14 @@ def confirm_notice() -> ResponseReturnValue:
     if form.round_id.data and inspection is None:
         flash(_("这个巡察轮次已不存在，请重新选择。"), "error")
         return redirect(url_for("staff.import_notice"))
-    try:
-        report = notice_import.import_notice(
+    return decide(
+        lambda: notice_import.import_notice(
             db.session,
             parsed,
             inspection=inspection,
             actor=g.user,
             filename=form.filename.data or None,
-        )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("staff.import_notice"))
-    lines = report.lines()
-    db.session.commit()
-    flash(_("通报已导入。"))
-    for line in lines:
-        flash(line)
-    return redirect(url_for("staff.import_notice"))
+        ).lines(),
+        lambda lines: [_("通报已导入。"), *lines],
+        url_for("staff.import_notice"),
+    )

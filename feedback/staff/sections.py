@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash
 from flask import g
-from flask import redirect
 from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
@@ -16,14 +14,14 @@ from feedback.extensions import db
 from feedback.labels import KIND_NAMES
 from feedback.models import Role
 from feedback.models import Section
-from feedback.services import DomainError
 from feedback.services import sections as routing
 from feedback.staff import bp
 from feedback.staff.forms import SectionForm
+from feedback.web.actions import decide
 
 
 def _form(section: Section | None = None) -> SectionForm:
-    form = SectionForm(prefix=f"s{section.id}" if section else "new")
+    form = SectionForm.for_section(section)
     form.kinds.choices = [
         SelectChoice(kind.value, str(KIND_NAMES[kind]))
         for kind in routing.ROUTABLE_KINDS
@@ -57,26 +55,23 @@ def sections() -> ResponseReturnValue:
 
 def _save(section: Section | None) -> ResponseReturnValue:
     form = _form(section)
-    if form.validate_on_submit():
-        try:
-            saved = routing.save_section(
-                db.session,
-                section,
-                name=form.name.data,
-                email=form.email.data,
-                reply_domains=form.reply_domains.data or "",
-                kinds=form.kinds.data or [],
-                active=form.active.data,
-                actor=g.user,
-            )
-        except DomainError as exc:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, str(exc)]
-        else:
-            db.session.commit()
-            flash(_("已保存%(name)s。", name=saved.name))
-            return redirect(url_for("staff.sections"))
-    return _page(form if section is None else _form(), 400)
+    return decide(
+        lambda: routing.save_section(
+            db.session,
+            section,
+            name=form.name.data,
+            email=form.email.data,
+            reply_domains=form.reply_domains.data or "",
+            kinds=form.kinds.data or [],
+            active=form.active.data,
+            actor=g.user,
+        ),
+        lambda saved: _("已保存%(name)s。", name=saved.name),
+        url_for("staff.sections"),
+        form=form,
+        again=lambda: _page(form if section is None else _form(), 400),
+        error_on=form.name,
+    )
 
 
 @bp.post("/sections")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import g
 from flask.typing import ResponseReturnValue
 
-from feedback.public.statistics import render_statistics
 from feedback.services import stats
 from feedback.staff import bp
+from feedback.web.statistics import render_statistics
 
 
 @bp.get("/statistics")

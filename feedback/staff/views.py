@@ -1,4 +1,4 @@
-"""The lead's queues and submission page, and a section's own list."""
+"""The lead's queues and a submission's page, a section's own list, and attachments."""
 
 from __future__ import annotations
 
@@ -9,21 +9,16 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask import flash
 from flask import g
-from flask import redirect
 from flask import render_template
 from flask import request
-from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import func
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from feedback.auth.decorators import role_required
 from feedback.downloads import send_attachment
 from feedback.extensions import db
 from feedback.labels import KIND_NAMES
@@ -33,11 +28,8 @@ from feedback.models import InboundMessage
 from feedback.models import InboundState
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
-from feedback.models import Reply
-from feedback.models import ReplyChannel
 from feedback.models import ReplyState
 from feedback.models import Role
-from feedback.models import Section
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
@@ -49,22 +41,24 @@ from feedback.services import queues
 from feedback.services import replies
 from feedback.services import triage
 from feedback.staff import bp
-from feedback.staff.common import attempt
-from feedback.staff.common import templated_reply
 from feedback.staff.common import visible
+from feedback.staff.decisions import route_form
+from feedback.staff.forms import AcceptForm
 from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import AskForm
 from feedback.staff.forms import ConcludeForm
 from feedback.staff.forms import DuplicateForm
 from feedback.staff.forms import ExtendForm
+from feedback.staff.forms import KeepClosedForm
 from feedback.staff.forms import NoteForm
 from feedback.staff.forms import PublishForm
 from feedback.staff.forms import QueueFilterForm
-from feedback.staff.forms import ReasonForm
-from feedback.staff.forms import ReplyForm
+from feedback.staff.forms import RefuseForm
+from feedback.staff.forms import ReopenForm
 from feedback.staff.forms import ReturnForm
-from feedback.staff.forms import RouteForm
+from feedback.staff.forms import SpamForm
 from feedback.validators import chosen_id
+from feedback.web.forms import ReplyForm
 
 QUEUE_LIMIT = 200
 
@@ -102,113 +96,41 @@ def index() -> ResponseReturnValue:
     return render_template("staff/admin_home.html")
 
 
-def _route_form(submission: Submission) -> RouteForm:
-    form = RouteForm()
-    form.section_id.choices = [
-        SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
-    ]
-    suggestion = triage.suggest_section(submission)
-    if suggestion is not None and not form.is_submitted():
-        form.section_id.data = str(suggestion.id)
-    return form
-
-
 @bp.get("/submissions/<int:submission_id>")
 def submission(submission_id: int) -> ResponseReturnValue:
     """Show one submission with what the viewer may do to it."""
-    from feedback.staff import decisions
-
     item = visible(submission_id)
     drafts = [r for r in item.replies if r.state is ReplyState.DRAFT]
+    unpublished = [
+        r
+        for r in item.replies
+        if r.state is ReplyState.APPROVED and r.published_at is None
+    ]
     return render_template(
         "staff/submission.html",
         submission=item,
         reply_templates=current_app.config["REPLY_TEMPLATES"],
         may_ask=questions.may_ask(item, g.user),
-        ask_form=AskForm(prefix="ask"),
-        accept_form=FlaskForm(prefix="accept"),
-        conclude_form=ConcludeForm(prefix="conclude"),
-        reopen_form=ReasonForm(prefix="reopen"),
-        keep_form=ReasonForm(prefix="keep"),
+        ask_form=AskForm(),
+        accept_form=AcceptForm(),
+        conclude_form=ConcludeForm(),
+        reopen_form=ReopenForm(),
+        keep_form=KeepClosedForm(),
         needs_review=closing.needs_review(item),
         suggestion=triage.suggest_section(item),
-        route_form=_route_form(item),
-        reply_form=ReplyForm(body=templated_reply(request.args.get("template"))),
-        approve_forms={
-            r.id: ApproveForm(prefix=f"r{r.id}", body=r.body) for r in drafts
-        },
-        return_forms={r.id: ReturnForm(prefix=f"return{r.id}") for r in drafts},
+        route_form=route_form(item),
+        reply_form=ReplyForm.from_template(request.args.get("template")),
+        approve_forms={r.id: ApproveForm.of(r.id, body=r.body) for r in drafts},
+        return_forms={r.id: ReturnForm.of(r.id) for r in drafts},
         publish_forms={
-            r.id: PublishForm(prefix=f"publish{r.id}", text=replies.masked_text(r))
-            for r in item.replies
-            if r.state is ReplyState.APPROVED and r.published_at is None
+            r.id: PublishForm.of(r.id, text=replies.masked_text(r)) for r in unpublished
         },
-        refuse_form=decisions.refuse_form(),
-        duplicate_form=DuplicateForm(prefix="duplicate"),
-        extend_form=ExtendForm(prefix="extend"),
-        note_form=NoteForm(prefix="note"),
-        spam_form=FlaskForm(),
+        refuse_form=RefuseForm(),
+        duplicate_form=DuplicateForm(),
+        extend_form=ExtendForm(),
+        note_form=NoteForm(),
+        spam_form=SpamForm(),
     )
-
-
-@bp.post("/submissions/<int:submission_id>/route")
-@role_required(Role.LEAD)
-def route(submission_id: int) -> ResponseReturnValue:
-    """Send a submission to the section that should answer it."""
-    item = db.get_or_404(Submission, submission_id)
-    form = _route_form(item)
-    if form.validate_on_submit():
-        section = db.get_or_404(Section, int(form.section_id.data))
-        attempt(
-            lambda: triage.route(db.session, item, section, actor=g.user),
-            _("已转办给%(name)s，邮件将很快发出。", name=section.name),
-        )
-    else:
-        flash(_("请选择股室。"), "error")
-    return redirect(url_for("staff.submission", submission_id=item.id))
-
-
-@bp.post("/submissions/<int:submission_id>/reply")
-@role_required(Role.SECTION)
-def reply(submission_id: int) -> ResponseReturnValue:
-    """Let section staff answer on the web; the lead approves it before it goes out."""
-    item = visible(submission_id)
-    form = ReplyForm()
-    if form.validate_on_submit():
-        attempt(
-            lambda: replies.draft(
-                db.session,
-                item,
-                g.user.section,
-                form.body.data,
-                channel=ReplyChannel.WEB,
-                author_label=g.user.email,
-                actor=g.user,
-            ),
-            _("答复已提交，待纪检组长审核后发给群众。"),
-        )
-    else:
-        for error in form.body.errors:
-            flash(str(error), "error")
-    return redirect(url_for("staff.submission", submission_id=item.id))
-
-
-@bp.post("/replies/<int:reply_id>/approve")
-@role_required(Role.LEAD)
-def approve_reply(reply_id: int) -> ResponseReturnValue:
-    """Approve a section's draft, as written or edited."""
-    item = db.get_or_404(Reply, reply_id)
-    form = ApproveForm(prefix=f"r{item.id}")
-    if form.validate_on_submit():
-        attempt(
-            lambda: replies.approve(
-                db.session, item, actor=g.user, body=form.body.data
-            ),
-            _("答复已审核通过，群众可以用查询码看到。"),
-        )
-    else:
-        flash(_("答复内容不能为空。"), "error")
-    return redirect(url_for("staff.submission", submission_id=item.submission_id))
 
 
 @bp.get("/attachments/<int:attachment_id>")

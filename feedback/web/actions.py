@@ -1,0 +1,100 @@
+"""Running a decision from a view: one commit, the outcome told, then the next page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from flask import flash
+from flask import redirect
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import Field
+
+from feedback.extensions import db
+from feedback.services import DomainError
+
+T = TypeVar("T")
+
+# What to say after a decision, or where to go: fixed, or worked out from
+# what the service call returned.
+Said = str | Sequence[str]
+Telling = Said | Callable[[T], Said]
+Going = str | Callable[[T], str]
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A decision that a rule of the domain refused; nothing of it was kept."""
+
+    reason: str
+
+
+def attempt(action: Callable[[], T]) -> T | Refused:
+    """Run a service call and commit once; if a rule refuses it, roll back and say why.
+
+    :func:`decide` builds on this; a view whose success is a page rather
+    than a redirect (the section's signed link, the citizen's tracking page)
+    calls it directly.
+    """
+    try:
+        result = action()
+    except DomainError as exc:
+        db.session.rollback()
+        return Refused(str(exc))
+    db.session.commit()
+    return result
+
+
+def decide(
+    action: Callable[[], T],
+    done: Telling[T],
+    to: Going[T],
+    *,
+    form: FlaskForm | None = None,
+    invalid: str | None = None,
+    back: str | None = None,
+    again: Callable[[], ResponseReturnValue] | None = None,
+    error_on: Field | None = None,
+) -> ResponseReturnValue:
+    """Run a staff decision, commit it once, tell how it went and go on.
+
+    With ``form``, ``action`` runs only if the form was posted and is valid.
+    Once it is committed, ``done`` is flashed and the browser goes ``to``.
+
+    If the form is not valid or a rule refuses, nothing is kept. Normally the
+    reason (``invalid``, else the form's own errors, or the rule's message)
+    is flashed and the browser goes ``back`` (by default ``to``). A view that
+    shows the form again with what was typed passes ``again`` instead, which
+    renders that page: the form carries its own errors, and a rule's message
+    stands beside ``error_on`` (or is flashed without it).
+    """
+    if form is None or form.validate_on_submit():
+        outcome = attempt(action)
+        if not isinstance(outcome, Refused):
+            _tell(done(outcome) if callable(done) else done)
+            return redirect(to(outcome) if callable(to) else to)
+        if again is not None and error_on is not None:
+            error_on.errors = [*error_on.errors, outcome.reason]
+        else:
+            _tell(outcome.reason, "error")
+    elif again is None:
+        _tell([invalid] if invalid else form_errors(form), "error")
+    if again is not None:
+        return again()
+    target = back or to
+    if callable(target):
+        raise TypeError("a decision that goes to a worked-out page needs back=")
+    return redirect(target)
+
+
+def form_errors(form: FlaskForm) -> list[str]:
+    """Return every validation error of a form, field by field."""
+    return [str(error) for errors in form.errors.values() for error in errors]
+
+
+def _tell(said: Said, category: str = "message") -> None:
+    for message in [said] if isinstance(said, str) else said:
+        flash(message, category)

@@ -1,0 +1,248 @@
+"""Forms and fields the blueprints share: text fields, prefixed forms, the author, a reply, filters."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+from typing import ClassVar
+from typing import Self
+from typing import TypeAlias
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
+from flask_wtf import FlaskForm
+from wtforms import EmailField
+from wtforms import Form
+from wtforms import MonthField
+from wtforms import SearchField
+from wtforms import SelectChoice
+from wtforms import SelectField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms import ValidationError
+from wtforms.form import FormMeta
+from wtforms.validators import DataRequired
+from wtforms.validators import Email
+from wtforms.validators import Length
+from wtforms.validators import Optional
+
+from feedback.i18n import script
+from feedback.labels import STATUS_KIND_LABELS
+from feedback.models import Section
+from feedback.services import stats
+from feedback.services import submissions
+from feedback.validators import PlainText
+
+Label: TypeAlias = str | LazyString
+EMAIL_MAX = 254
+
+
+def text_field(
+    label: Label | None = None,
+    *,
+    max: int | None = None,
+    required: Label | None = None,
+    too_long: Label | None = None,
+    kind: type[StringField] = StringField,
+    **options: Any,
+) -> StringField:
+    """Return a field for text people type: no control characters, at most
+    ``max`` characters, and either optional or ``required`` (the message
+    shown when it is left empty)."""
+    validators: list[Any] = [
+        PlainText(),
+        DataRequired(required) if required else Optional(),
+    ]
+    if max is not None:
+        validators.append(Length(max=max, message=too_long))
+    return kind(label, validators=validators, **options)
+
+
+def text_area(label: Label | None = None, **settings: Any) -> StringField:
+    """Return a :func:`text_field` of several lines."""
+    return text_field(label, kind=TextAreaField, **settings)
+
+
+def email_field(
+    label: Label | None = None,
+    *,
+    invalid: Label,
+    required: Label | None = None,
+    plain_text: bool = True,
+    kind: type[StringField] = EmailField,
+    **options: Any,
+) -> StringField:
+    """Return an e-mail address field, optional or ``required``; ``invalid``
+    is shown for an address that is not one.
+
+    The back office's address fields never had the control-character check
+    (``plain_text=False``): Email() refuses those characters with its own message.
+    """
+    validators: list[Any] = [PlainText()] if plain_text else []
+    validators += [
+        DataRequired(required) if required else Optional(),
+        Email(invalid),
+        Length(max=EMAIL_MAX),
+    ]
+    return kind(label, validators=validators, **options)
+
+
+def _kept(text: str | None) -> str | None:
+    return (text or "").strip() or None
+
+
+class AuthorForm(FlaskForm):
+    """A form that says who wrote a submission: ``author_name``, ``phone`` and ``email``."""
+
+    name: StringField
+    phone: StringField
+    email: StringField
+
+    @property
+    def author_name(self) -> str | None:
+        """Return the name as typed."""
+        return self.name.data
+
+    def author(self) -> submissions.Author:
+        """Return the author as typed, trimmed; what was left empty is None."""
+        return submissions.Author(
+            name=_kept(self.author_name),
+            phone=_kept(self.phone.data),
+            email=_kept(self.email.data),
+        )
+
+
+class _PrefixedFormMeta(FormMeta):
+    """WTForms' metaclass, letting a class statement say ``prefix=``."""
+
+    def __init__(
+        cls, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **_: Any
+    ) -> None:
+        super().__init__(name, bases, attrs)
+
+
+class PrefixedForm(FlaskForm, metaclass=_PrefixedFormMeta):
+    """A form that shares its page with others, its fields named ``prefix-…``.
+
+    Each form says its prefix once, in its class statement
+    (``class NoteForm(PrefixedForm, prefix="note")``); the page that shows it
+    and the view it is posted to both build it from there, so the field
+    names they use always agree.
+    """
+
+    PREFIX: ClassVar[str] = ""
+
+    def __init_subclass__(cls, prefix: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if prefix is not None:
+            cls.PREFIX = prefix
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", self.PREFIX)
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def of(cls, number: int, **data: Any) -> Self:
+        """Build the form of one of several rows of a page (a reply, a section)."""
+        return cls(prefix=f"{cls.PREFIX}{number}", **data)
+
+
+class ReplyForm(PrefixedForm):
+    """A section's answer; it stays a draft until the lead approves it."""
+
+    body = text_area(_l("答复内容"), max=20000, required=_l("请填写答复内容。"))
+
+    @classmethod
+    def from_template(cls, choice: str | None) -> Self:
+        """Build the form starting from the reply template chosen with ``?template=N``."""
+        chosen = current_app.config["REPLY_TEMPLATES"]
+        text = None
+        if choice and choice.isdigit() and int(choice) < len(chosen):
+            text = chosen[int(choice)]
+        return cls(body=text)
+
+
+class BoardFilterForm(Form):
+    """Filters and search on a round's board, read from the query string."""
+
+    q = SearchField(_l("搜索问题"), validators=[Optional(), Length(max=100)])
+    kind = SelectField(_l("整改状态"), validators=[Optional()])
+    section = SelectField(_l("责任股室"), validators=[Optional()])
+
+    def offer(self, sections: Iterable[Section]) -> None:
+        """Fill the status and section choices, names in the reader's script."""
+        self.kind.choices = [SelectChoice("", _l("全部状态"))] + [
+            SelectChoice(kind.value, label)
+            for kind, label in STATUS_KIND_LABELS.items()
+        ]
+        self.section.choices = [SelectChoice("", _l("全部股室"))] + [
+            SelectChoice(str(s.id), script(s.name)) for s in sections
+        ]
+
+
+# How people type a month: 2025-8, 2025/08, 2025.8, 2025年8月, in full-width too.
+_MONTH_AS_TYPED = re.compile(
+    r"\s*((?:19|20)\d\d)\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*月?\s*"
+)
+
+
+class TypedMonthField(MonthField):
+    """A month (``YYYY-MM``) that also takes it as people type it."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            typed = unicodedata.normalize("NFKC", str(valuelist[0]))
+            found = _MONTH_AS_TYPED.fullmatch(typed)
+            if found:
+                valuelist = [f"{found.group(1)}-{int(found.group(2)):02d}"]
+        super().process_formdata(valuelist)
+
+
+class StatisticsFilterForm(Form):
+    """The period and round of a statistics page, read from the query string."""
+
+    first = TypedMonthField(
+        _l("从（月份）"),
+        validators=[Optional()],
+        invalid_value_message=_l("请按“2025-03”的格式填写月份。"),
+    )
+    last = TypedMonthField(
+        _l("到（月份）"),
+        validators=[Optional()],
+        invalid_value_message=_l("请按“2025-03”的格式填写月份。"),
+    )
+    round = SelectField(_l("巡察轮次"), validators=[Optional()], validate_choice=False)
+
+    def validate_round(self, field: SelectField) -> None:
+        if field.data and field.data not in {c.value for c in field.choices}:
+            raise ValidationError(_l("没有这个巡察轮次。"))
+
+    def validate_last(self, field: MonthField) -> None:
+        if self.first.data is None or field.data is None:
+            return
+        first, last = stats.Month.of(self.first.data), stats.Month.of(field.data)
+        if last < first:
+            raise ValidationError(_l("结束月份不能早于开始月份。"))
+        if len(stats.months_between(first, last)) > stats.MAX_PERIOD_MONTHS:
+            raise ValidationError(
+                _l("统计期间最长%(n)s个月。", n=stats.MAX_PERIOD_MONTHS)
+            )
+
+    def filters(self) -> stats.Filters:
+        """Return what was validly chosen; a field with an error counts as unset."""
+        period_ok = not (self.first.errors or self.last.errors)
+        round_id = self.round.data
+        return stats.Filters(
+            first=stats.Month.of(self.first.data)
+            if period_ok and self.first.data
+            else None,
+            last=stats.Month.of(self.last.data)
+            if period_ok and self.last.data
+            else None,
+            round_id=int(round_id)
+            if round_id and round_id.isdigit() and not self.round.errors
+            else None,
+        )
