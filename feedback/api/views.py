@@ -121,7 +121,7 @@ def problem_detail(problem_id: int) -> ResponseReturnValue:
             "type": "status_change" if entry.change else "progress",
             "from": entry.change.from_word if entry.change else None,
             "to": entry.change.to_word if entry.change else None,
-            "text": entry.change.reason if entry.change else entry.update.body,
+            "text": entry.text,
         }
         for entry in board.timeline(problem, today=today)
     ]

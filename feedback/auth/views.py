@@ -28,6 +28,7 @@ from feedback.models import StaffUser
 from feedback.services import accounts
 from feedback.urls import safe_next
 from feedback.web.actions import decide
+from feedback.web.forms import add_error
 
 
 @bp.before_app_request
@@ -63,11 +64,11 @@ def login() -> ResponseReturnValue:
             )
         except accounts.LockedOut as exc:
             db.session.commit()
-            form.password.errors.append(_locked_message(exc.until))
+            add_error(form.password, _locked_message(exc.until))
             return render_template("auth/login.html", form=form), 429
         if user is None:
             db.session.commit()  # keeps the count of wrong passwords
-            form.password.errors.append(_("电子邮箱或密码不正确。"))
+            add_error(form.password, _("电子邮箱或密码不正确。"))
         elif user.totp_secret:
             db.session.commit()
             session.clear()
@@ -116,12 +117,12 @@ def second_factor() -> ResponseReturnValue:
     if form.validate_on_submit():
         until = accounts.is_locked(user)
         if until is not None:
-            form.code.errors.append(_locked_message(until))
+            add_error(form.code, _locked_message(until))
             return render_template("auth/totp.html", form=form), 429
         if accounts.check_totp(db.session, user, form.code.data):
             return _signed_in(user)
         db.session.commit()  # keeps the count of wrong codes
-        form.code.errors.append(_("验证码不正确或已用过，请输入手机上显示的新验证码。"))
+        add_error(form.code, _("验证码不正确或已用过，请输入手机上显示的新验证码。"))
     return render_template("auth/totp.html", form=form)
 
 
@@ -168,7 +169,7 @@ def two_factor() -> ResponseReturnValue:
 
             return decide(disable, _("两步验证已关闭。"), url_for("auth.two_factor"))
         db.session.commit()  # keeps the count of wrong codes
-        form.code.errors.append(_("验证码不正确或已用过，请输入手机上显示的新验证码。"))
+        add_error(form.code, _("验证码不正确或已用过，请输入手机上显示的新验证码。"))
     return render_template("auth/two_factor.html", form=form, secret=None, qr=None)
 
 
@@ -192,7 +193,7 @@ def change_password() -> ResponseReturnValue:
     if form.validate_on_submit():
         if accounts.authenticate(db.session, g.user.email, form.current.data) is None:
             db.session.commit()
-            form.current.errors.append(_("当前密码不正确。"))
+            add_error(form.current, _("当前密码不正确。"))
         else:
             user = g.user
 

@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field
-from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
 
@@ -48,7 +47,7 @@ class NewRequestForm(AuthorForm):
     description = text_area(required=_l("请填写内容。"))
     first_name = text_field(max=NAME_MAX)
     last_name = text_field(max=NAME_MAX)
-    email = email_field(invalid=_l("电子邮箱格式不正确。"), kind=StringField)
+    email = email_field(invalid=_l("电子邮箱格式不正确。"))
     phone = text_field(max=40)
 
     def validate_description(self, field: TextAreaField) -> None:

@@ -215,7 +215,7 @@ def _requests(submissions: list[Submission]) -> list[dict[str, object]]:
     published = public_requests.published_replies(db.session, submissions)
     wording = _Wording()
     zone = _zone()
-    shown = []
+    shown: list[dict[str, object]] = []
     for submission in submissions:
         reply = published.get(submission.id)
         expected = public_requests.expected_on(submission)

@@ -12,22 +12,24 @@ from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms import MultipleFileField
 from wtforms import RadioField
-from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import StringField
-from wtforms import TelField
 from wtforms import ValidationError
 from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
+from wtforms.widgets import TelInput
 
 from feedback.i18n import LOCALES
 from feedback.labels import RATING_NAMES
 from feedback.models import SubmissionKind
 from feedback.services import submissions
 from feedback.validators import PlainText
+from feedback.web.forms import add_error
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import email_field
+from feedback.web.forms import FilledText
+from feedback.web.forms import SelectChoice
 from feedback.web.forms import text_area
 from feedback.web.forms import text_field
 from feedback.web.forms import TypedMonthField
@@ -68,7 +70,7 @@ class SubmitForm(AuthorForm):
         validators=[DataRequired()],
     )
     name = text_field(_l("姓名"), max=100)
-    phone = text_field(_l("电话"), max=40, kind=TelField)
+    phone = text_field(_l("电话"), max=40, widget=TelInput())
     email = email_field(_l("电子邮箱"), invalid=_l("电子邮箱格式不正确。"))
     publish_consent = BooleanField(_l("同意在隐去个人信息后公开答复"))
     attachments = MultipleFileField(
@@ -85,13 +87,10 @@ class SubmitForm(AuthorForm):
         if self.identity.data != IDENTITY_REAL_NAME:
             return valid
         if not (self.name.data or "").strip():
-            self.name.errors = [*self.name.errors, _l("实名提交请填写姓名。")]
+            add_error(self.name, _l("实名提交请填写姓名。"))
             valid = False
         if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
-            self.phone.errors = [
-                *self.phone.errors,
-                _l("实名提交请留下电话或电子邮箱，至少一项。"),
-            ]
+            add_error(self.phone, _l("实名提交请留下电话或电子邮箱，至少一项。"))
             valid = False
         return valid
 
@@ -136,7 +135,7 @@ class PreferenceForm(FlaskForm):
         choices=[SelectChoice(name) for name in ("lang", "care", "pinyin")],
         validators=[DataRequired()],
     )
-    value = StringField(validators=[DataRequired(), Length(max=16)])
+    value = FilledText(validators=[DataRequired(), Length(max=16)])
     next = HiddenField()
 
     def validate_value(self, field: StringField) -> None:

@@ -10,7 +10,6 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from wtforms import SelectChoice
 
 from feedback import i18n
 from feedback.db import utcnow
@@ -24,6 +23,7 @@ from feedback.services import board
 from feedback.services import public_replies
 from feedback.services import queues
 from feedback.validators import chosen_id
+from feedback.web.forms import SelectChoice
 
 
 def _filter_form() -> ReplyFilterForm:

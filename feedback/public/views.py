@@ -13,7 +13,6 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from wtforms import SelectChoice
 
 from feedback import i18n
 from feedback.downloads import send_attachment
@@ -41,6 +40,8 @@ from feedback.services import tracking
 from feedback.urls import safe_next
 from feedback.web.actions import attempt
 from feedback.web.actions import Refused
+from feedback.web.forms import add_error
+from feedback.web.forms import SelectChoice
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -183,9 +184,7 @@ def track() -> ResponseReturnValue:
     if form.validate_on_submit():
         found = tracking.find(db.session, form.code.data)
         if found is None:
-            form.code.errors.append(
-                _("没有找到与此查询码对应的记录，请核对后重新输入。")
-            )
+            add_error(form.code, _("没有找到与此查询码对应的记录，请核对后重新输入。"))
     return _track_page(form, found)
 
 

@@ -159,6 +159,14 @@ class TimelineEntry:
     change: StatusChange | None = None
     update: ProgressUpdate | None = None
 
+    @property
+    def text(self) -> str:
+        """Return what the line says: the change's reason or the update's text."""
+        if self.change is not None:
+            return self.change.reason
+        assert self.update is not None, "an entry is a change or an update"
+        return self.update.body
+
 
 def timeline(problem: Problem, *, today: date | None = None) -> list[TimelineEntry]:
     """Merge a problem's status changes and progress updates, oldest first.

@@ -8,7 +8,6 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
@@ -18,6 +17,7 @@ from feedback.models import Role
 from feedback.models import Submission
 from feedback.staff import bp
 from feedback.staff.forms import AuditFilterForm
+from feedback.web.forms import SelectChoice
 
 PAGE_SIZE = 100
 

@@ -15,7 +15,6 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
 
 from feedback import i18n
 from feedback.auth.decorators import role_required
@@ -36,6 +35,7 @@ from feedback.staff.forms import ProgressForm
 from feedback.staff.forms import StatusForm
 from feedback.validators import chosen_id
 from feedback.web.actions import decide
+from feedback.web.forms import SelectChoice
 
 EDITORS = (Role.LEAD, Role.ADMIN)
 # What a problem's form does once valid: the service call, and what to say.

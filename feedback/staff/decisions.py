@@ -16,7 +16,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import LazyString
-from wtforms import SelectChoice
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
@@ -50,6 +49,7 @@ from feedback.staff.forms import SpamForm
 from feedback.web.actions import decide
 from feedback.web.forms import PrefixedForm
 from feedback.web.forms import ReplyForm
+from feedback.web.forms import SelectChoice
 
 
 def route_form(submission: Submission) -> RouteForm:

@@ -17,7 +17,6 @@ from wtforms import DateField
 from wtforms import FileField
 from wtforms import HiddenField
 from wtforms import IntegerField
-from wtforms import SelectChoice
 from wtforms import SelectField
 from wtforms import SelectMultipleField
 from wtforms import StringField
@@ -31,7 +30,10 @@ from feedback.models import Section
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import BoardFilterForm
 from feedback.web.forms import email_field
+from feedback.web.forms import FilledDate
+from feedback.web.forms import FilledInteger
 from feedback.web.forms import PrefixedForm
+from feedback.web.forms import SelectChoice
 from feedback.web.forms import text_area
 from feedback.web.forms import text_field
 
@@ -75,7 +77,7 @@ class StatusForm(PrefixedForm, prefix="status"):
 
     word = SelectField(_l("新的整改状态"), validators=[DataRequired()])
     reason = text_area(_l("变更原因"), max=2000, required=_l("请说明变更原因。"))
-    effective_on = DateField(
+    effective_on = FilledDate(
         _l("生效日期"), validators=[DataRequired(_l("请填写生效日期。"))]
     )
 
@@ -84,7 +86,7 @@ class ProgressForm(PrefixedForm, prefix="progress"):
     """A dated public note about what was done."""
 
     body = text_area(_l("进展内容"), max=5000, required=_l("请填写进展内容。"))
-    published_on = DateField(
+    published_on = FilledDate(
         _l("公开日期"),
         validators=[DataRequired(_l("请填写公开日期。"))],
         description=_l("可以是将来的日期，到期后才公开。"),
@@ -167,7 +169,7 @@ class DuplicateForm(PrefixedForm, prefix="duplicate"):
 class ExtendForm(PrefixedForm, prefix="extend"):
     """The one extension of the reply deadline."""
 
-    days = IntegerField(
+    days = FilledInteger(
         _l("延长天数"),
         validators=[DataRequired(_l("请填写天数。")), NumberRange(min=1, max=30)],
     )
@@ -204,7 +206,7 @@ class OfflineSubmissionForm(AuthorForm):
     """An opinion that came by phone, letter or visit, as the lead types it in."""
 
     channel = SelectField(_l("来源"), validators=[DataRequired()])
-    received_on = DateField(
+    received_on = FilledDate(
         _l("收到日期"), validators=[DataRequired(_l("请填写收到日期。"))]
     )
     kind = SelectField(_l("类型"), validators=[DataRequired()])
@@ -268,7 +270,7 @@ class AcceptForm(PrefixedForm, prefix="accept"):
 class ConcludeForm(PrefixedForm, prefix="conclude"):
     """A 举报's result, written by the lead."""
 
-    concluded_on = DateField(
+    concluded_on = FilledDate(
         _l("办结日期"), validators=[DataRequired(_l("请填写办结日期。"))]
     )
     result = text_area(
@@ -293,7 +295,7 @@ class KeepClosedForm(ReasonForm, prefix="keep"):
 class HolidayForm(PrefixedForm, prefix="day"):
     """One day of the holiday table: a day off, or a make-up working day."""
 
-    day = DateField(_l("日期"), validators=[DataRequired(_l("请填写日期。"))])
+    day = FilledDate(_l("日期"), validators=[DataRequired(_l("请填写日期。"))])
     name = text_field(_l("名称"), max=100, required=_l("请填写名称。"))
     is_workday = BooleanField(_l("调休上班日（补班）"))
 

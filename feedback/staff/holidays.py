@@ -40,7 +40,9 @@ def _year() -> int:
     return deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"]).year
 
 
-def _page(form: HolidayForm, file_form: CalendarFileForm, code: int = 200):
+def _page(
+    form: HolidayForm, file_form: CalendarFileForm, code: int = 200
+) -> ResponseReturnValue:
     year = _year()
     days = db.session.scalars(
         select(Holiday)

@@ -10,7 +10,6 @@ from flask import current_app
 from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from wtforms import SelectChoice
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
@@ -24,6 +23,7 @@ from feedback.staff import bp
 from feedback.staff.common import page_of
 from feedback.staff.forms import OfflineSubmissionForm
 from feedback.web.actions import decide
+from feedback.web.forms import SelectChoice
 
 OFFLINE_CHANNELS = (Channel.PHONE, Channel.LETTER, Channel.VISIT)
 

@@ -66,7 +66,7 @@ def _readable(mail: EmailMessage) -> bool:
 def _load(path: Path) -> SinkMail:
     with path.open("rb") as handle:
         message = email.message_from_binary_file(handle, policy=email.policy.default)
-    return SinkMail(name=path.name, message=message)  # type: ignore[arg-type]
+    return SinkMail(name=path.name, message=message)
 
 
 @bp.get("/mail")

@@ -12,7 +12,6 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from feedback import notices
 from feedback.auth.decorators import role_required
@@ -26,6 +25,8 @@ from feedback.staff import bp
 from feedback.staff.forms import NoticeConfirmForm
 from feedback.staff.forms import NoticeUploadForm
 from feedback.web.actions import decide
+from feedback.web.forms import add_error
+from feedback.web.forms import SelectChoice
 
 # The preview carries the notice back in the confirm form; Flask keeps form
 # fields under 500 kB, so a bigger saved page travels as its extracted text.
@@ -84,7 +85,7 @@ def preview_notice() -> ResponseReturnValue:
         try:
             parsed = notices.parse_bytes(upload.read(), filename)
         except notices.UnreadableNotice as exc:
-            form.notice_file.errors = [*form.notice_file.errors, str(exc)]
+            add_error(form.notice_file, str(exc))
             return _page(form, 400)
     else:
         parsed = notices.parse_text(form.text.data or "")

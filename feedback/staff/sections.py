@@ -7,7 +7,6 @@ from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from wtforms import SelectChoice
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
@@ -18,6 +17,7 @@ from feedback.services import sections as routing
 from feedback.staff import bp
 from feedback.staff.forms import SectionForm
 from feedback.web.actions import decide
+from feedback.web.forms import SelectChoice
 
 
 def _form(section: Section | None = None) -> SectionForm:

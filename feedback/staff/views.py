@@ -15,9 +15,9 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement
 from sqlalchemy import func
 from sqlalchemy import select
-from wtforms import SelectChoice
 
 from feedback.downloads import send_attachment
 from feedback.extensions import db
@@ -59,11 +59,12 @@ from feedback.staff.forms import ReturnForm
 from feedback.staff.forms import SpamForm
 from feedback.validators import chosen_id
 from feedback.web.forms import ReplyForm
+from feedback.web.forms import SelectChoice
 
 QUEUE_LIMIT = 200
 
 
-def _submissions(*conditions: object) -> list[Submission]:
+def _submissions(*conditions: ColumnElement[bool]) -> list[Submission]:
     query = (
         select(Submission)
         .where(*conditions)

@@ -15,6 +15,7 @@ from wtforms import Field
 
 from feedback.extensions import db
 from feedback.services import DomainError
+from feedback.web.forms import add_error
 
 T = TypeVar("T")
 
@@ -77,7 +78,7 @@ def decide(
             _tell(done(outcome) if callable(done) else done)
             return redirect(to(outcome) if callable(to) else to)
         if again is not None and error_on is not None:
-            error_on.errors = [*error_on.errors, outcome.reason]
+            add_error(error_on, outcome.reason)
         else:
             _tell(outcome.reason, "error")
     elif again is None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
+from typing import cast
 from typing import ClassVar
+from typing import overload
 from typing import Self
 from typing import TypeAlias
 
@@ -14,11 +17,18 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import LazyString
 from flask_wtf import FlaskForm
+from wtforms import DateField
 from wtforms import EmailField
+from wtforms import Field
 from wtforms import Form
+from wtforms import IntegerField
 from wtforms import MonthField
+from wtforms import PasswordField
 from wtforms import SearchField
-from wtforms import SelectChoice
+
+# SelectChoice is new in WTForms 3.3, which types-WTForms (3.2) does not know
+# yet; the blueprints import it from here, so the gap is bridged once.
+from wtforms import SelectChoice as SelectChoice  # type: ignore[attr-defined]
 from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
@@ -40,41 +50,144 @@ Label: TypeAlias = str | LazyString
 EMAIL_MAX = 254
 
 
-def text_field(
-    label: Label | None = None,
-    *,
-    max: int | None = None,
-    required: Label | None = None,
-    too_long: Label | None = None,
-    kind: type[StringField] = StringField,
-    **options: Any,
-) -> StringField:
-    """Return a field for text people type: no control characters, at most
-    ``max`` characters, and either optional or ``required`` (the message
-    shown when it is left empty)."""
+class FilledText(StringField):
+    """Text a form requires: once the form has validated, ``data`` is a string."""
+
+    data: str
+
+
+class FilledTextArea(TextAreaField):
+    """Lines of text a form requires: once validated, ``data`` is a string."""
+
+    data: str
+
+
+class FilledEmail(EmailField):
+    """An e-mail address a form requires: once validated, ``data`` is a string."""
+
+    data: str
+
+
+class FilledPassword(PasswordField):
+    """A password a form requires: once validated, ``data`` is a string."""
+
+    data: str
+
+
+class FilledDate(DateField):
+    """A day a form requires: once validated, ``data`` is a date."""
+
+    data: date
+
+
+class FilledInteger(IntegerField):
+    """A number a form requires: once validated, ``data`` is an int."""
+
+    data: int
+
+
+def _text_validators(
+    required: Label | None, max: int | None, too_long: Label | None
+) -> list[Any]:
     validators: list[Any] = [
         PlainText(),
         DataRequired(required) if required else Optional(),
     ]
     if max is not None:
         validators.append(Length(max=max, message=too_long))
-    return kind(label, validators=validators, **options)
+    return validators
 
 
-def text_area(label: Label | None = None, **settings: Any) -> StringField:
+@overload
+def text_field(
+    label: Label | None = None,
+    *,
+    required: Label,
+    max: int | None = None,
+    too_long: Label | None = None,
+    **options: Any,
+) -> FilledText: ...
+@overload
+def text_field(
+    label: Label | None = None,
+    *,
+    required: None = None,
+    max: int | None = None,
+    too_long: Label | None = None,
+    **options: Any,
+) -> StringField: ...
+def text_field(
+    label: Label | None = None,
+    *,
+    required: Label | None = None,
+    max: int | None = None,
+    too_long: Label | None = None,
+    **options: Any,
+) -> StringField:
+    """Return a field for text people type: no control characters, at most
+    ``max`` characters, and either optional or ``required`` (the message
+    shown when it is left empty)."""
+    kind = FilledText if required else StringField
+    return kind(label, _text_validators(required, max, too_long), **options)
+
+
+@overload
+def text_area(
+    label: Label | None = None,
+    *,
+    required: Label,
+    max: int | None = None,
+    too_long: Label | None = None,
+    **options: Any,
+) -> FilledTextArea: ...
+@overload
+def text_area(
+    label: Label | None = None,
+    *,
+    required: None = None,
+    max: int | None = None,
+    too_long: Label | None = None,
+    **options: Any,
+) -> TextAreaField: ...
+def text_area(
+    label: Label | None = None,
+    *,
+    required: Label | None = None,
+    max: int | None = None,
+    too_long: Label | None = None,
+    **options: Any,
+) -> TextAreaField:
     """Return a :func:`text_field` of several lines."""
-    return text_field(label, kind=TextAreaField, **settings)
+    kind = FilledTextArea if required else TextAreaField
+    return kind(label, _text_validators(required, max, too_long), **options)
 
 
+@overload
+def email_field(
+    label: Label | None = None,
+    *,
+    invalid: Label,
+    required: Label,
+    plain_text: bool = True,
+    **options: Any,
+) -> FilledEmail: ...
+@overload
+def email_field(
+    label: Label | None = None,
+    *,
+    invalid: Label,
+    required: None = None,
+    plain_text: bool = True,
+    **options: Any,
+) -> EmailField: ...
 def email_field(
     label: Label | None = None,
     *,
     invalid: Label,
     required: Label | None = None,
     plain_text: bool = True,
-    kind: type[StringField] = EmailField,
     **options: Any,
-) -> StringField:
+) -> EmailField:
     """Return an e-mail address field, optional or ``required``; ``invalid``
     is shown for an address that is not one.
 
@@ -87,7 +200,13 @@ def email_field(
         Email(invalid),
         Length(max=EMAIL_MAX),
     ]
-    return kind(label, validators=validators, **options)
+    kind = FilledEmail if required else EmailField
+    return kind(label, validators, **options)
+
+
+def add_error(field: Field, message: Label) -> None:
+    """Add a message to a validated field's errors, where the page shows it."""
+    field.errors = [*field.errors, message]
 
 
 def _kept(text: str | None) -> str | None:
@@ -192,6 +311,19 @@ _MONTH_AS_TYPED = re.compile(
 class TypedMonthField(MonthField):
     """A month (``YYYY-MM``) that also takes it as people type it."""
 
+    def __init__(
+        self,
+        label: Label | None = None,
+        validators: list[Any] | None = None,
+        *,
+        invalid_value_message: Label | None = None,
+        **options: Any,
+    ) -> None:
+        # WTForms 3.3 takes invalid_value_message; types-WTForms (3.2) lacks it.
+        super().__init__(  # type: ignore[call-arg]
+            label, validators, invalid_value_message=invalid_value_message, **options
+        )
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         if valuelist:
             typed = unicodedata.normalize("NFKC", str(valuelist[0]))
@@ -217,7 +349,9 @@ class StatisticsFilterForm(Form):
     round = SelectField(_l("巡察轮次"), validators=[Optional()], validate_choice=False)
 
     def validate_round(self, field: SelectField) -> None:
-        if field.data and field.data not in {c.value for c in field.choices}:
+        # WTForms 3.3 keeps SelectChoice objects; types-WTForms (3.2) says tuples.
+        offered = cast(list[SelectChoice], field.choices)
+        if field.data and field.data not in {c.value for c in offered}:
             raise ValidationError(_l("没有这个巡察轮次。"))
 
     def validate_last(self, field: MonthField) -> None:

@@ -9,13 +9,13 @@ from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from wtforms import SelectChoice
 
 from feedback import i18n
 from feedback.extensions import db
 from feedback.services import board
 from feedback.services import stats
 from feedback.services.deadlines import today
+from feedback.web.forms import SelectChoice
 from feedback.web.forms import StatisticsFilterForm
 
 # How many different reports (scope, filters, day) a process keeps at most.
