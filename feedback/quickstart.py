@@ -18,10 +18,14 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from flask import Flask
+from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from feedback import create_app
+from feedback import demo
 from feedback import PROJECT_ROOT
+from feedback.extensions import db
+from feedback.services import outbox
 
 INSTANCE = PROJECT_ROOT / "instance"
 
@@ -58,8 +62,6 @@ class SinkHandler:
 
 def start_worker(app: Flask, stop: threading.Event) -> threading.Thread:
     """Run the outbox worker in a thread of this process."""
-    from feedback.extensions import db
-    from feedback.services import outbox
 
     def run() -> None:
         with app.app_context():
@@ -92,12 +94,6 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("FEEDBACK_MAIL_SERVER", "127.0.0.1")
     os.environ.setdefault("FEEDBACK_MAIL_PORT", str(args.smtp_port))
     app = create_app()
-
-    from flask_migrate import upgrade
-
-    from feedback import demo
-    from feedback.extensions import db
-
     with app.app_context():
         upgrade(directory=str(PROJECT_ROOT / "migrations"))
         demo.load(db.session)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import relationship
 
 from feedback.db import Base
 from feedback.db import utcnow
+from feedback.models.sections import ReplyState
 
 if TYPE_CHECKING:
     from feedback.models.board import Problem
@@ -184,8 +185,6 @@ class Submission(Base):
     @property
     def approved_reply(self) -> Reply | None:
         """Return the newest reply the lead approved, if any."""
-        from feedback.models.sections import ReplyState
-
         approved = [r for r in self.replies if r.state is ReplyState.APPROVED]
         return approved[-1] if approved else None
 
