@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from feedback.db import DbSession
 from feedback.models import Submission
+from feedback.models import SubmissionState
 from feedback.signing import keyed_hash
 
 # Crockford's base32: no I, L, O or U, so what is read aloud is typed back right.
@@ -70,13 +72,30 @@ def find(session: DbSession, typed: str) -> Submission | None:
     ).scalar_one_or_none()
 
 
+class StepKind(enum.StrEnum):
+    """What happened at a step of the handling; ``public/track.html`` words each."""
+
+    RECEIVED = "received"
+    ACCEPTED = "accepted"  # detail: the section, unless it is a 举报
+    NOT_ACCEPTED = "not_accepted"  # detail: the lead's reason
+    DUPLICATE = "duplicate"  # detail: the earlier submission's reference
+    EXTENDED = "extended"  # days, and the reason as detail
+    INFO_REQUESTED = "info_requested"
+    INFO_ANSWERED = "info_answered"
+    REPLIED = "replied"
+    RATED = "rated"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+
+
 @dataclass(frozen=True)
 class Step:
     """One dated step of a submission's handling, as its author may see it."""
 
     at: datetime
-    what: str  # a key the tracking page words: received, accepted, replied, …
+    what: StepKind
     detail: str | None = None
+    days: int | None = None  # by how many days a deadline was extended
 
 
 def history(submission: Submission) -> list[Step]:
@@ -84,42 +103,53 @@ def history(submission: Submission) -> list[Step]:
 
     Misconduct reports say when they were accepted but never by whom.
     """
-    steps = [Step(submission.received_at, "received")]
+    steps = [Step(submission.received_at, StepKind.RECEIVED)]
     if submission.accepted_at is not None:
         section = (
             None
             if submission.is_misconduct or submission.section is None
             else submission.section.name
         )
-        steps.append(Step(submission.accepted_at, "accepted", section))
-    if submission.decided_at is not None and submission.state.value in (
-        "not_accepted",
-        "duplicate",
-    ):
-        detail = (
-            submission.duplicate_of.reference
-            if submission.duplicate_of is not None
-            else submission.decision_reason
-        )
-        steps.append(Step(submission.decided_at, submission.state.value, detail))
+        steps.append(Step(submission.accepted_at, StepKind.ACCEPTED, section))
+    if submission.decided_at is not None:
+        if submission.state is SubmissionState.NOT_ACCEPTED:
+            steps.append(
+                Step(
+                    submission.decided_at,
+                    StepKind.NOT_ACCEPTED,
+                    submission.decision_reason,
+                )
+            )
+        elif submission.state is SubmissionState.DUPLICATE:
+            original = submission.duplicate_of
+            steps.append(
+                Step(
+                    submission.decided_at,
+                    StepKind.DUPLICATE,
+                    original.reference
+                    if original is not None
+                    else submission.decision_reason,
+                )
+            )
     if submission.extended_at is not None:
         steps.append(
             Step(
                 submission.extended_at,
-                "extended",
-                f"{submission.extended_days}|{submission.extension_reason or ''}",
+                StepKind.EXTENDED,
+                submission.extension_reason or "",
+                days=submission.extended_days,
             )
         )
     for request in submission.info_requests:
-        steps.append(Step(request.asked_at, "info_requested"))
+        steps.append(Step(request.asked_at, StepKind.INFO_REQUESTED))
         if request.answered_at is not None:
-            steps.append(Step(request.answered_at, "info_answered"))
+            steps.append(Step(request.answered_at, StepKind.INFO_ANSWERED))
     if submission.replied_at is not None:
-        steps.append(Step(submission.replied_at, "replied"))
+        steps.append(Step(submission.replied_at, StepKind.REPLIED))
     if submission.rated_at is not None:
-        steps.append(Step(submission.rated_at, "rated"))
+        steps.append(Step(submission.rated_at, StepKind.RATED))
     if submission.reopened_at is not None:
-        steps.append(Step(submission.reopened_at, "reopened"))
+        steps.append(Step(submission.reopened_at, StepKind.REOPENED))
     if submission.closed_at is not None:
-        steps.append(Step(submission.closed_at, "closed"))
+        steps.append(Step(submission.closed_at, StepKind.CLOSED))
     return sorted(steps, key=lambda step: step.at)
