@@ -8,12 +8,12 @@ test_browser_bad_input a few dozen through Chromium.
 import random
 
 import pytest
-from conftest import login
-from conftest import read_receipt
-from conftest import runnable_markup
-from conftest import shared_path
-from conftest import staff_user
-from conftest import TEST_DATABASE_URL
+from helpers import login
+from helpers import read_receipt
+from helpers import runnable_markup
+from helpers import shared_path
+from helpers import staff_user
+from helpers import TEST_DATABASE_URL
 from markupsafe import escape
 from sqlalchemy import select
 

@@ -1,9 +1,9 @@
 """The schema is created by migrating, on SQLite and on PostgreSQL, and matches the models."""
 
-from conftest import base_config
-from conftest import reset_schema
 from flask_migrate import downgrade
 from flask_migrate import upgrade
+from helpers import base_config
+from helpers import reset_schema
 from sqlalchemy import inspect
 
 from feedback import create_app
@@ -13,7 +13,7 @@ from feedback.extensions import db
 MIGRATIONS = str(PROJECT_ROOT / "migrations")
 
 
-def test_upgrade_from_empty_matches_models_then_downgrades(tmp_path):
+def test_upgrade_from_empty_matches_models_then_downgrades(tmp_path, database_url):
     app = create_app(base_config(tmp_path))
     runner = app.test_cli_runner()
     with app.app_context():

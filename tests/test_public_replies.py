@@ -8,10 +8,10 @@ from datetime import timedelta
 from datetime import UTC
 
 import pytest
-from conftest import login
-from conftest import runnable_markup
-from conftest import shared_path
-from conftest import staff_user
+from helpers import login
+from helpers import runnable_markup
+from helpers import shared_path
+from helpers import staff_user
 from markupsafe import escape
 from sqlalchemy import select
 
