@@ -35,6 +35,7 @@ from playwright.sync_api import BrowserContext
 from playwright.sync_api import expect
 from playwright.sync_api import Page
 from sqlalchemy import create_engine
+from sqlalchemy import func
 from sqlalchemy import make_url
 from sqlalchemy import select
 from sqlalchemy import text
@@ -234,6 +235,40 @@ def empty_schema() -> None:
     if found:
         reset_schema()
     db.create_all()  # fast; test_migrations runs the real migrations
+
+
+Rows = dict[str, list[dict[str, object]]]
+
+
+def copy_rows() -> Rows:
+    """Return every row of every table, to put back later with put_rows."""
+    with db.engine.connect() as connection:
+        return {
+            table.name: [
+                dict(row._mapping) for row in connection.execute(select(table))
+            ]
+            for table in db.metadata.sorted_tables
+        }
+
+
+def put_rows(rows: Rows) -> None:
+    """Make the tables hold exactly ``rows``, as copied; ids go on from there.
+
+    Cheaper than building the same data again through the services, which a
+    few fixtures (the statistics seed) would otherwise do for every test.
+    """
+    empty_schema()
+    with db.engine.begin() as connection:
+        for table in db.metadata.sorted_tables:
+            if rows[table.name]:
+                connection.execute(table.insert(), rows[table.name])
+        if db.engine.dialect.name != "postgresql":
+            return
+        for table in db.metadata.sorted_tables:
+            if "id" in table.c and table.c.id.autoincrement is not False:
+                next_id = func.coalesce(func.max(table.c.id), 0) + 1
+                sequence = func.pg_get_serial_sequence(table.name, "id")
+                connection.execute(select(func.setval(sequence, next_id, False)))
 
 
 # ---- data --------------------------------------------------------------------
