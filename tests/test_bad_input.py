@@ -3,10 +3,11 @@
 Every line of both corpora goes, in process, through the real form classes and
 services, is read back exactly from the database, and is rendered by the real
 views, page and mail templates. Pages are rendered in batches: each line is
-stored once per field; then bodies and replies made of many lines at a time
-(joined by line breaks, as a long letter would be) go through every page and
-mail that shows a submission. A sample goes through the test client here, over
-real HTTP in test_intake_http and through Chromium in test_browser_bad_input.
+stored once, in every field of one submission; then texts made of many lines
+(joined by line breaks, as a long letter would be) go, as a submission and as
+a section's reply, through every page and mail that shows them. A sample goes
+through the test client here, over real HTTP in test_intake_http and through
+Chromium in test_browser_bad_input.
 """
 
 from __future__ import annotations
