@@ -285,7 +285,7 @@ def test_axe_finds_no_wcag21_aa_violations(
     problems: list[str] = []
     mode = f"{lang}-{'care' if care else 'normal'}"
     for role in (None, Role.LEAD, Role.SECTION, Role.ADMIN):
-        context = browser_context(browser, live_server, lang, care)
+        context = browser_context(browser, live_server, lang, care, axe=True)
         page = context.new_page()
         if role is not None:
             sign_in(page, live_server, role)
@@ -534,7 +534,7 @@ def test_lead_triages_by_keyboard_alone(browser: Browser, live_server, care):
             (made[0].submission.id, made[0].access_code),
             made[1].submission.id,
         )
-    context = browser_context(browser, live_server, "zh-Hans", care)
+    context = browser_context(browser, live_server, "zh-Hans", care, axe=True)
     page = context.new_page()
     login = LOGINS[Role.LEAD]
     page.goto(f"{live_server.url}/auth/login")

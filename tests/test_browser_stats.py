@@ -41,7 +41,7 @@ def test_axe_finds_nothing_on_full_statistics(
     problems: list[str] = []
     mode = f"{lang}-{'care' if care else 'normal'}"
     for role, path in PAGES.items():
-        context = browser_context(browser, seeded_server, lang, care)
+        context = browser_context(browser, seeded_server, lang, care, axe=True)
         page = context.new_page()
         if role is not None:
             sign_in(page, seeded_server, role)
