@@ -13,9 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from conftest import ARTIFACTS
-from conftest import LiveServer
+from helpers import axe_violations
+from helpers import browser_context
+from helpers import COMBO_IDS
+from helpers import COMBOS
+from helpers import LiveServer
+from helpers import LOGINS
+from helpers import shoot
+from helpers import sign_in
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 from playwright.sync_api import Page
@@ -38,15 +43,6 @@ from feedback.services import triage
 from feedback.signing import reply_token
 
 pytestmark = pytest.mark.browser
-
-AXE = Axe()
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-    "resultTypes": ["violations"],
-}
-LOGINS = {login.role: login for login in demo.LOGINS}
-SECTION_LOGIN = next(login for login in demo.LOGINS if login.section == "办公室")
-SCREENSHOTS = ARTIFACTS / "screenshots"
 
 
 @dataclass(frozen=True)
@@ -210,14 +206,6 @@ SMALL_NOTICE = """关于巡察反馈问题整改进展情况的通报
 整改状态：已完成。
 整改过程：修订财务制度。
 """
-# Interface combinations: (language cookie, care mode).
-COMBOS = [
-    ("zh-Hans", False),
-    ("zh-Hans", True),
-    ("zh-Hant", False),
-    ("zh-Hant", True),
-    ("en", False),
-]
 
 
 @pytest.fixture(scope="module")
@@ -280,43 +268,6 @@ def site(live_server: LiveServer, tmp_path_factory) -> Site:
     return Site(problem_id, submission_id, token, mail.name, held_id)
 
 
-def _context(
-    browser: Browser, server: LiveServer, lang: str, care: bool, width: int = 1280
-):
-    context = browser.new_context(
-        locale="zh-CN", viewport={"width": width, "height": 900}
-    )
-    context.add_cookies(
-        [
-            {"name": "lang", "value": lang, "url": server.url},
-            {"name": "care", "value": "1" if care else "0", "url": server.url},
-        ]
-    )
-    return context
-
-
-def _sign_in(page: Page, server: LiveServer, role: Role) -> None:
-    login = SECTION_LOGIN if role is Role.SECTION else LOGINS[role]
-    page.goto(f"{server.url}/auth/login")
-    page.locator("#email").fill(login.email)
-    page.locator("#password").fill(login.password)
-    page.locator("#password").press("Enter")
-    expect(page).to_have_url(re.compile(r"/staff/$"))
-
-
-def _audit(page: Page, label: str) -> list[str]:
-    results = AXE.run(page, options=AXE_OPTIONS)
-    return [
-        f"{label}: {v['id']} ({v['impact']}) at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-    ]
-
-
-def _shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
-
-
 def test_every_page_is_in_the_audit(live_server: LiveServer):
     endpoints = {
         rule.endpoint
@@ -327,33 +278,29 @@ def test_every_page_is_in_the_audit(live_server: LiveServer):
     assert not missing, f"add these pages to PAGES in {Path(__file__).name}: {missing}"
 
 
-@pytest.mark.parametrize(
-    ("lang", "care"),
-    COMBOS,
-    ids=[f"{lang}-{'care' if care else 'normal'}" for lang, care in COMBOS],
-)
+@pytest.mark.parametrize(("lang", "care"), COMBOS, ids=COMBO_IDS)
 def test_axe_finds_no_wcag21_aa_violations(
     browser: Browser, live_server, site, lang, care
 ):
     problems: list[str] = []
     mode = f"{lang}-{'care' if care else 'normal'}"
     for role in (None, Role.LEAD, Role.SECTION, Role.ADMIN):
-        context = _context(browser, live_server, lang, care)
+        context = browser_context(browser, live_server, lang, care, axe=True)
         page = context.new_page()
         if role is not None:
-            _sign_in(page, live_server, role)
+            sign_in(page, live_server, role)
         for spec in (s for s in PAGES if s.role is role):
             page.goto(live_server.url + spec.path(site))
-            problems += _audit(page, f"{mode} {spec.name}")
+            problems += axe_violations(page, f"{mode} {spec.name}")
             if lang != "en":
-                _shoot(page, f"{spec.name}-{mode}-1280")
+                shoot(page, f"{spec.name}-{mode}-1280")
         if role is None:
             problems += _audit_form_results(page, live_server, mode)
         if role is Role.ADMIN:
             page.goto(f"{live_server.url}/staff/notices/import")
             page.locator("#text").fill(SMALL_NOTICE)
             page.locator("form:not(.inline-form) button[type=submit]").last.click()
-            problems += _audit(page, f"{mode} notice-preview")
+            problems += axe_violations(page, f"{mode} notice-preview")
         context.close()
     assert problems == [], "\n".join(problems)
 
@@ -363,30 +310,30 @@ def _audit_form_results(page: Page, server: LiveServer, mode: str) -> list[str]:
     found: list[str] = []
     page.goto(f"{server.url}/submit")
     page.locator("form button[type=submit]").last.click()
-    found += _audit(page, f"{mode} submit-errors")
+    found += axe_violations(page, f"{mode} submit-errors")
     page.locator("#subject").fill("无障碍检查")
     page.locator("#body").fill("检查回执页面。")
     page.locator("form button[type=submit]").last.click()
-    found += _audit(page, f"{mode} receipt")
+    found += axe_violations(page, f"{mode} receipt")
     code = page.locator("#access-code").inner_text()
     page.goto(f"{server.url}/track")
     page.locator("#code").fill(code)
     page.locator("#code").press("Enter")
     expect(page.locator(".state")).to_be_visible()
-    found += _audit(page, f"{mode} track-result")
+    found += axe_violations(page, f"{mode} track-result")
     return found
 
 
 @pytest.mark.parametrize("width", [375, 1280])
 @pytest.mark.parametrize("care", [False, True], ids=["normal", "care"])
 def test_pages_fit_the_screen(browser: Browser, live_server, site, width, care):
-    context = _context(browser, live_server, "zh-Hans", care, width=width)
+    context = browser_context(browser, live_server, "zh-Hans", care, width=width)
     page = context.new_page()
     for spec in (s for s in PAGES if s.role is None):
         page.goto(live_server.url + spec.path(site))
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= width, f"{spec.name} is {overflow}px wide at {width}px"
-        _shoot(page, f"{spec.name}-{'care' if care else 'normal'}-{width}")
+        shoot(page, f"{spec.name}-{'care' if care else 'normal'}-{width}")
     context.close()
 
 
@@ -400,7 +347,7 @@ def _tab_to(page: Page, selector: str, limit: int = 80) -> None:
 
 
 def test_keyboard_alone_submits_and_tracks(browser: Browser, live_server, site):
-    context = _context(browser, live_server, "zh-Hans", False, width=375)
+    context = browser_context(browser, live_server, "zh-Hans", False, width=375)
     page = context.new_page()
     page.goto(f"{live_server.url}/submit")
 
@@ -479,7 +426,7 @@ def _contrast(a: str, b: str) -> float:
 def test_care_mode_text_is_large_spaced_and_high_contrast(
     browser, live_server, site, lang
 ):
-    context = _context(browser, live_server, lang, True, width=375)
+    context = browser_context(browser, live_server, lang, True, width=375)
     page = context.new_page()
     checked = 0
     for path in ("/", f"/problems/{site.problem_id}", "/submit", "/track"):
@@ -502,7 +449,7 @@ def test_care_mode_text_is_large_spaced_and_high_contrast(
 
 def test_public_pages_are_light_and_first_party(browser, live_server, site):
     for spec in (s for s in PAGES if s.role is None and s.name != "not-found"):
-        context = _context(browser, live_server, "zh-Hans", False)  # empty cache
+        context = browser_context(browser, live_server, "zh-Hans", False)  # empty cache
         page = context.new_page()
         responses = []
         urls: list[str] = []
@@ -542,7 +489,7 @@ def test_works_without_javascript(browser, live_server, site):
 
 
 def test_read_aloud_is_offered_where_speech_exists(browser, live_server, site):
-    context = _context(browser, live_server, "zh-Hans", True)
+    context = browser_context(browser, live_server, "zh-Hans", True)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -587,7 +534,7 @@ def test_lead_triages_by_keyboard_alone(browser: Browser, live_server, care):
             (made[0].submission.id, made[0].access_code),
             made[1].submission.id,
         )
-    context = _context(browser, live_server, "zh-Hans", care)
+    context = browser_context(browser, live_server, "zh-Hans", care, axe=True)
     page = context.new_page()
     login = LOGINS[Role.LEAD]
     page.goto(f"{live_server.url}/auth/login")
@@ -639,7 +586,9 @@ def test_lead_triages_by_keyboard_alone(browser: Browser, live_server, care):
     page.keyboard.press("ArrowDown")
     _press_on(page, "form[action$='/refuse'] button")
     expect(page.locator(".state")).to_have_text("不予受理")
-    problems = _audit(page, f"{'care' if care else 'normal'} lead-after-refusal")
+    problems = axe_violations(
+        page, f"{'care' if care else 'normal'} lead-after-refusal"
+    )
 
     # The author rates the reply by keyboard and reads how to ask for a review.
     citizen = context.new_page()
@@ -648,14 +597,14 @@ def test_lead_triages_by_keyboard_alone(browser: Browser, live_server, care):
     citizen.keyboard.type(code)
     citizen.keyboard.press("Enter")
     expect(citizen.locator(".state")).to_have_text("已答复")
-    problems += _audit(citizen, "track-rate-form")
+    problems += axe_violations(citizen, "track-rate-form")
     _tab_to(citizen, "input[name=rating]")
     citizen.keyboard.press("Space")
     _press_on(citizen, "form[action$='/track/rate'] button")
     expect(citizen.locator("#closed-heading")).to_be_visible()
     expect(citizen.locator("body")).to_contain_text("复查")
-    problems += _audit(citizen, "track-closed")
-    _shoot(citizen, f"track-closed-{'care' if care else 'normal'}")
+    problems += axe_violations(citizen, "track-closed")
+    shoot(citizen, f"track-closed-{'care' if care else 'normal'}")
     context.close()
     with app.app_context():
         assert db.session.get(Submission, to_refuse).state is (

@@ -5,9 +5,11 @@ import time
 
 import pyotp
 import pytest
-from conftest import staff_user
+from helpers import login
+from helpers import staff_user
 from sqlalchemy import select
 
+from feedback import demo
 from feedback.extensions import db
 from feedback.extensions import limiter
 from feedback.models import AuditAction
@@ -46,8 +48,6 @@ def test_a_right_password_resets_the_count(app, client, demo_loaded):
 
 
 def test_login_attempts_are_rate_limited_per_client(make_app):
-    from feedback import demo
-
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
     with app.app_context():
         limiter.reset()
@@ -194,7 +194,5 @@ def test_wrong_codes_lock_the_account_and_cli_resets_it(app, demo_loaded):
 def test_section_staff_have_no_two_factor_page(app, demo_loaded):
     client = app.test_client()
     with app.app_context():
-        from conftest import login
-
         login(client, staff_user(Role.SECTION, "办公室"))
     assert client.get("/auth/two-factor").status_code == 404

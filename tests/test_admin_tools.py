@@ -7,9 +7,9 @@ from datetime import timedelta
 from datetime import UTC
 
 import pytest
-from conftest import login
-from conftest import staff_user
-from factories import submit
+from helpers import login
+from helpers import staff_user
+from helpers import submit
 from sqlalchemy import select
 
 from feedback.extensions import db

@@ -7,12 +7,13 @@ Objects belong to section A (办公室). "A" and "B" are section staff of 办公
 from pathlib import Path
 
 import pytest
-from conftest import login
-from conftest import staff_user
-from factories import submit
 from flask import Flask
+from helpers import login
+from helpers import staff_user
+from helpers import submit
 from sqlalchemy import select
 
+from feedback import demo
 from feedback.extensions import db
 from feedback.models import Attachment
 from feedback.models import InboundMessage
@@ -120,7 +121,6 @@ def world(make_app, tmp_path):
         "From: noreply@meijiang-edu.example\nTo: office@meijiang-edu.example\nSubject: x\n\nx\n"
     )
     app = make_app(MAIL_SINK_DIR=str(sink))
-    from feedback import demo
 
     with app.app_context():
         session = db.session

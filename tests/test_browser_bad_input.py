@@ -3,9 +3,9 @@
 import random
 
 import pytest
-from conftest import LiveServer
-from conftest import runnable_markup
-from conftest import shared_path
+from helpers import LiveServer
+from helpers import runnable_markup
+from helpers import shared_path
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 

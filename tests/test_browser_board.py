@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import LiveServer
+from helpers import LiveServer
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-from conftest import LiveServer
+from helpers import LiveServer
 from playwright.sync_api import Dialog
 from playwright.sync_api import expect
 from playwright.sync_api import Page

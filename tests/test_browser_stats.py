@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from conftest import LiveServer
+from helpers import axe_violations
+from helpers import browser_context
+from helpers import COMBO_IDS
+from helpers import COMBOS
+from helpers import LiveServer
+from helpers import seed_submissions
+from helpers import shoot
+from helpers import sign_in
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
-from test_accessibility import _audit
-from test_accessibility import _context
-from test_accessibility import _shoot
-from test_accessibility import _sign_in
-from test_accessibility import COMBOS
-from test_stats import seed_submissions
 
 from feedback.extensions import db
 from feedback.models import Role
@@ -33,24 +34,20 @@ def seeded_server(live_server: LiveServer) -> LiveServer:
     return live_server
 
 
-@pytest.mark.parametrize(
-    ("lang", "care"),
-    COMBOS,
-    ids=[f"{lang}-{'care' if care else 'normal'}" for lang, care in COMBOS],
-)
+@pytest.mark.parametrize(("lang", "care"), COMBOS, ids=COMBO_IDS)
 def test_axe_finds_nothing_on_full_statistics(
     browser: Browser, seeded_server, lang, care
 ):
     problems: list[str] = []
     mode = f"{lang}-{'care' if care else 'normal'}"
     for role, path in PAGES.items():
-        context = _context(browser, seeded_server, lang, care)
+        context = browser_context(browser, seeded_server, lang, care, axe=True)
         page = context.new_page()
         if role is not None:
-            _sign_in(page, seeded_server, role)
+            sign_in(page, seeded_server, role)
         page.goto(seeded_server.url + path + "?first=2025-01&last=2025-09")
         expect(page.locator("figure svg").first).to_be_visible()
-        problems += _audit(page, f"{mode} {role or 'public'} statistics")
+        problems += axe_violations(page, f"{mode} {role or 'public'} statistics")
         context.close()
     assert problems == [], "\n".join(problems)
 
@@ -58,17 +55,17 @@ def test_axe_finds_nothing_on_full_statistics(
 @pytest.mark.parametrize("care", [False, True], ids=["normal", "care"])
 def test_full_statistics_fit_375_px(browser: Browser, seeded_server, care):
     for role, path in PAGES.items():
-        context = _context(browser, seeded_server, "zh-Hans", care, width=375)
+        context = browser_context(browser, seeded_server, "zh-Hans", care, width=375)
         page = context.new_page()
         if role is not None:
-            _sign_in(page, seeded_server, role)
+            sign_in(page, seeded_server, role)
         page.goto(seeded_server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{path} as {role} is {width}px wide"
         chart = page.locator("#chart-state svg").bounding_box()
         assert chart is not None
         assert chart["width"] <= 375
-        _shoot(
+        shoot(
             page,
             f"statistics-full-{role or 'public'}-{'care' if care else 'normal'}-375",
         )

@@ -5,9 +5,9 @@ from email.message import EmailMessage
 from types import SimpleNamespace
 
 import pytest
-from factories import submit
 from flask import render_template
 from flask_babel import force_locale
+from helpers import submit
 from sqlalchemy import column
 from sqlalchemy import select
 from sqlalchemy import table

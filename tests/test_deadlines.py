@@ -6,12 +6,23 @@ from datetime import timedelta
 from datetime import UTC
 
 import pytest
+from helpers import staff_user
+from helpers import submit
 from sqlalchemy import func
+from sqlalchemy import select
 
 from feedback import create_app
+from feedback.extensions import db
+from feedback.models import DeadlineAlert
+from feedback.models import Holiday
+from feedback.models import OutboxMessage
+from feedback.models import Role
+from feedback.models import Section
 from feedback.models import SubmissionKind
 from feedback.services import deadlines
 from feedback.services import holiday_calendars
+from feedback.services import submissions
+from feedback.services import triage
 
 TZ = "Asia/Shanghai"
 
@@ -271,10 +282,6 @@ def test_malformed_calendar_is_a_clear_error(text):
 
 
 def test_working_day_mode_sets_due_dates(make_app):
-    from feedback.extensions import db
-    from feedback.models import Holiday
-    from feedback.services import submissions
-
     app = make_app(DEADLINE_MODE="working")
     with app.app_context():
         db.session.add_all(
@@ -323,17 +330,6 @@ def test_deadline_mode_comes_from_the_environment_as_a_plain_word(
 
 
 def test_sweep_reminds_once_and_escalates_once(mail_app):
-    from conftest import staff_user
-    from factories import submit
-    from sqlalchemy import select
-
-    from feedback.extensions import db
-    from feedback.models import DeadlineAlert
-    from feedback.models import OutboxMessage
-    from feedback.models import Role
-    from feedback.models import Section
-    from feedback.services import triage
-
     app, _handler = mail_app
     runner = app.test_cli_runner()
     with app.app_context():

@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from conftest import login
-from conftest import read_receipt
-from conftest import staff_user
+from helpers import login
+from helpers import read_receipt
+from helpers import staff_user
+from helpers import submit
 from sqlalchemy import select
 
 from feedback.extensions import db
@@ -87,8 +88,6 @@ def test_refusal_needs_a_reason(app, case):
 def test_duplicate_points_the_author_to_the_original(app, case):
     client, submission_id, code = case
     with app.app_context():
-        from factories import submit
-
         original = submit(db.session).submission
         db.session.commit()
         reference = original.reference

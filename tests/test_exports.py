@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from conftest import login
-from conftest import shared_path
-from conftest import staff_user
-from factories import submit
+from helpers import login
+from helpers import shared_path
+from helpers import staff_user
+from helpers import submit
 from sqlalchemy import select
 
 from feedback.extensions import db

@@ -7,12 +7,13 @@ from datetime import timedelta
 from datetime import UTC
 
 import pytest
-from conftest import login
-from conftest import read_receipt
-from conftest import staff_user
+from helpers import login
+from helpers import read_receipt
+from helpers import staff_user
 from markupsafe import escape
 from sqlalchemy import select
 
+from feedback import demo
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.models import Attachment
@@ -156,7 +157,6 @@ def test_section_asks_and_the_author_answers_with_a_file(app, routed):
 
 def test_clock_keeps_running_when_the_setting_says_so(make_app, tmp_path):
     app = make_app(INFO_REQUEST_PAUSES_CLOCK=False)
-    from feedback import demo
 
     with app.app_context():
         demo.load(db.session)

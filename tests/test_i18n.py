@@ -7,7 +7,7 @@ import sys
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from conftest import read_receipt
+from helpers import read_receipt
 
 from feedback import PROJECT_ROOT
 from feedback.chinese import to_traditional

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from conftest import read_receipt
+from helpers import read_receipt
 from sqlalchemy import select
 
 from feedback.models import AuditAction

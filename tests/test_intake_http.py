@@ -7,9 +7,9 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
-from conftest import read_receipt
-from conftest import runnable_markup
-from conftest import shared_path
+from helpers import read_receipt
+from helpers import runnable_markup
+from helpers import shared_path
 from sqlalchemy import func
 from sqlalchemy import select
 

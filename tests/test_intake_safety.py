@@ -5,9 +5,9 @@ import os
 import re
 
 import pytest
-from conftest import login
-from conftest import read_receipt
-from conftest import staff_user
+from helpers import login
+from helpers import read_receipt
+from helpers import staff_user
 from sqlalchemy import inspect
 from sqlalchemy import select
 

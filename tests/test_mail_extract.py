@@ -6,8 +6,8 @@ import base64
 from email.message import EmailMessage
 
 import pytest
-from conftest import SHARED
-from conftest import shared_path
+from helpers import SHARED
+from helpers import shared_path
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st

@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from helpers import free_port
 from sqlalchemy import func
 from sqlalchemy import select
 

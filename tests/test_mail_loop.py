@@ -7,13 +7,13 @@ from email.utils import formataddr
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import base_config
-from conftest import CollectingHandler
-from conftest import free_port
-from conftest import login
-from conftest import staff_user
-from conftest import TEST_DATABASE_URL
-from factories import submit
+from helpers import base_config
+from helpers import CollectingHandler
+from helpers import free_port
+from helpers import login
+from helpers import staff_user
+from helpers import submit
+from helpers import TEST_DATABASE_URL
 from sqlalchemy import func
 from sqlalchemy import select
 

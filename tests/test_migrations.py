@@ -7,11 +7,11 @@ import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from click.testing import Result
-from conftest import base_config
-from conftest import reset_schema
 from flask import Flask
 from flask_migrate import downgrade
 from flask_migrate import upgrade
+from helpers import base_config
+from helpers import reset_schema
 from sqlalchemy import inspect
 
 from feedback import create_app
@@ -31,7 +31,7 @@ LATE_INDEXES = [
 
 
 @pytest.fixture
-def migrating_app(tmp_path: Path) -> Iterator[Flask]:
+def migrating_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     """An app whose database starts empty, with its context pushed."""
     app = create_app(base_config(tmp_path))
     with app.app_context():

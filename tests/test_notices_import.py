@@ -10,13 +10,13 @@ from html import unescape
 
 import opencc
 import pytest
-from conftest import base_config
-from conftest import login
-from conftest import shared_path
-from conftest import staff_user
+from helpers import base_config
+from helpers import docx
+from helpers import login
+from helpers import shared_path
+from helpers import staff_user
 from sqlalchemy import func
 from sqlalchemy import select
-from test_notices_parse import docx
 
 from feedback import create_app
 from feedback import demo

@@ -10,7 +10,9 @@ import zipfile
 
 import opencc
 import pytest
-from conftest import shared_path
+from helpers import docx
+from helpers import shared_path
+from helpers import W
 from hypothesis import given
 from hypothesis import HealthCheck
 from hypothesis import settings
@@ -31,7 +33,6 @@ SEED_NAME = "meijiang-education-rectification-2025-07-08.txt"
 PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ]+\)")
 T2S = opencc.OpenCC("t2s")
 S2T = opencc.OpenCC("s2t")
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 # ---------------------------------------------------------------------------
@@ -162,40 +163,6 @@ def as_html(text: str, encoding: str = "utf-8") -> bytes:
         "<footer>主办单位：某某网站</footer></body></html>"
     )
     return page.encode("gb18030" if encoding == "gbk" else encoding)
-
-
-def docx(blocks: list[str], *, numbering: str | None = None, seed: int = 0) -> bytes:
-    """Build a minimal .docx; runs are split at random, as Word does."""
-    rnd = random.Random(seed)
-    body = []
-    for block in blocks:
-        if block.startswith("<w:"):
-            body.append(block)
-            continue
-        runs, i = [], 0
-        while i < len(block):
-            j = min(len(block), i + rnd.randint(1, 9))
-            runs.append(block[i:j])
-            i = j
-        body.append(
-            "<w:p>"
-            + "".join(
-                f'<w:r><w:t xml:space="preserve">{html.escape(r)}</w:t></w:r>'
-                for r in runs
-            )
-            + "</w:p>"
-        )
-    document = (
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-        f'<w:document xmlns:w="{W}"><w:body>{"".join(body)}</w:body></w:document>'
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", document)
-        if numbering:
-            archive.writestr("word/numbering.xml", numbering)
-    return buffer.getvalue()
 
 
 def rewrap(text: str, width: int, *, blank: bool, indent: bool, columns: bool = False):

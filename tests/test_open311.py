@@ -8,8 +8,8 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import login
-from conftest import staff_user
+from helpers import login
+from helpers import staff_user
 from sqlalchemy import func
 from sqlalchemy import select
 

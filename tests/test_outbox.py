@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from conftest import login
-from conftest import staff_user
+from helpers import login
+from helpers import staff_user
 from sqlalchemy import select
 
 from feedback.db import utcnow

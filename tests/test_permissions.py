@@ -1,9 +1,9 @@
 """Who may open what: sections see only their own, 举报 only the lead, admins no content."""
 
 import pytest
-from conftest import login
-from conftest import staff_user
-from factories import submit
+from helpers import login
+from helpers import staff_user
+from helpers import submit
 from sqlalchemy import select
 
 from feedback.models import Role

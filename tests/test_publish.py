@@ -1,8 +1,8 @@
 """Publishing a reply: personal data masked, only with consent, never a 举报."""
 
 import pytest
-from conftest import login
-from conftest import staff_user
+from helpers import login
+from helpers import staff_user
 from sqlalchemy import select
 
 from feedback import masking

@@ -3,9 +3,9 @@
 import re
 from datetime import timedelta
 
-from conftest import login
-from conftest import staff_user
-from factories import submit
+from helpers import login
+from helpers import staff_user
+from helpers import submit
 from sqlalchemy import select
 
 from feedback.db import utcnow

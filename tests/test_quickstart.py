@@ -4,10 +4,11 @@ import smtplib
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
-from conftest import free_port
-from conftest import login
-from conftest import staff_user
+from helpers import free_port
+from helpers import login
+from helpers import staff_user
 
+from feedback import demo
 from feedback.extensions import db
 from feedback.models import Notification
 from feedback.models import OutboxState
@@ -59,7 +60,6 @@ def test_sink_keeps_mail_and_staff_read_only_their_own(make_app, tmp_path):
     assert len(list(folder.glob("*.eml"))) == 2
 
     app = make_app(MAIL_SINK_DIR=str(folder))
-    from feedback import demo
 
     with app.app_context():
         demo.load(db.session)

@@ -5,26 +5,27 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from datetime import date
 from datetime import datetime
-from datetime import time
-from datetime import timedelta
 from datetime import UTC
 from html.parser import HTMLParser
-from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import login
-from conftest import staff_user
-from factories import submit
+from helpers import copy_rows
+from helpers import local
+from helpers import login
+from helpers import MISCONDUCT_SUBJECT
+from helpers import put_rows
+from helpers import seed_submissions
+from helpers import staff_user
+from helpers import submit
+from helpers import TODAY
+from helpers import TZ_NAME
 from sqlalchemy import select
 
 from feedback import charts
+from feedback import demo
 from feedback.extensions import db
-from feedback.models import Aspect
 from feedback.models import Channel
-from feedback.models import Inspection
-from feedback.models import Problem
 from feedback.models import Rating
 from feedback.models import Role
 from feedback.models import Section
@@ -33,117 +34,20 @@ from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
 from feedback.services import stats
 
-TZ_NAME = "Asia/Shanghai"
-TZ = ZoneInfo(TZ_NAME)
-TODAY = date(2025, 10, 15)
-MISCONDUCT_SUBJECT = "反映某校长违规收费"
-REASONS = [None, "", "   ", "答复很及时", "<script>alert(1)</script>没有解决"]
-
-
-def local(moment: datetime) -> date:
-    return moment.astimezone(TZ).date()
-
-
-def at_local(day: date, hour: int, minute: int) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=TZ).astimezone(UTC)
-
-
-def seed_submissions(session) -> dict[str, object]:
-    """About 200 submissions of every state, kind and channel over nine months.
-
-    Times fall near local midnight on purpose, so that a count in UTC instead
-    of the bureau's zone would differ.
-    """
-    rng = random.Random(9)
-    sections = list(session.scalars(select(Section).order_by(Section.id)))
-    other_round = Inspection(name="第二轮巡察")
-    aspect = Aspect(inspection=other_round, number=1, title="另一方面")
-    session.add_all(
-        [
-            other_round,
-            aspect,
-            Problem(aspect=aspect, number=1, title="食堂管理", section=sections[0]),
-            Problem(aspect=aspect, number=2, title="校服采购", section=sections[1]),
-        ]
-    )
-    session.flush()
-    problems = list(session.scalars(select(Problem).order_by(Problem.id)))
-    fates = [
-        "received",
-        "spam",
-        "not_accepted",
-        "duplicate",
-        "routed_pending",
-        "routed_late",
-        "replied",
-        "closed",
-        "reopened",
-    ]
-    for n in range(200):
-        kind = list(SubmissionKind)[n % 4]
-        fate = fates[(n // 4 + n) % len(fates)]
-        problem = rng.choice([*problems, None, None])
-        item = submit(
-            session,
-            kind=kind,
-            subject=MISCONDUCT_SUBJECT if kind is SubmissionKind.MISCONDUCT else "意见",
-            problem=problem,
-        ).submission
-        day = date(2025, 1, 1) + timedelta(days=rng.randrange(0, 273))
-        item.received_at = at_local(
-            day, rng.choice([0, 7, 12, 23]), rng.choice([0, 29, 59])
-        )
-        item.channel = list(Channel)[rng.randrange(len(Channel))]
-        item.state = {
-            "received": SubmissionState.RECEIVED,
-            "spam": SubmissionState.SPAM,
-            "not_accepted": SubmissionState.NOT_ACCEPTED,
-            "duplicate": SubmissionState.DUPLICATE,
-            "routed_pending": SubmissionState.ROUTED,
-            "routed_late": SubmissionState.ROUTED,
-            "replied": SubmissionState.REPLIED,
-            "closed": SubmissionState.CLOSED,
-            "reopened": SubmissionState.ROUTED,
-        }[fate]
-        if fate in {"received", "spam", "not_accepted", "duplicate"}:
-            continue
-        # A 举报 is never routed in practice, but a section and a problem set
-        # on one here must still not leak into any public figure.
-        item.section = rng.choice(sections)
-        if kind is SubmissionKind.MISCONDUCT and n % 3 == 0:
-            item.accepted_at = None  # the lead answered it directly
-        else:
-            item.accepted_at = item.received_at + timedelta(hours=rng.randrange(1, 200))
-        start = item.accepted_at or item.received_at
-        item.due_on = local(start) + timedelta(days=60 + rng.choice([0, 0, 30]))
-        if fate == "routed_pending":
-            item.due_on = TODAY + timedelta(days=rng.randrange(0, 40))
-            continue
-        if fate == "routed_late":
-            item.due_on = TODAY - timedelta(days=rng.randrange(1, 40))
-            continue
-        if n % 5 == 0:  # the last minutes of the due date, or just after it
-            item.replied_at = at_local(item.due_on, 23, 59)
-        elif n % 5 == 1:
-            item.replied_at = at_local(item.due_on + timedelta(days=1), 0, 1)
-        else:
-            item.replied_at = start + timedelta(hours=rng.randrange(2, 2400))
-        if fate in {"closed", "reopened"}:
-            item.rating = rng.choice(list(Rating))
-            item.rating_reason = rng.choice(REASONS)
-            item.rated_at = item.replied_at + timedelta(days=1, minutes=n)
-            item.closed_at = item.rated_at
-    session.commit()
-    round_problems = {
-        p.id for p in problems if p.aspect.inspection_id == other_round.id
-    }
-    return {"round_id": other_round.id, "round_problems": round_problems}
-
 
 @pytest.fixture
 def seeded(app, demo_loaded):
+    """The demo and the seed; built once per process, then copied in."""
     with app.app_context():
-        return seed_submissions(db.session)
+        if not _SEED:
+            _SEED["result"] = seed_submissions(db.session)
+            _SEED["rows"] = copy_rows()
+        else:
+            put_rows(_SEED["rows"])
+        return _SEED["result"]
+
+
+_SEED: dict[str, object] = {}
 
 
 # ---- the independent count -------------------------------------------------
@@ -507,7 +411,6 @@ def test_pages_answer_without_any_data(make_app):
     html = app.test_client().get("/statistics").get_data(as_text=True)
     assert "<svg" in html
     assert "—" in html  # rates without a denominator are shown as a dash
-    from feedback import demo
 
     with app.app_context():
         demo.load(db.session)

@@ -1,7 +1,7 @@
 """Rendering what people wrote: escaped, line breaks kept, addresses made into links."""
 
 import pytest
-from conftest import runnable_markup
+from helpers import runnable_markup
 
 from feedback.text import linkify
 

@@ -2,7 +2,7 @@
 
 import math
 
-from factories import submit
+from helpers import submit
 
 from feedback.services import tracking
 

@@ -1,11 +1,13 @@
 """Routing: the lead decides, the problem's section is suggested, 举报 stays with the lead."""
 
 import pytest
-from conftest import login
-from conftest import staff_user
-from factories import submit
+from helpers import login
+from helpers import staff_user
+from helpers import submit
 from sqlalchemy import select
 
+from feedback import demo
+from feedback.extensions import db
 from feedback.models import OutboxMessage
 from feedback.models import Problem
 from feedback.models import Role
@@ -71,9 +73,6 @@ def test_everything_waits_for_the_lead_by_default(session, demo_loaded):
     [(SubmissionKind.OPINION, True), (SubmissionKind.MISCONDUCT, False)],
 )
 def test_auto_routing_setting(make_app, kind, routed):
-    from feedback import demo
-    from feedback.extensions import db
-
     app = make_app(AUTO_ROUTE=True)
     with app.app_context():
         demo.load(db.session)
