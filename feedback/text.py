@@ -11,10 +11,14 @@ from markupsafe import Markup
 
 # http(s) addresses, any host (IP addresses and intranet names included). A URL
 # ends at the first non-ASCII character, so Chinese punctuation that follows it
-# (，。）) stays outside, and trailing ASCII punctuation is left out too.
+# (，。）) stays outside, and trailing ASCII punctuation is left out too. The
+# linker reads text that is already escaped, so quotes and angle brackets
+# arrive as the entities escape() writes; a URL ends before those too, or
+# what follows an address would be taken into the link and escaped twice.
+_ENDS_URL = r"""[\s<>"'\u0080-\U0010ffff]|&(?:\#34|\#39|lt|gt);"""
 URL_RE = re.compile(
-    r"""(?i:https?)://[^\s<>"'\u0080-\U0010ffff]+?"""
-    r"""(?=[.,;:!?)\]]*(?:[\s<>"'\u0080-\U0010ffff]|$))""",
+    rf"""(?i:https?)://(?:(?!{_ENDS_URL})[^\s<>"'\u0080-\U0010ffff])+?"""
+    rf"""(?=[.,;:!?)\]]*(?:{_ENDS_URL}|$))""",
 )  # no IGNORECASE: k, s and i would fold into the non-ASCII range
 
 _linker = Linker(

@@ -184,18 +184,12 @@ def texts_of(html: str, css_class: str) -> list[str]:
 
 
 def assert_shown_as_written(shown: list[str], text: str) -> None:
-    """A page shows ``text`` in one place, as written, line by line.
-
-    Lines with a web address are left out of the comparison: linkify turns
-    what follows an address into ``&gt``-like debris (see the xfail test at
-    the end); they are still checked for runnable markup.
-    """
+    """A page shows ``text`` in one place, as written, line by line."""
     assert len(shown) == 1, repr(text)
     shown_lines, lines = shown[0].split("\n"), text.split("\n")
     assert len(shown_lines) == len(lines), repr(text)
     for seen, line in zip(shown_lines, lines, strict=True):
-        if "<a " not in linkify(line):
-            assert seen == line, repr(line)
+        assert seen == line, repr(line)
 
 
 def letters(lines: list[str], limit: int) -> Iterator[str]:
@@ -584,10 +578,6 @@ def test_control_characters_are_refused_with_a_message(app, client, text):
     assert _latest(app, Submission) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="linkify re-escapes what follows a web address: feedback/text.py",
-)
 def test_text_after_a_web_address_is_shown_as_written():
     text = '<b src="http://example.com/x.js"></b>'
     shown = texts_of(f'<div class="user-text">{linkify(text)}</div>', "user-text")

@@ -20,6 +20,11 @@ from feedback.text import linkify
         ),
         ("(see https://www.gov.cn/zhengce/)", "https://www.gov.cn/zhengce/"),
         ("Visit http://feedback.test/x.", "http://feedback.test/x"),
+        # A quote or an angle bracket ends an address: escaped, they must not
+        # be taken into the link (and then escaped a second time).
+        ('<img src="http://x.test/a.png">', "http://x.test/a.png"),
+        ("'http://x.test/b'", "http://x.test/b"),
+        ("http://x.test/c>d", "http://x.test/c"),
     ],
 )
 def test_addresses_become_links_without_trailing_punctuation(text, url):
