@@ -23,6 +23,7 @@ from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
 from feedback.services import attachments
+from feedback.services import deadlines
 from feedback.services import submissions
 from feedback.services import triage
 
@@ -91,6 +92,35 @@ def test_bad_holiday_input_gets_a_message(app, demo_loaded):
     assert ".ics" in not_ics.get_data(as_text=True)
     assert client.post("/staff/holidays/not-a-day/remove").status_code == 302
     assert _days(app) == {}
+
+
+def test_saving_days_updates_those_there_and_audits_each(app):
+    entry = deadlines.HolidayEntry
+    with app.app_context():
+        deadlines.save_holidays(db.session, [entry(date(2027, 1, 1), "元旦", False)])
+        db.session.commit()
+        saved = deadlines.save_holidays(
+            db.session,
+            [
+                entry(date(2027, 1, 1), "新年", False),
+                entry(date(2027, 2, 6), "春节", False),
+                entry(date(2027, 2, 6), "春节补班", True),  # the last one stays
+            ],
+            source="x.ics",
+        )
+        db.session.commit()
+        reasons = db.session.scalars(select(Event.reason).order_by(Event.id)).all()
+    assert saved == 3
+    assert _days(app) == {
+        date(2027, 1, 1): ("新年", False),
+        date(2027, 2, 6): ("春节补班", True),
+    }
+    assert reasons == [
+        "2027-01-01 元旦",
+        "2027-01-01 新年 x.ics",
+        "2027-02-06 春节 x.ics",
+        "2027-02-06 春节补班 (补班) x.ics",
+    ]
 
 
 REPEATING_ICS = (

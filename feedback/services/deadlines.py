@@ -121,7 +121,7 @@ def holiday_table(session: DbSession) -> dict[date, bool]:
 
 
 @dataclass(frozen=True)
-class IcsHoliday:
+class HolidayEntry:
     """A day for the holiday table: typed in, or read from an .ics calendar."""
 
     day: date
@@ -131,24 +131,40 @@ class IcsHoliday:
 
 def save_holidays(
     session: DbSession,
-    days: Iterable[IcsHoliday],
+    days: Iterable[HolidayEntry],
     *,
     actor: StaffUser | None = None,
     source: str = "",
 ) -> int:
-    """Add or update days in the holiday table; return how many were saved."""
-    saved = 0
-    for item in days:
-        holiday = session.get(Holiday, item.day) or Holiday(day=item.day)
-        holiday.name, holiday.is_workday = item.name[:100], item.is_workday
-        session.add(holiday)
-        session.flush()
-        kind = " (补班)" if item.is_workday else ""
-        _record_holiday(
-            session, holiday, item.day, actor, f"{item.name}{kind} {source}"
+    """Add or update days in the holiday table; return how many were saved.
+
+    Each entry is audited, a day given twice included (the last one stays).
+    """
+    entries = list(days)
+    if not entries:
+        return 0
+    # One query for the rows already there: a range, not a list of days, so
+    # that a calendar with thousands of days stays within the drivers'
+    # limit on parameters.
+    first, last = min(e.day for e in entries), max(e.day for e in entries)
+    rows = {
+        holiday.day: holiday
+        for holiday in session.scalars(
+            select(Holiday).where(Holiday.day.between(first, last))
         )
-        saved += 1
-    return saved
+    }
+    for entry in entries:
+        holiday = rows.get(entry.day)
+        if holiday is None:
+            holiday = rows[entry.day] = Holiday(day=entry.day)
+            session.add(holiday)
+        holiday.name, holiday.is_workday = entry.name[:100], entry.is_workday
+        kind = " (补班)" if entry.is_workday else ""
+        _record_holiday(
+            session, holiday, entry.day, actor, f"{entry.name}{kind} {source}"
+        )
+    session.flush()
+    return len(entries)
 
 
 def remove_holiday(session: DbSession, day: date, *, actor: StaffUser) -> bool:

@@ -75,7 +75,7 @@ def save_holiday() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(form, CalendarFileForm(), 400)
     day = form.day.data
-    item = deadlines.IcsHoliday(day, form.name.data, form.is_workday.data)
+    item = deadlines.HolidayEntry(day, form.name.data, form.is_workday.data)
     return decide(
         lambda: deadlines.save_holidays(db.session, [item], actor=g.user),
         _("已保存%(day)s。", day=day.isoformat()),
