@@ -94,6 +94,22 @@ def test_bad_holiday_input_gets_a_message(app, demo_loaded):
     assert _days(app) == {}
 
 
+def test_removing_a_day_not_in_the_table_says_so(app, demo_loaded):
+    client = _admin(app)
+    page = client.post("/staff/holidays/2027-10-02/remove", follow_redirects=True)
+    assert "没有这一天。" in page.get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    page = client.post("/staff/holidays/2027-10-02/remove", follow_redirects=True)
+    assert "That day is not in the table." in page.get_data(as_text=True)
+    with app.app_context():
+        with pytest.raises(deadlines.HolidayError):
+            deadlines.remove_holiday(
+                db.session, date(2027, 10, 2), actor=staff_user(Role.ADMIN)
+            )
+        holiday_events = select(Event).where(Event.object_type == "holiday")
+        assert db.session.scalars(holiday_events).all() == []
+
+
 def test_saving_days_updates_those_there_and_audits_each(app):
     entry = deadlines.HolidayEntry
     with app.app_context():

@@ -19,6 +19,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from feedback.db import DbSession
@@ -27,6 +28,7 @@ from feedback.models import AuditAction
 from feedback.models import Holiday
 from feedback.models import StaffUser
 from feedback.services import audit
+from feedback.services import DomainError
 
 
 class DeadlineMode(enum.StrEnum):
@@ -129,6 +131,10 @@ class HolidayEntry:
     is_workday: bool
 
 
+class HolidayError(DomainError):
+    """The holiday table does not hold the day."""
+
+
 def save_holidays(
     session: DbSession,
     days: Iterable[HolidayEntry],
@@ -167,15 +173,14 @@ def save_holidays(
     return len(entries)
 
 
-def remove_holiday(session: DbSession, day: date, *, actor: StaffUser) -> bool:
-    """Remove a day from the holiday table; return whether it was there."""
+def remove_holiday(session: DbSession, day: date, *, actor: StaffUser) -> None:
+    """Remove a day from the holiday table; refuse a day it does not hold."""
     holiday = session.get(Holiday, day)
     if holiday is None:
-        return False
+        raise HolidayError(_("没有这一天。"))
     session.delete(holiday)
     session.flush()
     _record_holiday(session, holiday, day, actor, "removed")
-    return True
 
 
 def _record_holiday(

@@ -22,7 +22,6 @@ from feedback.extensions import db
 from feedback.models import Holiday
 from feedback.models import Role
 from feedback.services import deadlines
-from feedback.services import DomainError
 from feedback.services import holiday_calendars
 from feedback.staff import bp
 from feedback.staff.forms import CalendarFileForm
@@ -119,13 +118,8 @@ def remove_holiday(day: str) -> ResponseReturnValue:
     except ValueError:
         flash(_("没有这一天。"), "error")
         return redirect(url_for("staff.holidays"))
-
-    def act() -> None:
-        if not deadlines.remove_holiday(db.session, chosen, actor=g.user):
-            raise DomainError(_("没有这一天。"))
-
     return decide(
-        act,
+        lambda: deadlines.remove_holiday(db.session, chosen, actor=g.user),
         _("已删除%(day)s。", day=chosen.isoformat()),
         url_for("staff.holidays", year=chosen.year),
         form=RemoveHolidayForm(),
