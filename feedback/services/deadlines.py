@@ -113,7 +113,7 @@ def due_for(
     mode = mode or config["DEADLINE_MODE"]
     holidays = holiday_table(session) if mode == DeadlineMode.WORKING else None
     if isinstance(start, datetime):
-        start = local_date(start, config["TIME_ZONE"])
+        return due_date(start, days, config["TIME_ZONE"], mode=mode, holidays=holidays)
     return add_days(start, days, mode=mode, holidays=holidays)
 
 
