@@ -10,10 +10,9 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import click
@@ -25,7 +24,6 @@ from sqlalchemy.exc import OperationalError
 
 from feedback import demo
 from feedback import notices
-from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.mail import extract
@@ -51,34 +49,30 @@ demo_cli = AppGroup("demo", help="Load the demo board, sections and logins.")
 outbox_cli = AppGroup("outbox", help="Deliver queued e-mail.")
 notices_cli = AppGroup("notices", help="Import published rectification notices.")
 
+T = TypeVar("T")
 
-def _commit_change(change: Callable[[], object], done: str) -> None:
-    """Run ``change`` (a service call), commit it and echo ``done``.
+
+def _commit_change(change: Callable[[], T], done: str | None = None) -> T:
+    """Run ``change`` (a service call), commit it, echo ``done`` and return its result.
 
     A rule the change breaks is the command's error, not a traceback.
     """
     try:
-        change()
+        result = change()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(done)
+    if done is not None:
+        click.echo(done)
+    return result
 
 
-class _AccountChange(Protocol):
-    """A service that changes one account, given the session and who acts."""
-
-    def __call__(
-        self, session: DbSession, user: StaffUser, /, *, actor: StaffUser | None
-    ) -> object: ...
-
-
-def _change_account(email: str, change: _AccountChange, done: str) -> None:
-    """Find the account of ``email``, apply ``change`` as the operator, commit, echo ``done``."""
+def _account(email: str) -> StaffUser:
+    """Return the account of ``email``, or stop the command saying there is none."""
     user = accounts.find_by_email(db.session, email)
     if user is None:
         raise click.ClickException(f"No account for {email}.")
-    _commit_change(lambda: change(db.session, user, actor=None), done)
+    return user
 
 
 @staff_cli.command("create")
@@ -116,7 +110,10 @@ def create_staff_command(
 @click.argument("email")
 def disable_staff_command(email: str) -> None:
     """Close an account; its open sessions end at once."""
-    _change_account(email, accounts.disable, f"Disabled {email}.")
+    user = _account(email)
+    _commit_change(
+        lambda: accounts.disable(db.session, user, actor=None), f"Disabled {email}."
+    )
 
 
 @staff_cli.command("reset-password")
@@ -124,9 +121,9 @@ def disable_staff_command(email: str) -> None:
 @click.password_option(help="Asked for when not given.")
 def reset_password_command(email: str, password: str) -> None:
     """Set a new password (and unlock the account); its open sessions end."""
-    _change_account(
-        email,
-        partial(accounts.set_password, password=password),
+    user = _account(email)
+    _commit_change(
+        lambda: accounts.set_password(db.session, user, password, actor=None),
         f"New password set for {email}.",
     )
 
@@ -135,8 +132,10 @@ def reset_password_command(email: str, password: str) -> None:
 @click.argument("email")
 def reset_totp_command(email: str) -> None:
     """Turn off two-factor sign-in for a lost phone; the account sets it up again."""
-    _change_account(
-        email, accounts.disable_totp, f"Two-factor sign-in is off for {email}."
+    user = _account(email)
+    _commit_change(
+        lambda: accounts.disable_totp(db.session, user, actor=None),
+        f"Two-factor sign-in is off for {email}.",
     )
 
 
@@ -190,9 +189,9 @@ def retry_command(message_id: int) -> None:
     if message is None or message.state is not OutboxState.FAILED:
         click.echo(f"No failed message {message_id}.", err=True)
         sys.exit(1)
-    outbox.retry(db.session, message)
-    db.session.commit()
-    click.echo(f"Message {message_id} queued again.")
+    _commit_change(
+        lambda: outbox.retry(db.session, message), f"Message {message_id} queued again."
+    )
 
 
 @notices_cli.command("import")
@@ -473,11 +472,7 @@ apikey_cli = AppGroup("apikey", help="Keys of partners' Open311 applications.")
 @click.argument("name")
 def create_apikey_command(name: str) -> None:
     """Issue a key for the partner NAME and print it, this once only."""
-    try:
-        key, plain = api_keys.create(db.session, name)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    key, plain = _commit_change(lambda: api_keys.create(db.session, name))
     click.echo(f"Key for {key.name} (shown this once; only its hash is kept):")
     click.echo(plain)
 
@@ -486,12 +481,9 @@ def create_apikey_command(name: str) -> None:
 @click.argument("name")
 def revoke_apikey_command(name: str) -> None:
     """Stop the key of the partner NAME from opening the API."""
-    try:
-        api_keys.revoke(db.session, name)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"Revoked the key of {name}.")
+    _commit_change(
+        lambda: api_keys.revoke(db.session, name), f"Revoked the key of {name}."
+    )
 
 
 @apikey_cli.command("list")
