@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -329,6 +330,18 @@ mail_cli = AppGroup("mail", help="Take in e-mail: MTA pipe, IMAP, inspection.")
 EX_TEMPFAIL = 75
 
 
+def _temporary_failure(reason: object) -> NoReturn:
+    """Say on stderr why the mail cannot be taken now, and exit for a later try."""
+    click.echo(f"temporary failure, try again later: {reason}", err=True)
+    sys.exit(EX_TEMPFAIL)
+
+
+def _database_unavailable(exc: OperationalError) -> NoReturn:
+    """Drop what the failed transaction held and exit for a later try."""
+    db.session.rollback()
+    _temporary_failure(exc.orig)
+
+
 @mail_cli.command("ingest")
 def ingest_command() -> None:
     """Read one RFC 822 message from standard input (for an MTA pipe) and file it."""
@@ -337,9 +350,7 @@ def ingest_command() -> None:
         outcome = inbound.ingest(db.session, raw)
         db.session.commit()
     except OperationalError as exc:
-        db.session.rollback()
-        click.echo(f"temporary failure, try again later: {exc.orig}", err=True)
-        sys.exit(EX_TEMPFAIL)
+        _database_unavailable(exc)
     decision = outcome.decision
     reference = decision.submission.reference if decision.submission else None
     click.echo(
@@ -356,12 +367,15 @@ def fetch_command() -> None:
     try:
         with contextlib.closing(mail_fetch.fetch(db.session)) as outcomes:
             for outcome in outcomes:
+                # Read before the commit, which expires the row.
+                state = outcome.inbound.state.value
                 # fetch marks the message seen only when asked for the next one.
                 db.session.commit()
-                counts[outcome.inbound.state.value] += 1
+                counts[state] += 1
+    except OperationalError as exc:
+        _database_unavailable(exc)  # the message is left unseen for next time
     except (OSError, imaplib.IMAP4.error) as exc:
-        click.echo(f"temporary failure, try again later: {exc}", err=True)
-        sys.exit(EX_TEMPFAIL)
+        _temporary_failure(exc)
     click.echo(
         " ".join(f"{state}={n}" for state, n in sorted(counts.items())) or "nothing new"
     )
