@@ -10,7 +10,6 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import DefaultConfig
-from feedback.services.deadlines import read_mode
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,12 +37,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             "`python -m feedback.quickstart` once (it writes a random key to "
             "instance/config.py), or set SECRET_KEY there or in FEEDBACK_SECRET_KEY."
         )
-    app.config["DEADLINE_MODE"] = read_mode(app.config["DEADLINE_MODE"])
-    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
-        app.config["DATABASE_URL"], Path(app.instance_path)
-    )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    # Imported here rather than at the top, so that importing one of the
+    # package's plain helpers loads no SQLAlchemy, models or services.
     from feedback import api
     from feedback import auth
     from feedback import cli
@@ -62,6 +58,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback.i18n import ScriptDomain
     from feedback.i18n import select_locale
     from feedback.i18n import vary_by_reader
+    from feedback.services.deadlines import read_mode
+
+    app.config["DEADLINE_MODE"] = read_mode(app.config["DEADLINE_MODE"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
+        app.config["DATABASE_URL"], Path(app.instance_path)
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

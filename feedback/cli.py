@@ -10,10 +10,10 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Protocol
+from typing import NoReturn
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import click
@@ -25,7 +25,6 @@ from sqlalchemy.exc import OperationalError
 
 from feedback import demo
 from feedback import notices
-from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.mail import extract
@@ -51,34 +50,30 @@ demo_cli = AppGroup("demo", help="Load the demo board, sections and logins.")
 outbox_cli = AppGroup("outbox", help="Deliver queued e-mail.")
 notices_cli = AppGroup("notices", help="Import published rectification notices.")
 
+T = TypeVar("T")
 
-def _commit_change(change: Callable[[], object], done: str) -> None:
-    """Run ``change`` (a service call), commit it and echo ``done``.
+
+def _commit_change(change: Callable[[], T], done: str | None = None) -> T:
+    """Run ``change`` (a service call), commit it, echo ``done`` and return its result.
 
     A rule the change breaks is the command's error, not a traceback.
     """
     try:
-        change()
+        result = change()
     except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(done)
+    if done is not None:
+        click.echo(done)
+    return result
 
 
-class _AccountChange(Protocol):
-    """A service that changes one account, given the session and who acts."""
-
-    def __call__(
-        self, session: DbSession, user: StaffUser, /, *, actor: StaffUser | None
-    ) -> object: ...
-
-
-def _change_account(email: str, change: _AccountChange, done: str) -> None:
-    """Find the account of ``email``, apply ``change`` as the operator, commit, echo ``done``."""
+def _account(email: str) -> StaffUser:
+    """Return the account of ``email``, or stop the command saying there is none."""
     user = accounts.find_by_email(db.session, email)
     if user is None:
         raise click.ClickException(f"No account for {email}.")
-    _commit_change(lambda: change(db.session, user, actor=None), done)
+    return user
 
 
 @staff_cli.command("create")
@@ -116,7 +111,10 @@ def create_staff_command(
 @click.argument("email")
 def disable_staff_command(email: str) -> None:
     """Close an account; its open sessions end at once."""
-    _change_account(email, accounts.disable, f"Disabled {email}.")
+    user = _account(email)
+    _commit_change(
+        lambda: accounts.disable(db.session, user, actor=None), f"Disabled {email}."
+    )
 
 
 @staff_cli.command("reset-password")
@@ -124,9 +122,9 @@ def disable_staff_command(email: str) -> None:
 @click.password_option(help="Asked for when not given.")
 def reset_password_command(email: str, password: str) -> None:
     """Set a new password (and unlock the account); its open sessions end."""
-    _change_account(
-        email,
-        partial(accounts.set_password, password=password),
+    user = _account(email)
+    _commit_change(
+        lambda: accounts.set_password(db.session, user, password, actor=None),
         f"New password set for {email}.",
     )
 
@@ -135,8 +133,10 @@ def reset_password_command(email: str, password: str) -> None:
 @click.argument("email")
 def reset_totp_command(email: str) -> None:
     """Turn off two-factor sign-in for a lost phone; the account sets it up again."""
-    _change_account(
-        email, accounts.disable_totp, f"Two-factor sign-in is off for {email}."
+    user = _account(email)
+    _commit_change(
+        lambda: accounts.disable_totp(db.session, user, actor=None),
+        f"Two-factor sign-in is off for {email}.",
     )
 
 
@@ -190,9 +190,9 @@ def retry_command(message_id: int) -> None:
     if message is None or message.state is not OutboxState.FAILED:
         click.echo(f"No failed message {message_id}.", err=True)
         sys.exit(1)
-    outbox.retry(db.session, message)
-    db.session.commit()
-    click.echo(f"Message {message_id} queued again.")
+    _commit_change(
+        lambda: outbox.retry(db.session, message), f"Message {message_id} queued again."
+    )
 
 
 @notices_cli.command("import")
@@ -330,6 +330,18 @@ mail_cli = AppGroup("mail", help="Take in e-mail: MTA pipe, IMAP, inspection.")
 EX_TEMPFAIL = 75
 
 
+def _temporary_failure(reason: object) -> NoReturn:
+    """Say on stderr why the mail cannot be taken now, and exit for a later try."""
+    click.echo(f"temporary failure, try again later: {reason}", err=True)
+    sys.exit(EX_TEMPFAIL)
+
+
+def _database_unavailable(exc: OperationalError) -> NoReturn:
+    """Drop what the failed transaction held and exit for a later try."""
+    db.session.rollback()
+    _temporary_failure(exc.orig)
+
+
 @mail_cli.command("ingest")
 def ingest_command() -> None:
     """Read one RFC 822 message from standard input (for an MTA pipe) and file it."""
@@ -338,9 +350,7 @@ def ingest_command() -> None:
         outcome = inbound.ingest(db.session, raw)
         db.session.commit()
     except OperationalError as exc:
-        db.session.rollback()
-        click.echo(f"temporary failure, try again later: {exc.orig}", err=True)
-        sys.exit(EX_TEMPFAIL)
+        _database_unavailable(exc)
     decision = outcome.decision
     reference = decision.submission.reference if decision.submission else None
     click.echo(
@@ -357,12 +367,15 @@ def fetch_command() -> None:
     try:
         with contextlib.closing(mail_fetch.fetch(db.session)) as outcomes:
             for outcome in outcomes:
+                # Read before the commit, which expires the row.
+                state = outcome.inbound.state.value
                 # fetch marks the message seen only when asked for the next one.
                 db.session.commit()
-                counts[outcome.inbound.state.value] += 1
+                counts[state] += 1
+    except OperationalError as exc:
+        _database_unavailable(exc)  # the message is left unseen for next time
     except (OSError, imaplib.IMAP4.error) as exc:
-        click.echo(f"temporary failure, try again later: {exc}", err=True)
-        sys.exit(EX_TEMPFAIL)
+        _temporary_failure(exc)
     click.echo(
         " ".join(f"{state}={n}" for state, n in sorted(counts.items())) or "nothing new"
     )
@@ -473,11 +486,7 @@ apikey_cli = AppGroup("apikey", help="Keys of partners' Open311 applications.")
 @click.argument("name")
 def create_apikey_command(name: str) -> None:
     """Issue a key for the partner NAME and print it, this once only."""
-    try:
-        key, plain = api_keys.create(db.session, name)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    key, plain = _commit_change(lambda: api_keys.create(db.session, name))
     click.echo(f"Key for {key.name} (shown this once; only its hash is kept):")
     click.echo(plain)
 
@@ -486,12 +495,9 @@ def create_apikey_command(name: str) -> None:
 @click.argument("name")
 def revoke_apikey_command(name: str) -> None:
     """Stop the key of the partner NAME from opening the API."""
-    try:
-        api_keys.revoke(db.session, name)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"Revoked the key of {name}.")
+    _commit_change(
+        lambda: api_keys.revoke(db.session, name), f"Revoked the key of {name}."
+    )
 
 
 @apikey_cli.command("list")

@@ -23,6 +23,7 @@ from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
 from feedback.services import attachments
+from feedback.services import deadlines
 from feedback.services import submissions
 from feedback.services import triage
 
@@ -91,6 +92,51 @@ def test_bad_holiday_input_gets_a_message(app, demo_loaded):
     assert ".ics" in not_ics.get_data(as_text=True)
     assert client.post("/staff/holidays/not-a-day/remove").status_code == 302
     assert _days(app) == {}
+
+
+def test_removing_a_day_not_in_the_table_says_so(app, demo_loaded):
+    client = _admin(app)
+    page = client.post("/staff/holidays/2027-10-02/remove", follow_redirects=True)
+    assert "没有这一天。" in page.get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    page = client.post("/staff/holidays/2027-10-02/remove", follow_redirects=True)
+    assert "That day is not in the table." in page.get_data(as_text=True)
+    with app.app_context():
+        with pytest.raises(deadlines.HolidayError):
+            deadlines.remove_holiday(
+                db.session, date(2027, 10, 2), actor=staff_user(Role.ADMIN)
+            )
+        holiday_events = select(Event).where(Event.object_type == "holiday")
+        assert db.session.scalars(holiday_events).all() == []
+
+
+def test_saving_days_updates_those_there_and_audits_each(app):
+    entry = deadlines.HolidayEntry
+    with app.app_context():
+        deadlines.save_holidays(db.session, [entry(date(2027, 1, 1), "元旦", False)])
+        db.session.commit()
+        saved = deadlines.save_holidays(
+            db.session,
+            [
+                entry(date(2027, 1, 1), "新年", False),
+                entry(date(2027, 2, 6), "春节", False),
+                entry(date(2027, 2, 6), "春节补班", True),  # the last one stays
+            ],
+            source="x.ics",
+        )
+        db.session.commit()
+        reasons = db.session.scalars(select(Event.reason).order_by(Event.id)).all()
+    assert saved == 3
+    assert _days(app) == {
+        date(2027, 1, 1): ("新年", False),
+        date(2027, 2, 6): ("春节补班", True),
+    }
+    assert reasons == [
+        "2027-01-01 元旦",
+        "2027-01-01 新年 x.ics",
+        "2027-02-06 春节 x.ics",
+        "2027-02-06 春节补班 (补班) x.ics",
+    ]
 
 
 REPEATING_ICS = (

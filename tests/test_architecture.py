@@ -209,3 +209,20 @@ def test_no_imports_inside_functions():
                 if isinstance(node, ast.Import | ast.ImportFrom)
             ]
     assert wrong == []
+
+
+def test_importing_the_package_loads_only_its_settings():
+    """``import feedback.text`` runs ``feedback/__init__``: a pure helper stays light."""
+    tree = ast.parse((PACKAGE / "__init__.py").read_text(encoding="utf-8"))
+    reached = {
+        _targets(node.module, alias.name)
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    } | {
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert {t for t in reached if t.startswith("feedback")} == {"feedback.config"}

@@ -192,13 +192,13 @@ def test_ics_event_days_are_its_dates_in_the_bureau_zone():
     ]
 
 
-def test_ics_repeating_events_are_expanded_two_years_ahead():
+def test_ics_repeating_events_are_expanded_two_years_either_side():
     text = _ics(
         *_event(
             "UID:new-year",
             "DTSTART;VALUE=DATE:20200101",
             "RRULE:FREQ=YEARLY",
-            "EXDATE;VALUE=DATE:20240101",
+            "EXDATE;VALUE=DATE:20260101",
             "SUMMARY:元旦",
         ),
         *_event(
@@ -210,9 +210,9 @@ def test_ics_repeating_events_are_expanded_two_years_ahead():
             "SUMMARY:国庆节",
         ),
     )
-    days = _read(text)  # 6 December 2026: up to 6 December 2028
+    days = _read(text)  # 6 December 2026: from 6 December 2024 to 6 December 2028
     assert sorted(d.day for d in days if d.name == "元旦") == [
-        date(year, 1, 1) for year in (2020, 2021, 2022, 2023, 2025, 2026, 2027, 2028)
+        date(year, 1, 1) for year in (2025, 2027, 2028)
     ]
     assert sorted(d.day for d in days if d.name == "国庆节") == [
         date(year, 10, day) for year in (2026, 2027) for day in (1, 2, 3)
@@ -239,6 +239,31 @@ def test_ics_dated_events_beyond_the_horizon_are_kept():
     assert date(2031, 5, 1) not in days
 
 
+def test_ics_an_old_series_is_not_replayed_from_its_first_year():
+    national_day = _event(
+        "UID:national-day",
+        "DTSTART;VALUE=DATE:19491001",
+        "RRULE:FREQ=YEARLY",
+        "SUMMARY:国庆节",
+    )
+    # A repeat moved long ago does not stretch the span back to its year.
+    moved = _event(
+        "UID:national-day",
+        "RECURRENCE-ID;VALUE=DATE:19901001",
+        "DTSTART;VALUE=DATE:19901002",
+        "SUMMARY:国庆节",
+    )
+    days = sorted(d.day for d in _read(_ics(*national_day, *moved)))
+    assert days == [date(year, 10, 1) for year in (2025, 2026, 2027, 2028)]
+    # A dated event older than two years is kept, and the series is read
+    # back to it.
+    old = _event("UID:old", "DTSTART;VALUE=DATE:20220101", "SUMMARY:元旦")
+    days = sorted(d.day for d in _read(_ics(*national_day, *old)))
+    assert days == [date(2022, 1, 1)] + [
+        date(year, 10, 1) for year in range(2022, 2029)
+    ]
+
+
 @pytest.mark.parametrize(
     ("summary", "is_workday"),
     [
@@ -251,7 +276,9 @@ def test_ics_dated_events_beyond_the_horizon_are_kept():
 )
 def test_ics_make_up_working_days(summary, is_workday):
     text = _ics(*_event("DTSTART;VALUE=DATE:20270926", f"SUMMARY:{summary}"))
-    assert _read(text) == [deadlines.IcsHoliday(date(2027, 9, 26), summary, is_workday)]
+    assert _read(text) == [
+        deadlines.HolidayEntry(date(2027, 9, 26), summary, is_workday)
+    ]
 
 
 def test_ics_name_is_kept_to_100_characters():

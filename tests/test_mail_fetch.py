@@ -14,6 +14,7 @@ import pytest
 from helpers import free_port
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from feedback.extensions import db
 from feedback.models import InboundMessage
@@ -154,28 +155,53 @@ def _unseen(port):
     return len(data[0].split())
 
 
+def _fetch_failing_to_commit(app, error, monkeypatch):
+    """Run `mail fetch` with a commit that raises ``error``."""
+
+    def commit():
+        raise error
+
+    with monkeypatch.context() as patch:
+        patch.setattr(db.session, "commit", commit)
+        return app.test_cli_runner().invoke(args=["mail", "fetch"])
+
+
+def _comes_again_and_is_filed(app, port):
+    """Check the message was left unseen and unfiled, and the next fetch files it."""
+    assert _unseen(port) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
+    again = app.test_cli_runner().invoke(args=["mail", "fetch"])
+    assert "filed=1" in again.output
+    assert _unseen(port) == 0
+
+
 def test_a_message_stays_unseen_until_its_row_is_committed(
     make_app, imap_server, monkeypatch
 ):
     app = _mailbox_app(make_app, imap_server)
     _deliver(imap_server, _letter(7))
-    runner = app.test_cli_runner()
-
-    def power_cut():
-        raise RuntimeError("the process died before its commit")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(db.session, "commit", power_cut)
-        crashed = runner.invoke(args=["mail", "fetch"])
+    power_cut = RuntimeError("the process died before its commit")
+    crashed = _fetch_failing_to_commit(app, power_cut, monkeypatch)
     assert isinstance(crashed.exception, RuntimeError)
-    assert _unseen(imap_server) == 1  # not marked seen: it comes again
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
-    again = runner.invoke(args=["mail", "fetch"])
-    assert "filed=1" in again.output
-    assert _unseen(imap_server) == 0
+    _comes_again_and_is_filed(app, imap_server)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+def test_fetch_exits_75_when_the_database_fails_and_leaves_the_message_unseen(
+    make_app, imap_server, monkeypatch
+):
+    app = _mailbox_app(make_app, imap_server)
+    _deliver(imap_server, _letter(8))
+    gone = OperationalError("COMMIT", {}, Exception("server closed the connection"))
+    failed = _fetch_failing_to_commit(app, gone, monkeypatch)
+    assert failed.exit_code == 75
+    assert failed.stderr == (
+        "temporary failure, try again later: server closed the connection\n"
+    )
+    assert "Traceback" not in failed.output
+    _comes_again_and_is_filed(app, imap_server)
 
 
 def test_fetch_exits_75_when_the_server_is_unreachable(make_app):

@@ -11,8 +11,6 @@ import enum
 import json
 from datetime import date
 from typing import Any
-from typing import Protocol
-from typing import runtime_checkable
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import inspect
@@ -51,16 +49,12 @@ _PENDING = "audit_changes"
 OPERATOR = "operator"
 
 
-@runtime_checkable
-class _Keyed(Protocol):
-    """A row keyed by an integer ``id``: every model but the holiday."""
-
-    id: int
-
-
 def _id_of(row: object) -> int | None:
-    """Return the ``id`` of a row keyed by one; None if it is new or keyed otherwise."""
-    return row.id if isinstance(row, _Keyed) else None
+    """Return the ``id`` of a row keyed by one; None if it is new or keyed otherwise.
+
+    Every model but the holiday (keyed by its day) has an integer ``id``.
+    """
+    return getattr(row, "id", None)
 
 
 def _plain(value: Any) -> Any:

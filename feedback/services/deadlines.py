@@ -19,6 +19,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from feedback.db import DbSession
@@ -27,6 +28,7 @@ from feedback.models import AuditAction
 from feedback.models import Holiday
 from feedback.models import StaffUser
 from feedback.services import audit
+from feedback.services import DomainError
 
 
 class DeadlineMode(enum.StrEnum):
@@ -111,7 +113,7 @@ def due_for(
     mode = mode or config["DEADLINE_MODE"]
     holidays = holiday_table(session) if mode == DeadlineMode.WORKING else None
     if isinstance(start, datetime):
-        start = local_date(start, config["TIME_ZONE"])
+        return due_date(start, days, config["TIME_ZONE"], mode=mode, holidays=holidays)
     return add_days(start, days, mode=mode, holidays=holidays)
 
 
@@ -121,7 +123,7 @@ def holiday_table(session: DbSession) -> dict[date, bool]:
 
 
 @dataclass(frozen=True)
-class IcsHoliday:
+class HolidayEntry:
     """A day for the holiday table: typed in, or read from an .ics calendar."""
 
     day: date
@@ -129,37 +131,56 @@ class IcsHoliday:
     is_workday: bool
 
 
+class HolidayError(DomainError):
+    """The holiday table does not hold the day."""
+
+
 def save_holidays(
     session: DbSession,
-    days: Iterable[IcsHoliday],
+    days: Iterable[HolidayEntry],
     *,
     actor: StaffUser | None = None,
     source: str = "",
 ) -> int:
-    """Add or update days in the holiday table; return how many were saved."""
-    saved = 0
-    for item in days:
-        holiday = session.get(Holiday, item.day) or Holiday(day=item.day)
-        holiday.name, holiday.is_workday = item.name[:100], item.is_workday
-        session.add(holiday)
-        session.flush()
-        kind = " (补班)" if item.is_workday else ""
-        _record_holiday(
-            session, holiday, item.day, actor, f"{item.name}{kind} {source}"
+    """Add or update days in the holiday table; return how many were saved.
+
+    Each entry is audited, a day given twice included (the last one stays).
+    """
+    entries = list(days)
+    if not entries:
+        return 0
+    # One query for the rows already there: a range, not a list of days, so
+    # that a calendar with thousands of days stays within the drivers'
+    # limit on parameters.
+    first, last = min(e.day for e in entries), max(e.day for e in entries)
+    rows = {
+        holiday.day: holiday
+        for holiday in session.scalars(
+            select(Holiday).where(Holiday.day.between(first, last))
         )
-        saved += 1
-    return saved
+    }
+    for entry in entries:
+        holiday = rows.get(entry.day)
+        if holiday is None:
+            holiday = rows[entry.day] = Holiday(day=entry.day)
+            session.add(holiday)
+        holiday.name, holiday.is_workday = entry.name[:100], entry.is_workday
+        kind = " (补班)" if entry.is_workday else ""
+        _record_holiday(
+            session, holiday, entry.day, actor, f"{entry.name}{kind} {source}"
+        )
+    session.flush()
+    return len(entries)
 
 
-def remove_holiday(session: DbSession, day: date, *, actor: StaffUser) -> bool:
-    """Remove a day from the holiday table; return whether it was there."""
+def remove_holiday(session: DbSession, day: date, *, actor: StaffUser) -> None:
+    """Remove a day from the holiday table; refuse a day it does not hold."""
     holiday = session.get(Holiday, day)
     if holiday is None:
-        return False
+        raise HolidayError(_("没有这一天。"))
     session.delete(holiday)
     session.flush()
     _record_holiday(session, holiday, day, actor, "removed")
-    return True
 
 
 def _record_holiday(

@@ -55,42 +55,49 @@ class AuthorUpdate(enum.StrEnum):
     REOPENED = "reopened"  # handled again, with a new deadline
 
 
-def _subject(name: Notification, submission: Submission) -> str:
-    """Return the subject line of ``name`` about ``submission``, in the bureau's script."""
+def _render(
+    name: Notification, submission: Submission, context: dict[str, object]
+) -> tuple[str, str, str]:
+    """Return the subject, text and HTML of ``emails/<name>`` about ``submission``,
+    in the bureau's script."""
     with force_locale(STAFF_LOCALE):
-        return str(SUBJECTS[name]) % {
+        subject = str(SUBJECTS[name]) % {
             "ref": submission.reference,
             "subject": submission.subject,
             "due": submission.due_on,
         }
+        text = render_template(f"emails/{name}.txt", submission=submission, **context)
+        html = render_template(f"emails/{name}.html", submission=submission, **context)
+    return subject, text, html
 
 
 def _queue(
     session: DbSession,
     name: Notification,
     submission: Submission,
-    recipient: str,
+    recipients: list[str],
     context: dict[str, object],
     *,
     reply_to: str | None = None,
     redact_after_send: bool = False,
 ) -> None:
-    """Render ``emails/<name>.txt`` and ``.html`` now, in the bureau's script,
-    and queue them in the outbox with their subject."""
-    with force_locale(STAFF_LOCALE):
-        text = render_template(f"emails/{name}.txt", submission=submission, **context)
-        html = render_template(f"emails/{name}.html", submission=submission, **context)
-    outbox.enqueue(
-        session,
-        template=name,
-        recipient=recipient,
-        subject=_subject(name, submission),
-        body_text=text,
-        body_html=html,
-        submission=submission,
-        reply_to=reply_to,
-        redact_after_send=redact_after_send,
-    )
+    """Render ``emails/<name>`` now, once, and queue a copy in the outbox for
+    each recipient."""
+    if not recipients:
+        return
+    subject, text, html = _render(name, submission, context)
+    for recipient in recipients:
+        outbox.enqueue(
+            session,
+            template=name,
+            recipient=recipient,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            submission=submission,
+            reply_to=reply_to,
+            redact_after_send=redact_after_send,
+        )
 
 
 def _to_leads(
@@ -102,10 +109,8 @@ def _to_leads(
 ) -> None:
     """Queue ``emails/<name>`` to each lead, with a link to the submission's page."""
     staff_url = external_url("staff.submission", submission_id=submission.id)
-    for lead in leads:
-        _queue(
-            session, name, submission, lead.email, {"staff_url": staff_url, **context}
-        )
+    recipients = [lead.email for lead in leads]
+    _queue(session, name, submission, recipients, {"staff_url": staff_url, **context})
 
 
 def _to_section(
@@ -123,7 +128,7 @@ def _to_section(
         session,
         name,
         submission,
-        section.email,
+        [section.email],
         {"section": section, "reply_url": reply_url, **context},
         reply_to=reply_address(submission.id),
     )
@@ -145,7 +150,7 @@ def _to_author(
         session,
         name,
         submission,
-        submission.author_email,
+        [submission.author_email],
         {"track_url": external_url("public.track"), **context},
         redact_after_send=redact_after_send,
     )

@@ -22,7 +22,6 @@ from feedback.extensions import db
 from feedback.models import Holiday
 from feedback.models import Role
 from feedback.services import deadlines
-from feedback.services import DomainError
 from feedback.services import holiday_calendars
 from feedback.staff import bp
 from feedback.staff.forms import CalendarFileForm
@@ -75,7 +74,7 @@ def save_holiday() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(form, CalendarFileForm(), 400)
     day = form.day.data
-    item = deadlines.IcsHoliday(day, form.name.data, form.is_workday.data)
+    item = deadlines.HolidayEntry(day, form.name.data, form.is_workday.data)
     return decide(
         lambda: deadlines.save_holidays(db.session, [item], actor=g.user),
         _("已保存%(day)s。", day=day.isoformat()),
@@ -119,13 +118,8 @@ def remove_holiday(day: str) -> ResponseReturnValue:
     except ValueError:
         flash(_("没有这一天。"), "error")
         return redirect(url_for("staff.holidays"))
-
-    def act() -> None:
-        if not deadlines.remove_holiday(db.session, chosen, actor=g.user):
-            raise DomainError(_("没有这一天。"))
-
     return decide(
-        act,
+        lambda: deadlines.remove_holiday(db.session, chosen, actor=g.user),
         _("已删除%(day)s。", day=chosen.isoformat()),
         url_for("staff.holidays", year=chosen.year),
         form=RemoveHolidayForm(),
