@@ -123,10 +123,26 @@ class SectionForm(PrefixedForm, prefix="s"):
 
     @classmethod
     def for_section(cls, section: Section | None) -> Self:
-        """Build the form of an existing section, or of a new one."""
+        """Build the form posted for an existing section, or for a new one."""
         if section is None:
             return cls(prefix=cls.NEW_PREFIX)
         return cls.of(section.id)
+
+    @classmethod
+    def as_saved(cls, section: Section | None) -> Self:
+        """Build a section's form as the routing table holds it (a new one blank),
+        whatever another form of the page posted."""
+        if section is None:
+            return cls(prefix=cls.NEW_PREFIX, formdata=None)
+        return cls.of(
+            section.id,
+            formdata=None,
+            name=section.name,
+            email=section.email,
+            reply_domains=section.reply_domains,
+            kinds=section.kinds.split(),
+            active=section.active,
+        )
 
 
 class RefuseForm(PrefixedForm, prefix="refuse"):
