@@ -101,10 +101,10 @@ def decision(
                 posted, page = form(), page_of(target.id)
             return decide(
                 lambda: act(target, posted),
-                str(done),
+                done,
                 page,
                 form=posted,
-                invalid=str(invalid) if invalid else None,
+                invalid=invalid,
             )
 
         return view
