@@ -49,20 +49,6 @@ from feedback.staff.forms import SpamForm
 from feedback.web.actions import decide
 from feedback.web.forms import PrefixedForm
 from feedback.web.forms import ReplyForm
-from feedback.web.forms import SelectChoice
-
-
-def route_form(submission: Submission) -> RouteForm:
-    """Build the routing form: the active sections, the suggested one chosen."""
-    form = RouteForm()
-    form.section_id.choices = [
-        SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
-    ]
-    suggestion = triage.suggest_section(submission)
-    if suggestion is not None and not form.is_submitted():
-        form.section_id.data = str(suggestion.id)
-    return form
-
 
 F = TypeVar("F", bound=PrefixedForm)
 Decided = Callable[[Any, F], object]
@@ -117,7 +103,7 @@ def decision(
 def route(submission_id: int) -> ResponseReturnValue:
     """Send a submission to the section that should answer it."""
     item = db.get_or_404(Submission, submission_id)
-    form = route_form(item)
+    form = RouteForm.for_submission(item)
 
     def act() -> Section:
         section = db.get_or_404(Section, int(form.section_id.data))

@@ -26,7 +26,10 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from feedback.extensions import db
 from feedback.models import Section
+from feedback.models import Submission
+from feedback.services import triage
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import BoardFilterForm
 from feedback.web.forms import email_field
@@ -52,6 +55,25 @@ class RouteForm(FlaskForm):
     """Choose the section that must answer."""
 
     section_id = SelectField(_l("转办股室"), validators=[DataRequired()])
+
+    @classmethod
+    def for_submission(
+        cls, submission: Submission, suggestion: Section | None = None
+    ) -> Self:
+        """Build the form offering the active sections.
+
+        Before it is posted, the suggested section is chosen: ``suggestion``
+        when the page has worked it out already, else worked out here.
+        """
+        form = cls()
+        form.section_id.choices = [
+            SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
+        ]
+        if not form.is_submitted():
+            chosen = suggestion or triage.suggest_section(submission, db.session)
+            if chosen is not None:
+                form.section_id.data = str(chosen.id)
+        return form
 
 
 class ApproveForm(PrefixedForm, prefix="r"):

@@ -42,7 +42,6 @@ from feedback.services import replies
 from feedback.services import triage
 from feedback.staff import bp
 from feedback.staff.common import visible
-from feedback.staff.decisions import route_form
 from feedback.staff.forms import AcceptForm
 from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import AskForm
@@ -56,6 +55,7 @@ from feedback.staff.forms import QueueFilterForm
 from feedback.staff.forms import RefuseForm
 from feedback.staff.forms import ReopenForm
 from feedback.staff.forms import ReturnForm
+from feedback.staff.forms import RouteForm
 from feedback.staff.forms import SpamForm
 from feedback.validators import chosen_id
 from feedback.web.forms import ReplyForm
@@ -101,6 +101,7 @@ def index() -> ResponseReturnValue:
 def submission(submission_id: int) -> ResponseReturnValue:
     """Show one submission with what the viewer may do to it."""
     item = visible(submission_id)
+    suggestion = triage.suggest_section(item)
     drafts = [r for r in item.replies if r.state is ReplyState.DRAFT]
     unpublished = [
         r
@@ -118,8 +119,8 @@ def submission(submission_id: int) -> ResponseReturnValue:
         reopen_form=ReopenForm(),
         keep_form=KeepClosedForm(),
         needs_review=closing.needs_review(item),
-        suggestion=triage.suggest_section(item),
-        route_form=route_form(item),
+        suggestion=suggestion,
+        route_form=RouteForm.for_submission(item, suggestion),
         reply_form=ReplyForm.from_template(request.args.get("template")),
         approve_forms={r.id: ApproveForm.of(r.id, body=r.body) for r in drafts},
         return_forms={r.id: ReturnForm.of(r.id) for r in drafts},
