@@ -27,9 +27,9 @@ from feedback.models import Submission
 from feedback.services import closing
 from feedback.services import questions
 from feedback.services import replies
+from feedback.services import submissions
 from feedback.services import triage
 from feedback.staff import bp
-from feedback.staff.common import by_reference
 from feedback.staff.common import page_of
 from feedback.staff.common import visible
 from feedback.staff.forms import AcceptForm
@@ -132,9 +132,7 @@ def refuse(item: Submission, form: RefuseForm) -> None:
 @decision(DuplicateForm, _l("已标记为重复件。"))
 def mark_duplicate(item: Submission, form: DuplicateForm) -> None:
     """Close a submission as a repeat of another."""
-    original = by_reference(form.reference.data)
-    if original is None:
-        raise triage.TriageError(_("没有这个编号。"))
+    original = submissions.by_reference(db.session, form.reference.data)
     triage.mark_duplicate(db.session, item, original, actor=g.user)
 
 
