@@ -30,6 +30,7 @@ from feedback.extensions import db
 from feedback.models import Section
 from feedback.models import Submission
 from feedback.services import triage
+from feedback.web.forms import add_error
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import BoardFilterForm
 from feedback.web.forms import email_field
@@ -364,10 +365,7 @@ class NoticeUploadForm(FlaskForm):
         """Check the fields, then that a file or a text was given."""
         valid = super().validate(extra_validators)
         if not self.notice_file.data and not (self.text.data or "").strip():
-            self.notice_file.errors = [
-                *self.notice_file.errors,
-                _l("请选择通报文件，或者粘贴通报全文。"),
-            ]
+            add_error(self.notice_file, _l("请选择通报文件，或者粘贴通报全文。"))
             return False
         return valid
 

@@ -44,6 +44,7 @@ from feedback.labels import STATUS_KIND_LABELS
 from feedback.models import Section
 from feedback.services import stats
 from feedback.services import submissions
+from feedback.validators import chosen_id
 from feedback.validators import PlainText
 
 Label: TypeAlias = str | LazyString
@@ -368,7 +369,6 @@ class StatisticsFilterForm(Form):
     def filters(self) -> stats.Filters:
         """Return what was validly chosen; a field with an error counts as unset."""
         period_ok = not (self.first.errors or self.last.errors)
-        round_id = self.round.data
         return stats.Filters(
             first=stats.Month.of(self.first.data)
             if period_ok and self.first.data
@@ -376,7 +376,5 @@ class StatisticsFilterForm(Form):
             last=stats.Month.of(self.last.data)
             if period_ok and self.last.data
             else None,
-            round_id=int(round_id)
-            if round_id and round_id.isdigit() and not self.round.errors
-            else None,
+            round_id=chosen_id(self.round),
         )
