@@ -33,7 +33,6 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
-from wtforms.form import FormMeta
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
@@ -92,7 +91,7 @@ def _text_validators(
 ) -> list[Any]:
     validators: list[Any] = [
         PlainText(),
-        DataRequired(required) if required else Optional(),
+        DataRequired(required) if required is not None else Optional(),
     ]
     if max is not None:
         validators.append(Length(max=max, message=too_long))
@@ -128,7 +127,7 @@ def text_field(
     """Return a field for text people type: no control characters, at most
     ``max`` characters, and either optional or ``required`` (the message
     shown when it is left empty)."""
-    kind = FilledText if required else StringField
+    kind = FilledText if required is not None else StringField
     return kind(label, _text_validators(required, max, too_long), **options)
 
 
@@ -159,7 +158,7 @@ def text_area(
     **options: Any,
 ) -> TextAreaField:
     """Return a :func:`text_field` of several lines."""
-    kind = FilledTextArea if required else TextAreaField
+    kind = FilledTextArea if required is not None else TextAreaField
     return kind(label, _text_validators(required, max, too_long), **options)
 
 
@@ -197,11 +196,11 @@ def email_field(
     """
     validators: list[Any] = [PlainText()] if plain_text else []
     validators += [
-        DataRequired(required) if required else Optional(),
+        DataRequired(required) if required is not None else Optional(),
         Email(invalid),
         Length(max=EMAIL_MAX),
     ]
-    kind = FilledEmail if required else EmailField
+    kind = FilledEmail if required is not None else EmailField
     return kind(label, validators, **options)
 
 
@@ -217,13 +216,13 @@ def _kept(text: str | None) -> str | None:
 class AuthorForm(FlaskForm):
     """A form that says who wrote a submission: ``author_name``, ``phone`` and ``email``."""
 
-    name: StringField
     phone: StringField
     email: StringField
 
     @property
     def author_name(self) -> str | None:
-        """Return the name as typed."""
+        """Return the name as typed in a ``name`` field; a form that asks for
+        the name otherwise (Open311's given and family names) says how to read it."""
         return self.name.data
 
     def author(self) -> submissions.Author:
@@ -235,30 +234,15 @@ class AuthorForm(FlaskForm):
         )
 
 
-class _PrefixedFormMeta(FormMeta):
-    """WTForms' metaclass, letting a class statement say ``prefix=``."""
+class PrefixedForm(FlaskForm):
+    """A form that shares its page with others, its fields named ``PREFIX-…``.
 
-    def __init__(
-        cls, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **_: Any
-    ) -> None:
-        super().__init__(name, bases, attrs)
-
-
-class PrefixedForm(FlaskForm, metaclass=_PrefixedFormMeta):
-    """A form that shares its page with others, its fields named ``prefix-…``.
-
-    Each form says its prefix once, in its class statement
-    (``class NoteForm(PrefixedForm, prefix="note")``); the page that shows it
-    and the view it is posted to both build it from there, so the field
-    names they use always agree.
+    Each form says its prefix once, in its class (``PREFIX = "note"``); the
+    page that shows it and the view it is posted to both build it from
+    there, so the field names they use always agree.
     """
 
     PREFIX: ClassVar[str] = ""
-
-    def __init_subclass__(cls, prefix: str | None = None, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if prefix is not None:
-            cls.PREFIX = prefix
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", self.PREFIX)
