@@ -17,14 +17,11 @@ from feedback.services import sections as routing
 from feedback.staff import bp
 from feedback.staff.forms import SectionForm
 from feedback.web.actions import decide
-from feedback.web.forms import SelectChoice
+from feedback.web.forms import labelled_choices
 
 
 def _offering_kinds(form: SectionForm) -> SectionForm:
-    form.kinds.choices = [
-        SelectChoice(kind.value, str(KIND_NAMES[kind]))
-        for kind in routing.ROUTABLE_KINDS
-    ]
+    form.kinds.choices = labelled_choices(KIND_NAMES, routing.ROUTABLE_KINDS)
     return form
 
 

@@ -58,6 +58,7 @@ from feedback.staff.forms import ReturnForm
 from feedback.staff.forms import RouteForm
 from feedback.staff.forms import SpamForm
 from feedback.validators import chosen_id
+from feedback.web.forms import labelled_choices
 from feedback.web.forms import ReplyForm
 from feedback.web.forms import SelectChoice
 
@@ -159,12 +160,12 @@ def queue_filters() -> tuple[QueueFilterForm, queues.Filters]:
     """Read the lead desk's filters from the query string; bad values are ignored."""
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
     form = QueueFilterForm(request.args, meta={"csrf": False})
-    form.kind.choices = [SelectChoice("", _("全部"))] + [
-        SelectChoice(k.value, str(KIND_NAMES[k])) for k in SubmissionKind
-    ]
-    form.state.choices = [SelectChoice("", _("全部"))] + [
-        SelectChoice(s.value, str(STATE_LABELS[s])) for s in SubmissionState
-    ]
+    form.kind.choices = [SelectChoice("", _("全部"))] + labelled_choices(
+        KIND_NAMES, SubmissionKind
+    )
+    form.state.choices = [SelectChoice("", _("全部"))] + labelled_choices(
+        STATE_LABELS, SubmissionState
+    )
     form.section.choices = [SelectChoice("", _("全部"))] + [
         SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
     ]

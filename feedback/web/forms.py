@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from typing import cast
@@ -12,6 +14,7 @@ from typing import ClassVar
 from typing import overload
 from typing import Self
 from typing import TypeAlias
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -47,6 +50,7 @@ from feedback.validators import chosen_id
 from feedback.validators import PlainText
 
 Label: TypeAlias = str | LazyString
+Member = TypeVar("Member", bound=enum.StrEnum)
 EMAIL_MAX = 254
 
 
@@ -202,6 +206,13 @@ def email_field(
     ]
     kind = FilledEmail if required is not None else EmailField
     return kind(label, validators, **options)
+
+
+def labelled_choices(
+    labels: Mapping[Member, Label], members: Iterable[Member]
+) -> list[SelectChoice]:
+    """Return a select field's choices: each member's value, shown by its label."""
+    return [SelectChoice(member.value, str(labels[member])) for member in members]
 
 
 def add_error(field: Field, message: Label) -> None:
