@@ -1,10 +1,12 @@
-"""The admin's holiday page and the retention purge."""
+"""The admin's routing table and holiday page, and the retention purge."""
 
 import io
+import re
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
+from html.parser import HTMLParser
 
 import pytest
 from helpers import login
@@ -19,6 +21,7 @@ from feedback.models import Holiday
 from feedback.models import OutboxMessage
 from feedback.models import Rating
 from feedback.models import Role
+from feedback.models import Section
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
@@ -295,3 +298,73 @@ def test_refused_submissions_are_purged_by_their_decision_date(app, demo_loaded)
     app.test_cli_runner().invoke(args=["retention", "purge", "--now", now.isoformat()])
     with app.app_context():
         assert db.session.get(Submission, refused_id).author_email is None
+
+
+class _RowInputs(HTMLParser):
+    """The inputs of each routing-table form, by the form's field prefix."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows = {}
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        name = found.get("name") or ""
+        if tag != "input" or not re.fullmatch(r"(s\d+|new)-\w+", name):
+            return
+        prefix, field = name.split("-", 1)
+        row = self.rows.setdefault(prefix, {"values": {}, "checked": set()})
+        if found.get("type") == "checkbox":
+            if "checked" in found:
+                row["checked"].add((field, found.get("value")))
+        elif field != "csrf_token":
+            row["values"][field] = found.get("value", "")
+
+
+def _section_rows(page):
+    parser = _RowInputs()
+    parser.feed(page)
+    return parser.rows
+
+
+def test_a_refused_section_edit_keeps_what_was_typed_and_the_other_rows(
+    app, demo_loaded
+):
+    client = _admin(app)
+    with app.app_context():
+        ids = {s.name: s.id for s in db.session.scalars(select(Section)).all()}
+    office, finance = ids["办公室"], ids["计划财务股"]
+    before = _section_rows(client.get("/staff/sections").get_data(as_text=True))
+    refused = client.post(
+        f"/staff/sections/{finance}",
+        data={
+            f"s{finance}-name": "办公室",  # another section's name
+            f"s{finance}-email": "money@meijiang-edu.example",
+            f"s{finance}-reply_domains": "163.com",
+            f"s{finance}-kinds": "complaint",
+        },
+    )
+    assert refused.status_code == 400
+    after = _section_rows(refused.get_data(as_text=True))
+    assert set(after) == set(before) == {f"s{i}" for i in ids.values()} | {"new"}
+    # Every other row is as the routing table holds it; the new one is blank.
+    for prefix, row in before.items():
+        if prefix != f"s{finance}":
+            assert after[prefix] == row
+    assert after[f"s{office}"]["values"]["name"] == "办公室"
+    assert ("active", "y") in after[f"s{office}"]["checked"]
+    # The refused row shows what was typed, the rule's message beside the name.
+    assert after[f"s{finance}"] == {
+        "values": {
+            "name": "办公室",
+            "email": "money@meijiang-edu.example",
+            "reply_domains": "163.com",
+        },
+        "checked": {("kinds", "complaint")},  # and no longer active
+    }
+    page = refused.get_data(as_text=True)
+    error = page.split(f'id="s{finance}-name-error"', 1)[1].split("</p>", 1)[0]
+    assert "办公室 exists already" in error
+    with app.app_context():
+        kept = db.session.get(Section, finance)
+        assert (kept.name, kept.active) == ("计划财务股", True)

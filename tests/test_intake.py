@@ -11,6 +11,7 @@ from feedback.models import Event
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
+from feedback.services import submissions
 
 FORM = {
     "kind": "suggestion",
@@ -77,6 +78,15 @@ def test_same_form_twice_creates_one_submission_and_shows_the_same_receipt(
     )
     assert "已经提交过" in again.get_data(as_text=True)
     assert len(session.scalars(select(Submission)).all()) == 1
+
+
+def test_a_reference_is_found_as_typed_and_an_unknown_one_refused(client, session):
+    reference, _code = _receipt(client.post("/submit", data=FORM))
+    found = submissions.by_reference(session, f" {reference} ")
+    assert found.reference == reference
+    assert submissions.find_by_reference(session, "MJ00000000-00000") is None
+    with pytest.raises(submissions.SubmissionError, match="没有这个编号"):
+        submissions.by_reference(session, "MJ00000000-00000")
 
 
 def test_different_forms_get_different_codes(client, session):

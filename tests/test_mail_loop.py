@@ -168,6 +168,15 @@ def test_foreign_sender_is_held_and_lead_can_file_it(mail_app):
     )
     page = client.get(f"/staff/held/{held.id}").get_data(as_text=True)
     assert ANSWER in page
+    unknown = client.post(
+        f"/staff/held/{held.id}/file",
+        data={"reference": "MJ00000000-00000"},
+        follow_redirects=True,
+    )
+    assert unknown.request.path == f"/staff/held/{held.id}"
+    assert "没有这个编号" in unknown.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(InboundMessage, held.id).state is InboundState.HELD
     client.post(f"/staff/held/{held.id}/file", data={"reference": reference})
     with app.app_context():
         reply = db.session.scalar(

@@ -18,6 +18,7 @@ from wtforms import ValidationError
 
 from feedback.models import SubmissionKind
 from feedback.services import public_requests
+from feedback.web.forms import add_error
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import email_field
 from feedback.web.forms import text_area
@@ -61,22 +62,15 @@ class NewRequestForm(AuthorForm):
         name = self.author_name
         contact = (self.phone.data or "").strip() or (self.email.data or "").strip()
         if name and not contact:
-            self.phone.errors = [
-                *self.phone.errors,
-                _("实名提交请留下电话或电子邮箱，至少一项。"),
-            ]
+            add_error(self.phone, _("实名提交请留下电话或电子邮箱，至少一项。"))
             valid = False
         if contact and not name:
-            self.first_name.errors = [
-                *self.first_name.errors,
-                _("留下电话或电子邮箱时请填写姓名；不填则为匿名提交。"),
-            ]
+            add_error(
+                self.first_name, _("留下电话或电子邮箱时请填写姓名；不填则为匿名提交。")
+            )
             valid = False
         if name and len(name) > NAME_MAX:
-            self.last_name.errors = [
-                *self.last_name.errors,
-                _("姓名不能超过%(limit)s个字。", limit=NAME_MAX),
-            ]
+            add_error(self.last_name, _("姓名不能超过%(limit)s个字。", limit=NAME_MAX))
             valid = False
         return valid
 

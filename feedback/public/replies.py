@@ -23,6 +23,7 @@ from feedback.services import board
 from feedback.services import public_replies
 from feedback.services import queues
 from feedback.validators import chosen_id
+from feedback.web.forms import labelled_choices
 from feedback.web.forms import SelectChoice
 
 
@@ -44,9 +45,9 @@ def _filter_form() -> ReplyFilterForm:
         for a in r.aspects
         for p in a.problems
     ]
-    form.kind.choices = [SelectChoice("", _("全部类型"))] + [
-        SelectChoice(k.value, str(KIND_NAMES[k])) for k in public_replies.PUBLIC_KINDS
-    ]
+    form.kind.choices = [SelectChoice("", _("全部类型"))] + labelled_choices(
+        KIND_NAMES, public_replies.PUBLIC_KINDS
+    )
     form.validate()  # what does not fit is reported and ignored, never a 500
     return form
 

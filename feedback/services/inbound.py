@@ -103,9 +103,7 @@ def _match(
             return HoldReason.HEADER, found
     reference = _reference_in(subject)
     if reference:
-        found = session.scalar(
-            select(Submission).where(Submission.reference == reference)
-        )
+        found = submissions.find_by_reference(session, reference)
         if found is not None:
             return HoldReason.SUBJECT, found
     public = current_app.config["PUBLIC_MAIL_ADDRESS"].lower()

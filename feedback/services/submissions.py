@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from feedback.db import DbSession
@@ -28,7 +29,7 @@ from feedback.services import triage
 
 
 class SubmissionError(DomainError):
-    """A submission breaks a rule of intake."""
+    """A submission breaks a rule of intake, or no submission has the number given."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,21 @@ def find_by_form_key(session: DbSession, key: str | None) -> Receipt | None:
     if submission is None:
         return None
     return Receipt(submission, tracking.new_access_code(key), again=True)
+
+
+def find_by_reference(session: DbSession, reference: str) -> Submission | None:
+    """Return the submission with a reference number as typed, if there is one."""
+    return session.scalar(
+        select(Submission).where(Submission.reference == reference.strip())
+    )
+
+
+def by_reference(session: DbSession, reference: str) -> Submission:
+    """Return the submission with a reference number as typed; refuse one that has none."""
+    found = find_by_reference(session, reference)
+    if found is None:
+        raise SubmissionError(_("没有这个编号。"))
+    return found
 
 
 def triage_due(session: DbSession, kind: SubmissionKind, received_at: datetime) -> date:

@@ -1,11 +1,10 @@
-"""What every back-office view shares: what the user may read, a submission's page, a reference."""
+"""What every back-office view shares: what the user may read, and a submission's page."""
 
 from __future__ import annotations
 
 from flask import abort
 from flask import g
 from flask import url_for
-from sqlalchemy import select
 
 from feedback.extensions import db
 from feedback.models import Role
@@ -34,10 +33,3 @@ def visible(submission_id: int) -> Submission:
 def page_of(submission_id: int) -> str:
     """Return the address of a submission's page."""
     return url_for("staff.submission", submission_id=submission_id)
-
-
-def by_reference(reference: str) -> Submission | None:
-    """Return the submission with a reference number as typed, if there is one."""
-    return db.session.scalar(
-        select(Submission).where(Submission.reference == reference.strip())
-    )

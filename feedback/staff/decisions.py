@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
 from typing import TypeVar
 
 from flask import g
@@ -27,9 +26,9 @@ from feedback.models import Submission
 from feedback.services import closing
 from feedback.services import questions
 from feedback.services import replies
+from feedback.services import submissions
 from feedback.services import triage
 from feedback.staff import bp
-from feedback.staff.common import by_reference
 from feedback.staff.common import page_of
 from feedback.staff.common import visible
 from feedback.staff.forms import AcceptForm
@@ -49,62 +48,64 @@ from feedback.staff.forms import SpamForm
 from feedback.web.actions import decide
 from feedback.web.forms import PrefixedForm
 from feedback.web.forms import ReplyForm
-from feedback.web.forms import SelectChoice
-
-
-def route_form(submission: Submission) -> RouteForm:
-    """Build the routing form: the active sections, the suggested one chosen."""
-    form = RouteForm()
-    form.section_id.choices = [
-        SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
-    ]
-    suggestion = triage.suggest_section(submission)
-    if suggestion is not None and not form.is_submitted():
-        form.section_id.data = str(suggestion.id)
-    return form
-
 
 F = TypeVar("F", bound=PrefixedForm)
-Decided = Callable[[Any, F], object]
+View = Callable[..., ResponseReturnValue]
 
 
 def _lead_reads(submission_id: int) -> Submission:
     return db.get_or_404(Submission, submission_id)
 
 
-def _reply(reply_id: int) -> Reply:
-    return db.get_or_404(Reply, reply_id)
-
-
 def decision(
     form: type[F],
     done: LazyString,
     *,
-    load: Callable[[int], Submission | Reply] = _lead_reads,
-    invalid: LazyString | None = None,
-) -> Callable[[Decided[F]], Callable[..., ResponseReturnValue]]:
-    """Make ``act(target, form)`` the view of a decision posted from a submission's page.
+    load: Callable[[int], Submission] = _lead_reads,
+) -> Callable[[Callable[[Submission, F], object]], View]:
+    """Make ``act(submission, form)`` the view of a decision posted from its page.
 
-    The view finds the submission (or reply) the URL names with ``load``,
-    builds ``form`` as the page did, and lets :func:`decide` run ``act``,
-    say ``done`` (or why not) and go back to the submission's page. A
-    reply's forms carry its id, as several replies stand on one page.
+    The view finds the submission the URL names with ``load`` (by default
+    any, as the lead reads them all), builds ``form`` as the page did, and
+    lets :func:`decide` run ``act``, say ``done`` (or why not) and go back
+    to the page.
     """
 
-    def wrap(act: Decided[F]) -> Callable[..., ResponseReturnValue]:
+    def wrap(act: Callable[[Submission, F], object]) -> View:
         @wraps(act)
-        def view(**ids: int) -> ResponseReturnValue:
-            target = load(*ids.values())
-            if isinstance(target, Reply):
-                posted, page = form.of(target.id), page_of(target.submission_id)
-            else:
-                posted, page = form(), page_of(target.id)
+        def view(submission_id: int) -> ResponseReturnValue:
+            item = load(submission_id)
+            posted = form()
             return decide(
-                lambda: act(target, posted),
-                str(done),
-                page,
+                lambda: act(item, posted), done, page_of(item.id), form=posted
+            )
+
+        return view
+
+    return wrap
+
+
+def reply_decision(
+    form: type[F], done: LazyString, *, invalid: LazyString | None = None
+) -> Callable[[Callable[[Reply, F], object]], View]:
+    """Make ``act(reply, form)`` the view of a decision on a reply, which
+    :func:`decision` runs for a submission.
+
+    Several replies stand on their submission's page, so each one's form
+    carries its id; ``invalid`` replaces the form's own errors.
+    """
+
+    def wrap(act: Callable[[Reply, F], object]) -> View:
+        @wraps(act)
+        def view(reply_id: int) -> ResponseReturnValue:
+            reply = db.get_or_404(Reply, reply_id)
+            posted = form.of(reply.id)
+            return decide(
+                lambda: act(reply, posted),
+                done,
+                page_of(reply.submission_id),
                 form=posted,
-                invalid=str(invalid) if invalid else None,
+                invalid=invalid,
             )
 
         return view
@@ -117,7 +118,7 @@ def decision(
 def route(submission_id: int) -> ResponseReturnValue:
     """Send a submission to the section that should answer it."""
     item = db.get_or_404(Submission, submission_id)
-    form = route_form(item)
+    form = RouteForm.for_submission(item)
 
     def act() -> Section:
         section = db.get_or_404(Section, int(form.section_id.data))
@@ -146,9 +147,7 @@ def refuse(item: Submission, form: RefuseForm) -> None:
 @decision(DuplicateForm, _l("已标记为重复件。"))
 def mark_duplicate(item: Submission, form: DuplicateForm) -> None:
     """Close a submission as a repeat of another."""
-    original = by_reference(form.reference.data)
-    if original is None:
-        raise triage.TriageError(_("没有这个编号。"))
+    original = submissions.by_reference(db.session, form.reference.data)
     triage.mark_duplicate(db.session, item, original, actor=g.user)
 
 
@@ -220,10 +219,9 @@ def ask_author(item: Submission, form: AskForm) -> None:
 
 @bp.post("/replies/<int:reply_id>/approve")
 @role_required(Role.LEAD)
-@decision(
+@reply_decision(
     ApproveForm,
     _l("答复已审核通过，群众可以用查询码看到。"),
-    load=_reply,
     invalid=_l("答复内容不能为空。"),
 )
 def approve_reply(draft: Reply, form: ApproveForm) -> None:
@@ -233,7 +231,7 @@ def approve_reply(draft: Reply, form: ApproveForm) -> None:
 
 @bp.post("/replies/<int:reply_id>/return")
 @role_required(Role.LEAD)
-@decision(ReturnForm, _l("答复已退回股室。"), load=_reply)
+@reply_decision(ReturnForm, _l("答复已退回股室。"))
 def return_reply(draft: Reply, form: ReturnForm) -> None:
     """Send a draft reply back to its section with the lead's reason."""
     replies.return_draft(db.session, draft, form.reason.data, actor=g.user)
@@ -241,7 +239,7 @@ def return_reply(draft: Reply, form: ReturnForm) -> None:
 
 @bp.post("/replies/<int:reply_id>/publish")
 @role_required(Role.LEAD)
-@decision(PublishForm, _l("答复已公开。"), load=_reply)
+@reply_decision(PublishForm, _l("答复已公开。"))
 def publish_reply(approved: Reply, form: PublishForm) -> None:
     """Publish an approved reply, personal data masked, on the problem's page."""
     replies.publish(db.session, approved, form.text.data, actor=g.user)

@@ -26,7 +26,11 @@ from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
+from feedback.extensions import db
 from feedback.models import Section
+from feedback.models import Submission
+from feedback.services import triage
+from feedback.web.forms import add_error
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import BoardFilterForm
 from feedback.web.forms import email_field
@@ -53,17 +57,40 @@ class RouteForm(FlaskForm):
 
     section_id = SelectField(_l("转办股室"), validators=[DataRequired()])
 
+    @classmethod
+    def for_submission(
+        cls, submission: Submission, suggestion: Section | None = None
+    ) -> Self:
+        """Build the form offering the active sections.
 
-class ApproveForm(PrefixedForm, prefix="r"):
+        Before it is posted, the suggested section is chosen: ``suggestion``
+        when the page has worked it out already, else worked out here.
+        """
+        form = cls()
+        form.section_id.choices = [
+            SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
+        ]
+        if not form.is_submitted():
+            chosen = suggestion or triage.suggest_section(submission, db.session)
+            if chosen is not None:
+                form.section_id.data = str(chosen.id)
+        return form
+
+
+class ApproveForm(PrefixedForm):
     """The lead's approval, with the reply text they may still edit."""
+
+    PREFIX = "r"
 
     body = text_area(
         _l("答复内容（可修改）"), max=20000, required=_l("答复内容不能为空。")
     )
 
 
-class EditProblemForm(PrefixedForm, prefix="edit"):
+class EditProblemForm(PrefixedForm):
     """A problem's own text, deadline and responsible section."""
+
+    PREFIX = "edit"
 
     title = text_field(_l("问题标题"), max=500, required=_l("请填写标题。"))
     details = text_area(_l("问题表现"), max=20000)
@@ -72,8 +99,10 @@ class EditProblemForm(PrefixedForm, prefix="edit"):
     section_id = SelectField(_l("责任股室"), validators=[Optional()])
 
 
-class StatusForm(PrefixedForm, prefix="status"):
+class StatusForm(PrefixedForm):
     """A new published status, why, and from when."""
+
+    PREFIX = "status"
 
     word = SelectField(_l("新的整改状态"), validators=[DataRequired()])
     reason = text_area(_l("变更原因"), max=2000, required=_l("请说明变更原因。"))
@@ -82,8 +111,10 @@ class StatusForm(PrefixedForm, prefix="status"):
     )
 
 
-class ProgressForm(PrefixedForm, prefix="progress"):
+class ProgressForm(PrefixedForm):
     """A dated public note about what was done."""
+
+    PREFIX = "progress"
 
     body = text_area(_l("进展内容"), max=5000, required=_l("请填写进展内容。"))
     published_on = FilledDate(
@@ -99,9 +130,10 @@ class FileHeldForm(FlaskForm):
     reference = text_field(_l("归入编号"), max=32, required=_l("请填写编号。"))
 
 
-class SectionForm(PrefixedForm, prefix="s"):
+class SectionForm(PrefixedForm):
     """One row of the routing table."""
 
+    PREFIX = "s"
     NEW_PREFIX = "new"
 
     name = text_field(_l("股室名称"), max=100, required=_l("请填写名称。"))
@@ -123,14 +155,32 @@ class SectionForm(PrefixedForm, prefix="s"):
 
     @classmethod
     def for_section(cls, section: Section | None) -> Self:
-        """Build the form of an existing section, or of a new one."""
+        """Build the form posted for an existing section, or for a new one."""
         if section is None:
             return cls(prefix=cls.NEW_PREFIX)
         return cls.of(section.id)
 
+    @classmethod
+    def as_saved(cls, section: Section | None) -> Self:
+        """Build a section's form as the routing table holds it (a new one blank),
+        whatever another form of the page posted."""
+        if section is None:
+            return cls(prefix=cls.NEW_PREFIX, formdata=None)
+        return cls.of(
+            section.id,
+            formdata=None,
+            name=section.name,
+            email=section.email,
+            reply_domains=section.reply_domains,
+            kinds=section.kinds.split(),
+            active=section.active,
+        )
 
-class RefuseForm(PrefixedForm, prefix="refuse"):
+
+class RefuseForm(PrefixedForm):
     """不予受理, with a reason the author reads (a template or free text)."""
+
+    PREFIX = "refuse"
 
     template = SelectField(_l("常用理由"), validators=[Optional()])
     reason = text_area(
@@ -158,16 +208,20 @@ class RefuseForm(PrefixedForm, prefix="refuse"):
         return text
 
 
-class DuplicateForm(PrefixedForm, prefix="duplicate"):
+class DuplicateForm(PrefixedForm):
     """The reference number of the submission this one repeats."""
+
+    PREFIX = "duplicate"
 
     reference = text_field(
         _l("与哪一件重复（编号）"), max=32, required=_l("请填写编号。")
     )
 
 
-class ExtendForm(PrefixedForm, prefix="extend"):
+class ExtendForm(PrefixedForm):
     """The one extension of the reply deadline."""
+
+    PREFIX = "extend"
 
     days = FilledInteger(
         _l("延长天数"),
@@ -178,16 +232,20 @@ class ExtendForm(PrefixedForm, prefix="extend"):
     )
 
 
-class NoteForm(PrefixedForm, prefix="note"):
+class NoteForm(PrefixedForm):
     """An internal note."""
+
+    PREFIX = "note"
 
     body = text_area(
         _l("内部备注（群众看不到）"), max=5000, required=_l("备注是空的。")
     )
 
 
-class ReturnForm(PrefixedForm, prefix="return"):
+class ReturnForm(PrefixedForm):
     """Why a draft goes back to its section."""
+
+    PREFIX = "return"
 
     reason = text_area(
         _l("退回原因（发给股室）"), max=2000, required=_l("请说明退回原因。")
@@ -238,8 +296,10 @@ class LedgerFilterForm(BoardFilterForm):
     aspect = SelectField(_l("方面"), validators=[Optional()])
 
 
-class PublishForm(PrefixedForm, prefix="publish"):
+class PublishForm(PrefixedForm):
     """The reply as the public will read it, personal data masked."""
+
+    PREFIX = "publish"
 
     text = text_area(
         _l("公开的答复（已自动隐去个人信息，可修改）"),
@@ -248,8 +308,10 @@ class PublishForm(PrefixedForm, prefix="publish"):
     )
 
 
-class AskForm(PrefixedForm, prefix="ask"):
+class AskForm(PrefixedForm):
     """A question to the author, who answers through the access code."""
+
+    PREFIX = "ask"
 
     question = text_area(
         _l("需要群众补充的情况"),
@@ -263,12 +325,16 @@ class SpamForm(PrefixedForm):
     """Setting aside what is not an opinion: a button, without a prefix."""
 
 
-class AcceptForm(PrefixedForm, prefix="accept"):
+class AcceptForm(PrefixedForm):
     """Taking up a 举报: a button, nothing to fill in."""
 
+    PREFIX = "accept"
 
-class ConcludeForm(PrefixedForm, prefix="conclude"):
+
+class ConcludeForm(PrefixedForm):
     """A 举报's result, written by the lead."""
+
+    PREFIX = "conclude"
 
     concluded_on = FilledDate(
         _l("办结日期"), validators=[DataRequired(_l("请填写办结日期。"))]
@@ -284,30 +350,40 @@ class ReasonForm(PrefixedForm):
     reason = text_area(_l("理由"), max=2000, required=_l("请说明理由。"))
 
 
-class ReopenForm(ReasonForm, prefix="reopen"):
+class ReopenForm(ReasonForm):
     """Why a replied or closed submission is handled again."""
 
+    PREFIX = "reopen"
 
-class KeepClosedForm(ReasonForm, prefix="keep"):
+
+class KeepClosedForm(ReasonForm):
     """Why a submission stays closed after a 不满意 rating."""
 
+    PREFIX = "keep"
 
-class HolidayForm(PrefixedForm, prefix="day"):
+
+class HolidayForm(PrefixedForm):
     """One day of the holiday table: a day off, or a make-up working day."""
+
+    PREFIX = "day"
 
     day = FilledDate(_l("日期"), validators=[DataRequired(_l("请填写日期。"))])
     name = text_field(_l("名称"), max=100, required=_l("请填写名称。"))
     is_workday = BooleanField(_l("调休上班日（补班）"))
 
 
-class CalendarFileForm(PrefixedForm, prefix="ics"):
+class CalendarFileForm(PrefixedForm):
     """An .ics calendar of public holidays to import."""
+
+    PREFIX = "ics"
 
     calendar = FileField(_l("日历文件（.ics）"), validators=[DataRequired()])
 
 
-class RemoveHolidayForm(PrefixedForm, prefix="remove"):
+class RemoveHolidayForm(PrefixedForm):
     """Taking a day out of the holiday table: a button per day."""
+
+    PREFIX = "remove"
 
 
 class NoticeUploadForm(FlaskForm):
@@ -326,10 +402,7 @@ class NoticeUploadForm(FlaskForm):
         """Check the fields, then that a file or a text was given."""
         valid = super().validate(extra_validators)
         if not self.notice_file.data and not (self.text.data or "").strip():
-            self.notice_file.errors = [
-                *self.notice_file.errors,
-                _l("请选择通报文件，或者粘贴通报全文。"),
-            ]
+            add_error(self.notice_file, _l("请选择通报文件，或者粘贴通报全文。"))
             return False
         return valid
 

@@ -23,19 +23,15 @@ from feedback.staff import bp
 from feedback.staff.common import page_of
 from feedback.staff.forms import OfflineSubmissionForm
 from feedback.web.actions import decide
-from feedback.web.forms import SelectChoice
+from feedback.web.forms import labelled_choices
 
 OFFLINE_CHANNELS = (Channel.PHONE, Channel.LETTER, Channel.VISIT)
 
 
 def _offline_form() -> OfflineSubmissionForm:
     form = OfflineSubmissionForm()
-    form.channel.choices = [
-        SelectChoice(c.value, str(CHANNEL_NAMES[c])) for c in OFFLINE_CHANNELS
-    ]
-    form.kind.choices = [
-        SelectChoice(k.value, str(KIND_NAMES[k])) for k in SubmissionKind
-    ]
+    form.channel.choices = labelled_choices(CHANNEL_NAMES, OFFLINE_CHANNELS)
+    form.kind.choices = labelled_choices(KIND_NAMES, SubmissionKind)
     return form
 
 

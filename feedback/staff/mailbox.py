@@ -29,8 +29,8 @@ from feedback.models import Role
 from feedback.models import Submission
 from feedback.services import inbound
 from feedback.services import outbox
+from feedback.services import submissions
 from feedback.staff import bp
-from feedback.staff.common import by_reference
 from feedback.staff.common import page_of
 from feedback.staff.forms import FileHeldForm
 from feedback.web.actions import decide
@@ -163,9 +163,7 @@ def file_held(message_id: int) -> ResponseReturnValue:
         return redirect(back)
 
     def act() -> Submission:
-        submission = by_reference(form.reference.data)
-        if submission is None:
-            raise inbound.PenError(_("没有这个编号。"))
+        submission = submissions.by_reference(db.session, form.reference.data)
         inbound.file_held(db.session, message, submission, actor=g.user)
         return submission
 

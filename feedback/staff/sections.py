@@ -17,44 +17,41 @@ from feedback.services import sections as routing
 from feedback.staff import bp
 from feedback.staff.forms import SectionForm
 from feedback.web.actions import decide
-from feedback.web.forms import SelectChoice
+from feedback.web.forms import labelled_choices
 
 
-def _form(section: Section | None = None) -> SectionForm:
-    form = SectionForm.for_section(section)
-    form.kinds.choices = [
-        SelectChoice(kind.value, str(KIND_NAMES[kind]))
-        for kind in routing.ROUTABLE_KINDS
-    ]
-    if section is not None and not form.is_submitted():
-        form.name.data = section.name
-        form.email.data = section.email
-        form.reply_domains.data = section.reply_domains
-        form.kinds.data = section.kinds.split()
-        form.active.data = section.active
+def _offering_kinds(form: SectionForm) -> SectionForm:
+    form.kinds.choices = labelled_choices(KIND_NAMES, routing.ROUTABLE_KINDS)
     return form
 
 
-def _page(new_form: SectionForm, code: int = 200) -> ResponseReturnValue:
+def _page(
+    refused: SectionForm | None = None, section: Section | None = None
+) -> ResponseReturnValue:
+    """Show every section's form as saved, except a refused one, shown as typed."""
     items = list(db.session.scalars(db.select(Section).order_by(Section.name)))
-    forms = {s.id: _form(s) for s in items}
-    return (
-        render_template(
-            "staff/sections.html", sections=items, forms=forms, new_form=new_form
-        ),
-        code,
+    forms = {s.id: _offering_kinds(SectionForm.as_saved(s)) for s in items}
+    new_form = _offering_kinds(SectionForm.as_saved(None))
+    if refused is not None:
+        if section is None:
+            new_form = refused
+        else:
+            forms[section.id] = refused
+    html = render_template(
+        "staff/sections.html", sections=items, forms=forms, new_form=new_form
     )
+    return html if refused is None else (html, 400)
 
 
 @bp.get("/sections")
 @role_required(Role.ADMIN)
 def sections() -> ResponseReturnValue:
     """Show the routing table with a form per section and one for a new section."""
-    return _page(_form())
+    return _page()
 
 
 def _save(section: Section | None) -> ResponseReturnValue:
-    form = _form(section)
+    form = _offering_kinds(SectionForm.for_section(section))
     return decide(
         lambda: routing.save_section(
             db.session,
@@ -69,7 +66,7 @@ def _save(section: Section | None) -> ResponseReturnValue:
         lambda saved: _("已保存%(name)s。", name=saved.name),
         url_for("staff.sections"),
         form=form,
-        again=lambda: _page(form if section is None else _form(), 400),
+        again=lambda: _page(form, section),
         error_on=form.name,
     )
 

@@ -42,7 +42,6 @@ from feedback.services import replies
 from feedback.services import triage
 from feedback.staff import bp
 from feedback.staff.common import visible
-from feedback.staff.decisions import route_form
 from feedback.staff.forms import AcceptForm
 from feedback.staff.forms import ApproveForm
 from feedback.staff.forms import AskForm
@@ -56,8 +55,10 @@ from feedback.staff.forms import QueueFilterForm
 from feedback.staff.forms import RefuseForm
 from feedback.staff.forms import ReopenForm
 from feedback.staff.forms import ReturnForm
+from feedback.staff.forms import RouteForm
 from feedback.staff.forms import SpamForm
 from feedback.validators import chosen_id
+from feedback.web.forms import labelled_choices
 from feedback.web.forms import ReplyForm
 from feedback.web.forms import SelectChoice
 
@@ -101,6 +102,7 @@ def index() -> ResponseReturnValue:
 def submission(submission_id: int) -> ResponseReturnValue:
     """Show one submission with what the viewer may do to it."""
     item = visible(submission_id)
+    suggestion = triage.suggest_section(item)
     drafts = [r for r in item.replies if r.state is ReplyState.DRAFT]
     unpublished = [
         r
@@ -118,8 +120,8 @@ def submission(submission_id: int) -> ResponseReturnValue:
         reopen_form=ReopenForm(),
         keep_form=KeepClosedForm(),
         needs_review=closing.needs_review(item),
-        suggestion=triage.suggest_section(item),
-        route_form=route_form(item),
+        suggestion=suggestion,
+        route_form=RouteForm.for_submission(item, suggestion),
         reply_form=ReplyForm.from_template(request.args.get("template")),
         approve_forms={r.id: ApproveForm.of(r.id, body=r.body) for r in drafts},
         return_forms={r.id: ReturnForm.of(r.id) for r in drafts},
@@ -158,12 +160,12 @@ def queue_filters() -> tuple[QueueFilterForm, queues.Filters]:
     """Read the lead desk's filters from the query string; bad values are ignored."""
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
     form = QueueFilterForm(request.args, meta={"csrf": False})
-    form.kind.choices = [SelectChoice("", _("全部"))] + [
-        SelectChoice(k.value, str(KIND_NAMES[k])) for k in SubmissionKind
-    ]
-    form.state.choices = [SelectChoice("", _("全部"))] + [
-        SelectChoice(s.value, str(STATE_LABELS[s])) for s in SubmissionState
-    ]
+    form.kind.choices = [SelectChoice("", _("全部"))] + labelled_choices(
+        KIND_NAMES, SubmissionKind
+    )
+    form.state.choices = [SelectChoice("", _("全部"))] + labelled_choices(
+        STATE_LABELS, SubmissionState
+    )
     form.section.choices = [SelectChoice("", _("全部"))] + [
         SelectChoice(str(s.id), s.name) for s in triage.active_sections(db.session)
     ]

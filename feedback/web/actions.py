@@ -5,25 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import overload
 from typing import TypeVar
 
 from flask import flash
 from flask import redirect
 from flask.typing import ResponseReturnValue
+from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from wtforms import Field
 
 from feedback.extensions import db
 from feedback.services import DomainError
 from feedback.web.forms import add_error
+from feedback.web.forms import Label
 
 T = TypeVar("T")
 
 # What to say after a decision, or where to go: fixed, or worked out from
 # what the service call returned.
-Said = str | Sequence[str]
+Said = Label | Sequence[Label]
 Telling = Said | Callable[[T], Said]
 Going = str | Callable[[T], str]
+Again = Callable[[], ResponseReturnValue]
 
 
 @dataclass(frozen=True)
@@ -49,15 +54,51 @@ def attempt(action: Callable[[], T]) -> T | Refused:
     return result
 
 
+@overload
+def decide(
+    action: Callable[[], T],
+    done: Telling[T],
+    to: str,
+    *,
+    form: FlaskForm | None = None,
+    invalid: Label | None = None,
+    back: str | None = None,
+    again: Again | None = None,
+    error_on: Field | None = None,
+) -> ResponseReturnValue: ...
+@overload
+def decide(
+    action: Callable[[], T],
+    done: Telling[T],
+    to: Callable[[T], str],
+    *,
+    form: FlaskForm | None = None,
+    invalid: Label | None = None,
+    back: str,
+    again: None = None,
+    error_on: Field | None = None,
+) -> ResponseReturnValue: ...
+@overload
+def decide(
+    action: Callable[[], T],
+    done: Telling[T],
+    to: Callable[[T], str],
+    *,
+    form: FlaskForm | None = None,
+    invalid: Label | None = None,
+    back: None = None,
+    again: Again,
+    error_on: Field | None = None,
+) -> ResponseReturnValue: ...
 def decide(
     action: Callable[[], T],
     done: Telling[T],
     to: Going[T],
     *,
     form: FlaskForm | None = None,
-    invalid: str | None = None,
+    invalid: Label | None = None,
     back: str | None = None,
-    again: Callable[[], ResponseReturnValue] | None = None,
+    again: Again | None = None,
     error_on: Field | None = None,
 ) -> ResponseReturnValue:
     """Run a staff decision, commit it once, tell how it went and go on.
@@ -67,11 +108,20 @@ def decide(
 
     If the form is not valid or a rule refuses, nothing is kept. Normally the
     reason (``invalid``, else the form's own errors, or the rule's message)
-    is flashed and the browser goes ``back`` (by default ``to``). A view that
-    shows the form again with what was typed passes ``again`` instead, which
-    renders that page: the form carries its own errors, and a rule's message
-    stands beside ``error_on`` (or is flashed without it).
+    is flashed and the browser goes ``back`` (by default ``to``, which must
+    then be a fixed page). A view that shows the form again with what was
+    typed passes ``again`` instead, which renders that page: the form carries
+    its own errors, and a rule's message stands beside ``error_on`` (or is
+    flashed without it).
     """
+    not_done: Again
+    if again is not None:
+        not_done = again
+    else:
+        page = to if back is None else back
+        if callable(page):
+            raise TypeError("a decision that goes to a worked-out page needs back=")
+        not_done = partial(redirect, page)
     if form is None or form.validate_on_submit():
         outcome = attempt(action)
         if not isinstance(outcome, Refused):
@@ -82,13 +132,8 @@ def decide(
         else:
             _tell(outcome.reason, "error")
     elif again is None:
-        _tell([invalid] if invalid else form_errors(form), "error")
-    if again is not None:
-        return again()
-    target = back or to
-    if callable(target):
-        raise TypeError("a decision that goes to a worked-out page needs back=")
-    return redirect(target)
+        _tell(invalid if invalid is not None else form_errors(form), "error")
+    return not_done()
 
 
 def form_errors(form: FlaskForm) -> list[str]:
@@ -97,5 +142,6 @@ def form_errors(form: FlaskForm) -> list[str]:
 
 
 def _tell(said: Said, category: str = "message") -> None:
-    for message in [said] if isinstance(said, str) else said:
-        flash(message, category)
+    # A lazy string is iterable too, but it is one message, not one per character.
+    for message in [said] if isinstance(said, str | LazyString) else said:
+        flash(str(message), category)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from typing import cast
@@ -12,6 +14,7 @@ from typing import ClassVar
 from typing import overload
 from typing import Self
 from typing import TypeAlias
+from typing import TypeVar
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -33,7 +36,6 @@ from wtforms import SelectField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms import ValidationError
-from wtforms.form import FormMeta
 from wtforms.validators import DataRequired
 from wtforms.validators import Email
 from wtforms.validators import Length
@@ -44,9 +46,11 @@ from feedback.labels import STATUS_KIND_LABELS
 from feedback.models import Section
 from feedback.services import stats
 from feedback.services import submissions
+from feedback.validators import chosen_id
 from feedback.validators import PlainText
 
 Label: TypeAlias = str | LazyString
+Member = TypeVar("Member", bound=enum.StrEnum)
 EMAIL_MAX = 254
 
 
@@ -91,7 +95,7 @@ def _text_validators(
 ) -> list[Any]:
     validators: list[Any] = [
         PlainText(),
-        DataRequired(required) if required else Optional(),
+        DataRequired(required) if required is not None else Optional(),
     ]
     if max is not None:
         validators.append(Length(max=max, message=too_long))
@@ -127,7 +131,7 @@ def text_field(
     """Return a field for text people type: no control characters, at most
     ``max`` characters, and either optional or ``required`` (the message
     shown when it is left empty)."""
-    kind = FilledText if required else StringField
+    kind = FilledText if required is not None else StringField
     return kind(label, _text_validators(required, max, too_long), **options)
 
 
@@ -158,7 +162,7 @@ def text_area(
     **options: Any,
 ) -> TextAreaField:
     """Return a :func:`text_field` of several lines."""
-    kind = FilledTextArea if required else TextAreaField
+    kind = FilledTextArea if required is not None else TextAreaField
     return kind(label, _text_validators(required, max, too_long), **options)
 
 
@@ -196,12 +200,19 @@ def email_field(
     """
     validators: list[Any] = [PlainText()] if plain_text else []
     validators += [
-        DataRequired(required) if required else Optional(),
+        DataRequired(required) if required is not None else Optional(),
         Email(invalid),
         Length(max=EMAIL_MAX),
     ]
-    kind = FilledEmail if required else EmailField
+    kind = FilledEmail if required is not None else EmailField
     return kind(label, validators, **options)
+
+
+def labelled_choices(
+    labels: Mapping[Member, Label], members: Iterable[Member]
+) -> list[SelectChoice]:
+    """Return a select field's choices: each member's value, shown by its label."""
+    return [SelectChoice(member.value, str(labels[member])) for member in members]
 
 
 def add_error(field: Field, message: Label) -> None:
@@ -216,13 +227,13 @@ def _kept(text: str | None) -> str | None:
 class AuthorForm(FlaskForm):
     """A form that says who wrote a submission: ``author_name``, ``phone`` and ``email``."""
 
-    name: StringField
     phone: StringField
     email: StringField
 
     @property
     def author_name(self) -> str | None:
-        """Return the name as typed."""
+        """Return the name as typed in a ``name`` field; a form that asks for
+        the name otherwise (Open311's given and family names) says how to read it."""
         return self.name.data
 
     def author(self) -> submissions.Author:
@@ -234,30 +245,15 @@ class AuthorForm(FlaskForm):
         )
 
 
-class _PrefixedFormMeta(FormMeta):
-    """WTForms' metaclass, letting a class statement say ``prefix=``."""
+class PrefixedForm(FlaskForm):
+    """A form that shares its page with others, its fields named ``PREFIX-…``.
 
-    def __init__(
-        cls, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **_: Any
-    ) -> None:
-        super().__init__(name, bases, attrs)
-
-
-class PrefixedForm(FlaskForm, metaclass=_PrefixedFormMeta):
-    """A form that shares its page with others, its fields named ``prefix-…``.
-
-    Each form says its prefix once, in its class statement
-    (``class NoteForm(PrefixedForm, prefix="note")``); the page that shows it
-    and the view it is posted to both build it from there, so the field
-    names they use always agree.
+    Each form says its prefix once, in its class (``PREFIX = "note"``); the
+    page that shows it and the view it is posted to both build it from
+    there, so the field names they use always agree.
     """
 
     PREFIX: ClassVar[str] = ""
-
-    def __init_subclass__(cls, prefix: str | None = None, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if prefix is not None:
-            cls.PREFIX = prefix
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", self.PREFIX)
@@ -368,7 +364,6 @@ class StatisticsFilterForm(Form):
     def filters(self) -> stats.Filters:
         """Return what was validly chosen; a field with an error counts as unset."""
         period_ok = not (self.first.errors or self.last.errors)
-        round_id = self.round.data
         return stats.Filters(
             first=stats.Month.of(self.first.data)
             if period_ok and self.first.data
@@ -376,7 +371,5 @@ class StatisticsFilterForm(Form):
             last=stats.Month.of(self.last.data)
             if period_ok and self.last.data
             else None,
-            round_id=int(round_id)
-            if round_id and round_id.isdigit() and not self.round.errors
-            else None,
+            round_id=chosen_id(self.round),
         )
