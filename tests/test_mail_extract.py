@@ -556,6 +556,35 @@ def test_html_to_text_follows_the_shared_block_rules():
     assert html_to_text(html) == "Hello there\nThanks\nAlex"
 
 
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        pytest.param(
+            "<p>Hello<template>x<br>y<hr><div>z</div></template> there</p>",
+            "Hello there",
+            id="breaks-and-blocks-inside-hidden-content",
+        ),
+        pytest.param(
+            "<div>Hello<select><option>a</option></select><br>there</div>",
+            "Hello\nthere",
+            id="hidden-content-before-a-break",
+        ),
+        pytest.param(
+            "<head><title>Re: x<body><p>Hello</p>", "Hello", id="title-left-open"
+        ),
+        pytest.param(
+            "<html><head><title>t</title><template><p>x</template>"
+            "<body><p>Hello</p></body>",
+            "Hello",
+            id="head-with-a-template",
+        ),
+    ],
+)
+def test_hidden_content_takes_no_room(html, text):
+    # Hidden content parts no lines; <body> ends a <head> whatever is left open in it.
+    assert html_to_text(html) == text
+
+
 # ---------------------------------------------------------------------------
 # reply_text on its own
 

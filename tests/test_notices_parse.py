@@ -561,6 +561,32 @@ def test_saved_page_blocks_follow_the_shared_rules():
     ]
 
 
+@pytest.mark.parametrize(
+    ("page", "paragraphs"),
+    [
+        pytest.param(
+            "<p>来源：区教育局<noscript>请<br>启用<div>脚本</div></noscript>浏览次数</p>",
+            ("来源：区教育局浏览次数",),
+            id="breaks-and-blocks-inside-hidden-content",
+        ),
+        pytest.param(
+            "<head><title>通报<body><p>问题1.理论学习不深入</p>",
+            ("问题1.理论学习不深入",),
+            id="title-left-open",
+        ),
+        pytest.param(
+            "<html><head><title>t</title><noscript><p>请启用脚本</noscript>"
+            "<body><p>问题1.理论学习不深入</p></body>",
+            ("问题1.理论学习不深入",),
+            id="head-with-a-noscript",
+        ),
+    ],
+)
+def test_saved_page_hidden_content_takes_no_room(page, paragraphs):
+    # Hidden content parts no paragraphs; <body> ends a <head> whatever is left open in it.
+    assert parse_text(page).document.paragraphs == paragraphs
+
+
 def _docx_table(rows_: list[list[str]]) -> str:
     def cell(text: str) -> str:
         return f"<w:tc><w:p><w:r><w:t>{html.escape(text)}</w:t></w:r></w:p></w:tc>"
