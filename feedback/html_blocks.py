@@ -105,10 +105,10 @@ class BlockWalker(HTMLParser):
     - the start and the end tag of a block element end the current block,
       even an end tag that closes nothing (and so do ``</br>`` and ``</hr>``);
     - an end tag also closes what was opened inside its element and left open;
-    - a hidden element and its content are not there, up to its end tag or
-      the end of an element around it: no text, and no block, ``<br>`` or
-      ``<hr>`` inside it ends a block, so ``opening`` and ``closing`` hear
-      only of visible elements;
+    - a hidden element (one of ``HIDDEN``) and its content are not there, up
+      to its end tag or the end of an element around it: no text, and no
+      block, ``<br>`` or ``<hr>`` inside it ends a block, so ``opening`` and
+      ``closing`` hear only of visible elements;
     - an unclosed ``<head>`` ends, with whatever is still open inside it,
       where ``<body>`` starts; where a block element, ``<br>`` or ``<hr>``
       starts, it ends only if no other hidden element is open inside it;
@@ -118,6 +118,7 @@ class BlockWalker(HTMLParser):
       becomes one space.
     """
 
+    HIDDEN: frozenset[str] = HIDDEN
     SPACE: re.Pattern[str] = re.compile(r"\s+")
     INVISIBLE: re.Pattern[str] | None = None
 
@@ -189,7 +190,7 @@ class BlockWalker(HTMLParser):
             elif tag == "hr" and not self.hidden:
                 self.rule()
             return
-        role = "hidden" if tag in HIDDEN else self.role(tag, attrs)
+        role = "hidden" if tag in self.HIDDEN else self.role(tag, attrs)
         if not self.hidden and role != "hidden":
             self.opening(tag, role)
         self._stack.append((tag, role))

@@ -585,6 +585,17 @@ def test_hidden_content_takes_no_room(html, text):
     assert html_to_text(html) == text
 
 
+def test_noscript_is_shown_and_hidden_elements_part_no_lines():
+    # Mail clients run no scripts, so they show <noscript>; a hidden element
+    # parts nothing, as in a browser.
+    html = (
+        "<div>Hello<span>x</span><style>p{}</style>world</div>"
+        "<div>Done<noscript> (no scripts)</noscript>.</div>"
+    )
+
+    assert html_to_text(html) == "Helloxworld\nDone (no scripts)."
+
+
 # ---------------------------------------------------------------------------
 # reply_text on its own
 
