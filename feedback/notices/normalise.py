@@ -41,6 +41,15 @@ class Document:
         """Return the normalised text, one paragraph per line."""
         return "\n".join(self.paragraphs)
 
+    @property
+    def cut_short(self) -> bool:
+        """Tell whether the input stops mid-line, as a truncated capture does."""
+        if self.kind == "text":
+            return bool(self.raw) and not self.raw.endswith(("\n", "\r", "\u2029"))
+        if self.kind == "html":
+            return not self.raw.rstrip().endswith(">")
+        return False
+
     def meta_value(self, *names: str) -> str | None:
         """Return the first non-empty <meta> content among ``names``."""
         wanted = {name.lower() for name in names}

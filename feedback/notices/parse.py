@@ -10,7 +10,6 @@ from feedback.notices import normalise
 from feedback.notices.checks import check_aspects
 from feedback.notices.checks import check_end
 from feedback.notices.checks import check_totals
-from feedback.notices.checks import cut_short
 from feedback.notices.drafts import AspectDraft
 from feedback.notices.drafts import ProblemDraft
 from feedback.notices.facts import read_contacts
@@ -73,7 +72,7 @@ def parse(document: Document) -> ParsedNotice:
         *contradictions,
         *check_aspects(aspects),
         *check_totals(notice),
-        *check_end([p.text for p in walk.paras], cut_short=walk.cut_short),
+        *check_end([p.text for p in walk.paras], document),
     ]
     return replace(notice, warnings=tuple(dict.fromkeys(warnings)))
 
@@ -112,7 +111,6 @@ class _Parser:
         self.infer_mode = not (self.facet_mode or self.section_mode or self.paren_mode)
         last = [i for i, p in enumerate(self.paras) if p.kind in markers.MARKERS]
         self.last_marker = last[-1] if last else -1
-        self.cut_short = cut_short(document)
 
     @staticmethod
     def _split(paragraphs: tuple[str, ...]) -> list[str]:
@@ -329,7 +327,7 @@ class _Parser:
             return
         problem.has_status_label = True
         word, after = markers.status_value(para.rest)
-        final = para is self.paras[-1] and self.cut_short
+        final = para is self.paras[-1] and self.document.cut_short
         if word is None:
             self.warnings.append(f"{self._code(problem)}的整改状态为空。")
         elif final and (word not in STATUS_WORDS or markers.prefix_of_known(word)):
