@@ -96,7 +96,8 @@ def _partial_date(match: re.Match[str]) -> str | None:
     return _ymd(match.group(1), match.group(2), match.group(3))
 
 
-def onsite(match: re.Match[str]) -> tuple[str | None, str | None]:
+def span_ends(match: re.Match[str]) -> tuple[str | None, str | None]:
+    """Return the first and the last date of a span ``ONSITE`` found (the last may be None)."""
     y1, m1, d1, y2, m2, d2 = match.groups()
     start = _ymd(y1, m1, d1)
     if not (y2 or m2 or d2) and not re.search(_PART + "$", match.group(0)):
