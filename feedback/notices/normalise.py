@@ -18,6 +18,7 @@ from feedback.html_blocks import Attributes
 from feedback.html_blocks import BlockWalker
 from feedback.html_blocks import CELLS
 from feedback.notices.numerals import format_chinese
+from feedback.notices.numerals import HEADING_DIGITS
 
 # A .docx is a zip; its main part should not be larger than this when unpacked.
 MAX_DOCX_XML_BYTES = 50 * 1024 * 1024
@@ -566,11 +567,11 @@ def _format_number(number: int, fmt: str) -> str:
 
 # What starts a paragraph of its own in a notice (checked on normalised text).
 _BLOCK_START = re.compile(
-    r"""^(?:
-        问题\s*[0-9一二三四五六七八九十]+
-      | 第[0-9一二三四五六七八九十]+个?方面
-      | [一二三四五六七八九十]+、
-      | （[一二三四五六七八九十0-9]+）
+    rf"""^(?:
+        问题\s*[0-9{HEADING_DIGITS}]+
+      | 第[0-9{HEADING_DIGITS}]+个?方面
+      | [{HEADING_DIGITS}]+、
+      | （[{HEADING_DIGITS}0-9]+）
       | [0-9]+[.．、](?![0-9A-Za-z])
       | 关于.*问题
       | 整改(?:状态|过程|措施|情况|进展|落实情况|时限|结果|成效|目标)
@@ -579,7 +580,7 @@ _BLOCK_START = re.compile(
       | 完成(?:情况|时限)
       | (?:具体|主要|问题)表现
       | 来源|发布(?:时间|日期)|当前位置|联系方式|附件|特此通报
-      | [一二三四五六七八九十]+是
+      | [{HEADING_DIGITS}]+是
     )""",
     re.VERBOSE,
 )
