@@ -503,6 +503,18 @@ def test_nested_about_items_stay_inside_their_problem():
     assert "通报声明问题25个，实际读出2个。" in notice.warnings
 
 
+def test_points_in_a_title_start_at_their_whole_numeral():
+    # 十一是 counts off a point as 一是 does: none of its numeral stays in the title.
+    notice = parse_text(
+        "问题1.制度执行不严格：十一是台账不全。\n整改状态：已完成\n"
+        "问题2.学习不深入，一是学习少。\n整改状态：已完成\n"
+    )
+    assert [(p.title, p.details) for _a, p in notice.problems] == [
+        ("制度执行不严格", "十一是台账不全"),
+        ("学习不深入", "一是学习少"),
+    ]
+
+
 TABLE_PAGE = """<html><head><meta charset="utf-8">
 <meta name="PubDate" content="2024-05-06 10:00"></head><body>
 <table><tr><td><a href="/">首页</a></td><td>机构概况</td></tr></table>

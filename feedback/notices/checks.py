@@ -6,14 +6,14 @@ import re
 from collections.abc import Sequence
 
 from feedback.notices.drafts import AspectDraft
+from feedback.notices.markers import POINT
 from feedback.notices.normalise import Document
 from feedback.notices.numerals import format_chinese
-from feedback.notices.numerals import HEADING_DIGITS
 from feedback.notices.numerals import parse_number
 from feedback.notices.results import ParsedNotice
 
 # 一是…二是…: the points a problem's text counts off.
-_POINT = re.compile(rf"(?:^|[。；：，！？\s])([{HEADING_DIGITS}]{{1,3}})是")
+_POINT = re.compile(rf"(?:^|[。；：，！？\s]){POINT}")
 # How a complete notice's last paragraph ends.
 _FINAL = "。！？!?…”’）)】》"
 

@@ -70,6 +70,8 @@ STATUS_WORD_ALT = "|".join(re.escape(w) for w in _KNOWN_WORDS)
 SOLE_STATUS = re.compile(rf"^[（【\[]?({STATUS_WORD_ALT})[）】\]]?[。]?$")
 TRAILING_STATUS = re.compile(rf"[（【\[]({STATUS_WORD_ALT})[）】\]]$")
 STATUS_LIKE = re.compile(r"完成|整改|坚持|推进|落实|办结|销号")
+# 一是…二是…: the numeral (group 1) and 是 that count off the points of a text.
+POINT = rf"([{HEADING_DIGITS}]{{1,3}})是"
 
 
 def split_heading(text: str) -> tuple[str, str]:
@@ -174,7 +176,7 @@ def prefix_of_known(word: str) -> bool:
 def title_of(rest: str) -> tuple[str, str, str | None]:
     """Return (title, the rest of the paragraph, status in brackets)."""
     title, remainder = split_heading(rest)
-    points = re.search(rf"[：:；，]?\s*[{HEADING_DIGITS}]是", title[1:])
+    points = re.search(rf"[：:；，]?\s*{POINT}", title[1:])
     if points:
         cut = points.start() + 1
         remainder = (

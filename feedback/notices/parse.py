@@ -16,7 +16,6 @@ from feedback.notices.facts import read_contacts
 from feedback.notices.facts import read_declared
 from feedback.notices.facts import read_round
 from feedback.notices.normalise import Document
-from feedback.notices.numerals import HEADING_DIGITS
 from feedback.notices.results import ParsedNotice
 from feedback.statuses import STATUS_WORDS
 
@@ -303,11 +302,7 @@ class _Parser:
         if following not in markers.LABELS:
             return False
         heading = markers.split_heading(text)[0]
-        if (
-            not heading
-            or len(heading) > 100
-            or re.match(rf"[{HEADING_DIGITS}]+是", heading)
-        ):
+        if not heading or len(heading) > 100 or re.match(markers.POINT, heading):
             return False
         if self.aspect is None and self.region == "org":
             return False
