@@ -105,17 +105,20 @@ class BlockWalker(HTMLParser):
     - the start and the end tag of a block element end the current block,
       even an end tag that closes nothing (and so do ``</br>`` and ``</hr>``);
     - an end tag also closes what was opened inside its element and left open;
-    - a hidden element's content is not text, up to its end tag or the end of
-      an element around it;
-    - an unclosed ``<head>`` ends where ``<body>``, a block element, ``<br>``
-      or ``<hr>`` starts, unless another hidden element is open inside it;
-    - ``<br>`` and ``<hr>`` end the current block; a subclass may draw them,
-      except inside a hidden element;
+    - a hidden element (one of ``HIDDEN``) and its content are not there, up
+      to its end tag or the end of an element around it: no text, and no
+      block, ``<br>`` or ``<hr>`` inside it ends a block, so ``opening`` and
+      ``closing`` hear only of visible elements;
+    - an unclosed ``<head>`` ends, with whatever is still open inside it,
+      where ``<body>`` starts; where a block element, ``<br>`` or ``<hr>``
+      starts, it ends only if no other hidden element is open inside it;
+    - ``<br>`` and ``<hr>`` end the current block; a subclass may draw them;
     - ``<meta>`` goes to ``metadata`` wherever it stands;
     - in a block's text, ``INVISIBLE`` characters go and each run of ``SPACE``
       becomes one space.
     """
 
+    HIDDEN: frozenset[str] = HIDDEN
     SPACE: re.Pattern[str] = re.compile(r"\s+")
     INVISIBLE: re.Pattern[str] | None = None
 
@@ -179,18 +182,17 @@ class BlockWalker(HTMLParser):
     def handle_starttag(self, tag: str, attrs: Attributes) -> None:
         if tag == "meta":
             self.metadata(attrs)
-        if (tag in BLOCK or tag in BREAKS) and self._in_head_only():
+        if self._ends_head(tag):
             self._close_from(self._stack.index(("head", "hidden")))
         if tag in EMPTY:
-            if tag in BREAKS and self.hidden:
-                self.end_block()
-            elif tag == "br":
+            if tag == "br" and not self.hidden:
                 self.line_break()
-            elif tag == "hr":
+            elif tag == "hr" and not self.hidden:
                 self.rule()
             return
-        role = "hidden" if tag in HIDDEN else self.role(tag, attrs)
-        self.opening(tag, role)
+        role = "hidden" if tag in self.HIDDEN else self.role(tag, attrs)
+        if not self.hidden and role != "hidden":
+            self.opening(tag, role)
         self._stack.append((tag, role))
         self._open[tag] += 1
         self.roles[role] += 1
@@ -202,7 +204,8 @@ class BlockWalker(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if not self._open[tag]:
-            self.closing(tag, "")
+            if not self.hidden:
+                self.closing(tag, "")
             return
         for index in range(len(self._stack) - 1, -1, -1):
             if self._stack[index][0] == tag:
@@ -213,13 +216,22 @@ class BlockWalker(HTMLParser):
         if not self.hidden:
             self.chunks.append(data)
 
-    def _in_head_only(self) -> bool:
-        """Tell whether <head> is open and no other hidden element is."""
-        return self._open["head"] > 0 and self.roles["hidden"] == 1
+    def _ends_head(self, tag: str) -> bool:
+        """Tell whether the start of ``tag`` ends an unclosed <head>."""
+        if not self._open["head"]:
+            return False
+        if tag == "body":
+            return True  # even past a <title> left open: the page starts here
+        # A block or a break has no place in <head>, but it may in a hidden
+        # element open there (<template>, <noscript>), whose content it is.
+        return (tag in BLOCK or tag in BREAKS) and self.roles["hidden"] == 1
 
     def _close_from(self, index: int) -> None:
         for tag, role in reversed(self._stack[index:]):
             self._open[tag] -= 1
-            self.closing(tag, role)
+            # What is above this element is closed already: hidden now means
+            # this element is hidden or sits inside a hidden one.
+            if not self.hidden:
+                self.closing(tag, role)
             self.roles[role] -= 1
         del self._stack[index:]

@@ -556,6 +556,46 @@ def test_html_to_text_follows_the_shared_block_rules():
     assert html_to_text(html) == "Hello there\nThanks\nAlex"
 
 
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        pytest.param(
+            "<p>Hello<template>x<br>y<hr><div>z</div></template> there</p>",
+            "Hello there",
+            id="breaks-and-blocks-inside-hidden-content",
+        ),
+        pytest.param(
+            "<div>Hello<select><option>a</option></select><br>there</div>",
+            "Hello\nthere",
+            id="hidden-content-before-a-break",
+        ),
+        pytest.param(
+            "<head><title>Re: x<body><p>Hello</p>", "Hello", id="title-left-open"
+        ),
+        pytest.param(
+            "<html><head><title>t</title><template><p>x</template>"
+            "<body><p>Hello</p></body>",
+            "Hello",
+            id="head-with-a-template",
+        ),
+    ],
+)
+def test_hidden_content_takes_no_room(html, text):
+    # Hidden content parts no lines; <body> ends a <head> whatever is left open in it.
+    assert html_to_text(html) == text
+
+
+def test_noscript_is_shown_and_hidden_elements_part_no_lines():
+    # Mail clients run no scripts, so they show <noscript>; a hidden element
+    # parts nothing, as in a browser.
+    html = (
+        "<div>Hello<span>x</span><style>p{}</style>world</div>"
+        "<div>Done<noscript> (no scripts)</noscript>.</div>"
+    )
+
+    assert html_to_text(html) == "Helloxworld\nDone (no scripts)."
+
+
 # ---------------------------------------------------------------------------
 # reply_text on its own
 

@@ -503,6 +503,18 @@ def test_nested_about_items_stay_inside_their_problem():
     assert "通报声明问题25个，实际读出2个。" in notice.warnings
 
 
+def test_points_in_a_title_start_at_their_whole_numeral():
+    # 十一是 counts off a point as 一是 does: none of its numeral stays in the title.
+    notice = parse_text(
+        "问题1.制度执行不严格：十一是台账不全。\n整改状态：已完成\n"
+        "问题2.学习不深入，一是学习少。\n整改状态：已完成\n"
+    )
+    assert [(p.title, p.details) for _a, p in notice.problems] == [
+        ("制度执行不严格", "十一是台账不全"),
+        ("学习不深入", "一是学习少"),
+    ]
+
+
 TABLE_PAGE = """<html><head><meta charset="utf-8">
 <meta name="PubDate" content="2024-05-06 10:00"></head><body>
 <table><tr><td><a href="/">首页</a></td><td>机构概况</td></tr></table>
@@ -559,6 +571,32 @@ def test_saved_page_blocks_follow_the_shared_rules():
     assert [(p.number, p.title, p.status) for _a, p in notice.problems] == [
         (1, "理论学习不深入", "已完成")
     ]
+
+
+@pytest.mark.parametrize(
+    ("page", "paragraphs"),
+    [
+        pytest.param(
+            "<p>来源：区教育局<noscript>请<br>启用<div>脚本</div></noscript>浏览次数</p>",
+            ("来源：区教育局浏览次数",),
+            id="breaks-and-blocks-inside-hidden-content",
+        ),
+        pytest.param(
+            "<head><title>通报<body><p>问题1.理论学习不深入</p>",
+            ("问题1.理论学习不深入",),
+            id="title-left-open",
+        ),
+        pytest.param(
+            "<html><head><title>t</title><noscript><p>请启用脚本</noscript>"
+            "<body><p>问题1.理论学习不深入</p></body>",
+            ("问题1.理论学习不深入",),
+            id="head-with-a-noscript",
+        ),
+    ],
+)
+def test_saved_page_hidden_content_takes_no_room(page, paragraphs):
+    # Hidden content parts no paragraphs; <body> ends a <head> whatever is left open in it.
+    assert parse_text(page).document.paragraphs == paragraphs
 
 
 def _docx_table(rows_: list[list[str]]) -> str:

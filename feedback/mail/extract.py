@@ -17,6 +17,7 @@ from email.utils import parseaddr
 from feedback.html_blocks import Attributes
 from feedback.html_blocks import BlockWalker
 from feedback.html_blocks import CELLS
+from feedback.html_blocks import HIDDEN
 
 __all__ = [
     "body_text",
@@ -259,7 +260,9 @@ _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "protonmail_quote")
 _ORIGINAL_IDS = frozenset({"divrplyfwdmsg", "olk_src_body_section"})
 _BORDER_TOP = re.compile(r"border-top(?:-style)?\s*:[^;]*\bsolid\b", re.I)
 _MAX_QUOTE_MARKS = 8  # deeper nesting adds nothing but size
-# Roles whose elements start on a line of their own.
+# Roles whose elements start on a line of their own. A hidden element is not
+# one of them: it takes no room, as a browser shows the mail, so the text on
+# either side of Hello<span>x</span><style>…</style>world stays one line.
 _OWN_LINES = frozenset({"quote", "pre", "original", "rule"})
 
 
@@ -274,6 +277,8 @@ class _MailText(BlockWalker):
     replies mark quoted history, so that ``reply_text`` reads both alike.
     """
 
+    # Mail clients run no scripts, so they show what <noscript> holds.
+    HIDDEN = HIDDEN - {"noscript"}
     # Zero-width spaces, direction marks and byte-order marks clients insert.
     INVISIBLE = re.compile("[\u200b\u200e\u200f\u2060\ufeff]")
 

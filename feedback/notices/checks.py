@@ -6,26 +6,16 @@ import re
 from collections.abc import Sequence
 
 from feedback.notices.drafts import AspectDraft
+from feedback.notices.markers import POINT
 from feedback.notices.normalise import Document
 from feedback.notices.numerals import format_chinese
-from feedback.notices.numerals import HEADING_DIGITS
 from feedback.notices.numerals import parse_number
 from feedback.notices.results import ParsedNotice
 
 # 一是…二是…: the points a problem's text counts off.
-_POINT = re.compile(rf"(?:^|[。；：，！？\s])([{HEADING_DIGITS}]{{1,3}})是")
+_POINT = re.compile(rf"(?:^|[。；：，！？\s]){POINT}")
 # How a complete notice's last paragraph ends.
 _FINAL = "。！？!?…”’）)】》"
-
-
-def cut_short(document: Document) -> bool:
-    """Tell whether the input stops mid-line, as a truncated capture does."""
-    raw = document.raw
-    if document.kind == "text":
-        return bool(raw) and not raw.endswith(("\n", "\r", "\u2029"))
-    if document.kind == "html":
-        return not raw.rstrip().endswith(">")
-    return False
 
 
 def check_aspects(aspects: Sequence[AspectDraft]) -> list[str]:
@@ -112,10 +102,10 @@ def check_totals(notice: ParsedNotice) -> list[str]:
     return warnings
 
 
-def check_end(paragraphs: Sequence[str], *, cut_short: bool) -> list[str]:
+def check_end(paragraphs: Sequence[str], document: Document) -> list[str]:
     """Warn about an empty notice, or one that stops in the middle of a sentence."""
     if not paragraphs:
         return ["通报内容为空。"]
-    if cut_short and paragraphs[-1][-1] not in _FINAL:
+    if document.cut_short and paragraphs[-1][-1] not in _FINAL:
         return ["通报在句子中间结束，可能不完整。"]
     return []

@@ -11,10 +11,12 @@ from feedback.notices.numerals import parse_number
 YEAR = r"(?:[0-9]{4}|[〇○零一二三四五六七八九]{4})"
 _MD = rf"(?:[0-9]{{1,2}}|[{HEADING_DIGITS}]{{1,3}})"
 _PART = r"(?:上旬|中旬|下旬|初|中|底|末|份)"
-DATE = re.compile(rf"({YEAR})\s*年\s*(?:({_MD})\s*月\s*(?:({_MD})\s*[日号]|{_PART})?)?")
+# One date, with its year: 2024年, 2024年10月上旬, 2024年12月22日.
+_ONE = rf"({YEAR})\s*年\s*(?:({_MD})\s*月\s*(?:({_MD})\s*[日号]|{_PART})?)?"
+DATE = re.compile(_ONE)
+# A span from one date to another, whose year and month may be left out.
 ONSITE = re.compile(
-    rf"({YEAR})\s*年\s*(?:({_MD})\s*月\s*(?:({_MD})\s*[日号]|{_PART})?)?"
-    r"\s*(?:至|到|—+|－|-|~|～)\s*"
+    _ONE + r"\s*(?:至|到|—+|－|-|~|～)\s*"
     rf"(?:({YEAR})\s*年)?\s*(?:({_MD})\s*月)?\s*(?:({_MD})\s*[日号]|{_PART})?"
 )
 
@@ -74,30 +76,28 @@ def _dates_in(
     sentence: str, skip: re.Match[str] | None
 ) -> list[tuple[int, str | None]]:
     """Return (position, date) for each date; 12月22日 takes the year written before it."""
-    found: list[tuple[int, str | None]] = []
-    taken: list[tuple[int, int]] = []
-    year: str | None = None
-    for match in DATE.finditer(sentence):
-        taken.append(match.span())
-        if skip is None or not skip.start() <= match.start() < skip.end():
-            found.append((match.start(), _partial_date(match)))
+    dated = list(DATE.finditer(sentence))
+    found = [(m.start(), _partial_date(m)) for m in dated if not _inside(m, skip)]
     for match in _MONTH_DAY.finditer(sentence):
-        if any(a <= match.start() < b for a, b in taken):
+        at = match.start()
+        if _inside(match, skip) or any(d.start() <= at < d.end() for d in dated):
             continue
-        if skip is not None and skip.start() <= match.start() < skip.end():
-            continue
-        earlier = [m for m in DATE.finditer(sentence[: match.start()])]
-        if earlier:
-            year = earlier[-1].group(1)
-            found.append((match.start(), _ymd(year, match.group(1), match.group(2))))
+        year = next((d.group(1) for d in reversed(dated) if d.start() < at), None)
+        if year is not None:
+            found.append((at, _ymd(year, match.group(1), match.group(2))))
     return sorted(found, key=lambda item: item[0])
+
+
+def _inside(match: re.Match[str], skip: re.Match[str] | None) -> bool:
+    return skip is not None and skip.start() <= match.start() < skip.end()
 
 
 def _partial_date(match: re.Match[str]) -> str | None:
     return _ymd(match.group(1), match.group(2), match.group(3))
 
 
-def onsite(match: re.Match[str]) -> tuple[str | None, str | None]:
+def span_ends(match: re.Match[str]) -> tuple[str | None, str | None]:
+    """Return the first and the last date of a span ``ONSITE`` found (the last may be None)."""
     y1, m1, d1, y2, m2, d2 = match.groups()
     start = _ymd(y1, m1, d1)
     if not (y2 or m2 or d2) and not re.search(_PART + "$", match.group(0)):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from feedback.notices.dates import date_before
 from feedback.notices.dates import iso_date
 from feedback.notices.dates import ONSITE
-from feedback.notices.dates import onsite
 from feedback.notices.dates import sole_date
+from feedback.notices.dates import span_ends
 from feedback.notices.dates import YEAR
 from feedback.notices.markers import STATUS_WORD_ALT
 from feedback.notices.normalise import Document
@@ -153,17 +154,15 @@ def read_round(
     publisher = (
         issuer or signer or source or document.meta_value("ContentSource", "author")
     )
-    group, onsite_from, onsite_to, feedback = _visit(
-        sentences("\n".join(t for _i, t in before_items))
-    )
+    visit = _visit(sentences("\n".join(t for _i, t in before_items)))
     return RoundFacts(
         title=title,
         publisher=publisher,
         published=published,
-        inspecting_group=group,
-        onsite_from=onsite_from,
-        onsite_to=onsite_to,
-        feedback_date=feedback,
+        inspecting_group=visit.group,
+        onsite_from=visit.onsite_from,
+        onsite_to=visit.onsite_to,
+        feedback_date=visit.feedback,
     )
 
 
@@ -199,27 +198,35 @@ def _page_labels(head: Sequence[str]) -> tuple[str | None, str | None]:
     return published, source
 
 
-def _visit(
-    intro: Sequence[str],
-) -> tuple[str | None, str | None, str | None, str | None]:
-    """Return the inspecting group, the on-site dates and the feedback date."""
-    group = onsite_from = onsite_to = feedback = None
+@dataclass
+class _Visit:
+    """The inspecting group, its dates on site and the date it gave feedback."""
+
+    group: str | None = None
+    onsite_from: str | None = None
+    onsite_to: str | None = None
+    feedback: str | None = None
+
+
+def _visit(intro: Sequence[str]) -> _Visit:
+    """Return what the sentences about the inspection say of its visit."""
+    visit = _Visit()
     for sentence in intro:
         if not re.search("巡察|巡视", sentence):
             continue
-        if group is None:
-            group = _inspecting_group(sentence)
+        if visit.group is None:
+            visit.group = _inspecting_group(sentence)
         span = ONSITE.search(sentence)
         if span and "反馈" in sentence[: span.start()]:
             span = None
-        if onsite_from is None:
+        if visit.onsite_from is None:
             if span:
-                onsite_from, onsite_to = onsite(span)
+                visit.onsite_from, visit.onsite_to = span_ends(span)
             else:
-                onsite_from = date_before(sentence, r"进驻|开展|进行|实施")
-        if feedback is None and "反馈" in sentence:
-            feedback = date_before(sentence, "反馈", skip=span)
-    return group, onsite_from, onsite_to, feedback
+                visit.onsite_from = date_before(sentence, r"进驻|开展|进行|实施")
+        if visit.feedback is None and "反馈" in sentence:
+            visit.feedback = date_before(sentence, "反馈", skip=span)
+    return visit
 
 
 _TITLE_END = re.compile(r"(?:通报|公告|公示|报告|情况|说明|公开)$")

@@ -5,18 +5,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from feedback.notices.numerals import HEADING_DIGITS as CN
+from feedback.notices.numerals import HEADING_DIGITS
 from feedback.notices.numerals import parse_number
 from feedback.statuses import STATUS_WORDS
 
 # Patterns run on normalised, simplified text.
 
-_SECTION = re.compile(rf"^([{CN}]+)、\s*(.*)$", re.S)
-_FACET = re.compile(rf"^第\s*([0-9{CN}]+)\s*个?方面\s*[：:，。、.]?\s*(.*)$", re.S)
-_PAREN_CN = re.compile(rf"^（([{CN}]+)）\s*(.*)$", re.S)
+_SECTION = re.compile(rf"^([{HEADING_DIGITS}]+)、\s*(.*)$", re.S)
+_FACET = re.compile(
+    rf"^第\s*([0-9{HEADING_DIGITS}]+)\s*个?方面\s*[：:，。、.]?\s*(.*)$", re.S
+)
+_PAREN_CN = re.compile(rf"^（([{HEADING_DIGITS}]+)）\s*(.*)$", re.S)
 # 问题1. 问题1： 问题一： (a Chinese numeral needs its separator: 问题一律 is prose).
 _QUESTION = re.compile(
-    rf"^问题\s*([0-9]{{1,3}}|[{CN}]{{1,3}}(?=\s*[.、：，:]))\s*[.、：，:]?\s*(.*)$",
+    rf"^问题\s*([0-9]{{1,3}}|[{HEADING_DIGITS}]{{1,3}}(?=\s*[.、：，:]))\s*[.、：，:]?\s*(.*)$",
     re.S,
 )
 _NUM = re.compile(r"^([0-9]{1,3})\s*[.、](?![0-9A-Za-z])\s*(.*)$", re.S)
@@ -49,7 +51,7 @@ CLOSER = re.compile(r"^(?:下一步|今后|总体上看|总的来看|从整改�
 
 # Split paragraphs where a label or a problem starts after a sentence.
 EMBEDDED = re.compile(
-    rf"(?<=[。；！？])\s*(?=(?:问题[0-9]{{1,3}}[.、：]|第[0-9{CN}]+个?方面[：:]"
+    rf"(?<=[。；！？])\s*(?=(?:问题[0-9]{{1,3}}[.、：]|第[0-9{HEADING_DIGITS}]+个?方面[：:]"
     r"|整改(?:状态|过程|措施|情况|进展|落实情况|时限|结果)[：:]"
     r"|完成(?:情况|时限)[：:]|责任(?:单位|股室|领导|人)[：:]))"
 )
@@ -68,6 +70,8 @@ STATUS_WORD_ALT = "|".join(re.escape(w) for w in _KNOWN_WORDS)
 SOLE_STATUS = re.compile(rf"^[（【\[]?({STATUS_WORD_ALT})[）】\]]?[。]?$")
 TRAILING_STATUS = re.compile(rf"[（【\[]({STATUS_WORD_ALT})[）】\]]$")
 STATUS_LIKE = re.compile(r"完成|整改|坚持|推进|落实|办结|销号")
+# 一是…二是…: the numeral (group 1) and 是 that count off the points of a text.
+POINT = rf"([{HEADING_DIGITS}]{{1,3}})是"
 
 
 def split_heading(text: str) -> tuple[str, str]:
@@ -172,7 +176,7 @@ def prefix_of_known(word: str) -> bool:
 def title_of(rest: str) -> tuple[str, str, str | None]:
     """Return (title, the rest of the paragraph, status in brackets)."""
     title, remainder = split_heading(rest)
-    points = re.search(rf"[：:；，]?\s*[{CN}]是", title[1:])
+    points = re.search(rf"[：:；，]?\s*{POINT}", title[1:])
     if points:
         cut = points.start() + 1
         remainder = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+import string
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -18,6 +19,7 @@ from feedback.html_blocks import Attributes
 from feedback.html_blocks import BlockWalker
 from feedback.html_blocks import CELLS
 from feedback.notices.numerals import format_chinese
+from feedback.notices.numerals import HEADING_DIGITS
 
 # A .docx is a zip; its main part should not be larger than this when unpacked.
 MAX_DOCX_XML_BYTES = 50 * 1024 * 1024
@@ -40,6 +42,15 @@ class Document:
     def text(self) -> str:
         """Return the normalised text, one paragraph per line."""
         return "\n".join(self.paragraphs)
+
+    @property
+    def cut_short(self) -> bool:
+        """Tell whether the input stops mid-line, as a truncated capture does."""
+        if self.kind == "text":
+            return bool(self.raw) and not self.raw.endswith(("\n", "\r", "\u2029"))
+        if self.kind == "html":
+            return not self.raw.rstrip().endswith(">")
+        return False
 
     def meta_value(self, *names: str) -> str | None:
         """Return the first non-empty <meta> content among ``names``."""
@@ -242,7 +253,8 @@ class _PageText(BlockWalker):
         super().__init__()
         self.blocks: list[tuple[str, Cell]] = []
         self.meta: list[tuple[str, str]] = []
-        self._tables: list[list[int]] = []  # [id, row, cell] per open table
+        # (table, row, cell) where each open table has got to
+        self._tables: list[tuple[int, int, int]] = []
         self._next_table = 0
 
     def metadata(self, attrs: Attributes) -> None:
@@ -253,16 +265,17 @@ class _PageText(BlockWalker):
 
     def opening(self, tag: str, role: str) -> None:
         super().opening(tag, role)
-        if tag in CELLS:
-            self.end_block()  # a cell is a block of its own
         if tag == "table":
-            self._tables.append([self._next_table, -1, -1])
+            self._tables.append((self._next_table, -1, -1))
             self._next_table += 1
         elif tag == "tr" and self._tables:
-            self._tables[-1][1] += 1
-            self._tables[-1][2] = -1
-        elif tag in CELLS and self._tables:
-            self._tables[-1][2] += 1
+            table, row, _cell = self._tables[-1]
+            self._tables[-1] = (table, row + 1, -1)
+        elif tag in CELLS:
+            self.end_block()  # a cell is a block of its own
+            if self._tables:
+                table, row, cell = self._tables[-1]
+                self._tables[-1] = (table, row, cell + 1)
 
     def closing(self, tag: str, role: str) -> None:
         super().closing(tag, role)
@@ -274,11 +287,7 @@ class _PageText(BlockWalker):
     def end_block(self) -> None:
         text = self.take_text()
         if text:
-            where: Cell = None
-            if self._tables:
-                table, row, cell = self._tables[-1]
-                where = (table, row, cell)
-            self.blocks.append((text, where))
+            self.blocks.append((text, self._tables[-1] if self._tables else None))
 
     def finish(self) -> list[tuple[str, Cell]]:
         """Return the blocks read, the last one included."""
@@ -557,11 +566,11 @@ def _format_number(number: int, fmt: str) -> str:
 
 # What starts a paragraph of its own in a notice (checked on normalised text).
 _BLOCK_START = re.compile(
-    r"""^(?:
-        问题\s*[0-9一二三四五六七八九十]+
-      | 第[0-9一二三四五六七八九十]+个?方面
-      | [一二三四五六七八九十]+、
-      | （[一二三四五六七八九十0-9]+）
+    rf"""^(?:
+        问题\s*[0-9{HEADING_DIGITS}]+
+      | 第[0-9{HEADING_DIGITS}]+个?方面
+      | [{HEADING_DIGITS}]+、
+      | （[{HEADING_DIGITS}0-9]+）
       | [0-9]+[.．、](?![0-9A-Za-z])
       | 关于.*问题
       | 整改(?:状态|过程|措施|情况|进展|落实情况|时限|结果|成效|目标)
@@ -570,7 +579,7 @@ _BLOCK_START = re.compile(
       | 完成(?:情况|时限)
       | (?:具体|主要|问题)表现
       | 来源|发布(?:时间|日期)|当前位置|联系方式|附件|特此通报
-      | [一二三四五六七八九十]+是
+      | [{HEADING_DIGITS}]+是
     )""",
     re.VERBOSE,
 )
@@ -690,31 +699,13 @@ def _glue(parts: list[str]) -> str:
 # --------------------------------------------------------------------------
 # Normalising one paragraph
 
-# A str.translate table: a code point maps to a code point, a string or None.
-_FULLWIDTH_ASCII: dict[int, int | str | None] = {}
-_FULLWIDTH_ASCII.update(
-    {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}
-)  # ０-９
-_FULLWIDTH_ASCII.update({code: code - 0xFEE0 for code in range(0xFF21, 0xFF3B)})
-_FULLWIDTH_ASCII.update({code: code - 0xFEE0 for code in range(0xFF41, 0xFF5B)})
-_FULLWIDTH_ASCII.update(
-    {
-        ord("．"): ".",
-        ord("＠"): "@",
-        ord("﹐"): "，",
-        ord("﹔"): "；",
-        ord("﹕"): "：",
-        ord("「"): "“",
-        ord("」"): "”",
-        ord("『"): "‘",
-        ord("』"): "’",
-        ord("\u200b"): None,
-        ord("\u200c"): None,
-        ord("\u200d"): None,
-        ord("\u2060"): None,
-        ord("\ufeff"): None,
-        ord("\u00ad"): None,
-    }
+# Full-width digits and Latin letters become ASCII, a few other full-width or
+# small forms the usual ones, and zero-width characters and soft hyphens go.
+_ALNUM = string.digits + string.ascii_uppercase + string.ascii_lowercase
+_FULLWIDTH_ASCII = str.maketrans(
+    "".join(chr(ord(c) + 0xFEE0) for c in _ALNUM) + "．＠﹐﹔﹕「」『』",
+    _ALNUM + ".@，；：“”‘’",
+    "\u200b\u200c\u200d\u2060\ufeff\u00ad",
 )
 
 # A reading in brackets right after a character: 長(zhǎng), 的（de）.

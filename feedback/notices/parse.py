@@ -10,14 +10,12 @@ from feedback.notices import normalise
 from feedback.notices.checks import check_aspects
 from feedback.notices.checks import check_end
 from feedback.notices.checks import check_totals
-from feedback.notices.checks import cut_short
 from feedback.notices.drafts import AspectDraft
 from feedback.notices.drafts import ProblemDraft
 from feedback.notices.facts import read_contacts
 from feedback.notices.facts import read_declared
 from feedback.notices.facts import read_round
 from feedback.notices.normalise import Document
-from feedback.notices.numerals import HEADING_DIGITS
 from feedback.notices.results import ParsedNotice
 from feedback.statuses import STATUS_WORDS
 
@@ -73,7 +71,7 @@ def parse(document: Document) -> ParsedNotice:
         *contradictions,
         *check_aspects(aspects),
         *check_totals(notice),
-        *check_end([p.text for p in walk.paras], cut_short=walk.cut_short),
+        *check_end([p.text for p in walk.paras], document),
     ]
     return replace(notice, warnings=tuple(dict.fromkeys(warnings)))
 
@@ -112,7 +110,6 @@ class _Parser:
         self.infer_mode = not (self.facet_mode or self.section_mode or self.paren_mode)
         last = [i for i, p in enumerate(self.paras) if p.kind in markers.MARKERS]
         self.last_marker = last[-1] if last else -1
-        self.cut_short = cut_short(document)
 
     @staticmethod
     def _split(paragraphs: tuple[str, ...]) -> list[str]:
@@ -305,11 +302,7 @@ class _Parser:
         if following not in markers.LABELS:
             return False
         heading = markers.split_heading(text)[0]
-        if (
-            not heading
-            or len(heading) > 100
-            or re.match(rf"[{HEADING_DIGITS}]+是", heading)
-        ):
+        if not heading or len(heading) > 100 or re.match(markers.POINT, heading):
             return False
         if self.aspect is None and self.region == "org":
             return False
@@ -329,7 +322,7 @@ class _Parser:
             return
         problem.has_status_label = True
         word, after = markers.status_value(para.rest)
-        final = para is self.paras[-1] and self.cut_short
+        final = para is self.paras[-1] and self.document.cut_short
         if word is None:
             self.warnings.append(f"{self._code(problem)}的整改状态为空。")
         elif final and (word not in STATUS_WORDS or markers.prefix_of_known(word)):

@@ -24,6 +24,7 @@ from feedback.models import status_kind
 from feedback.models import StatusChange
 from feedback.notices import ParsedNotice
 from feedback.notices import ParsedProblem
+from feedback.notices.numerals import HEADING_DIGITS
 from feedback.services import audit
 from feedback.services import board
 from feedback.services import deadlines
@@ -150,7 +151,7 @@ def round_name(parsed: ParsedNotice) -> str:
     if facts.inspecting_group:
         # 八届市委第三轮县级交叉巡察第六组 -> 八届市委第三轮县级交叉巡察
         group = facts.inspecting_group
-        trimmed = re.sub(r"第[0-9一二三四五六七八九十]+(?:巡察)?组$", "", group)
+        trimmed = re.sub(rf"第[0-9{HEADING_DIGITS}]+(?:巡察)?组$", "", group)
         return (trimmed if len(trimmed) >= 4 else group)[:NAME_MAX]
     if facts.title:
         return facts.title[:NAME_MAX]
