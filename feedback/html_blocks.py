@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -128,6 +129,17 @@ class BlockWalker(HTMLParser):
         self.roles: Counter[str] = Counter()  # open elements by role
         self._stack: list[tuple[str, str]] = []  # open elements and their roles
         self._open: Counter[str] = Counter()  # open elements by tag
+
+    def read(self, markup: str) -> None:
+        """Walk all of ``markup``; broken markup ends the walk, keeping what was read.
+
+        Python's HTML parser gives up on some malformed declarations (such as
+        ``<![>``) with an AssertionError or a ValueError rather than skipping
+        them; pages and mail with those are read up to that point.
+        """
+        with contextlib.suppress(AssertionError, ValueError):
+            self.feed(markup)
+            self.close()
 
     # What a subclass decides
 

@@ -830,3 +830,12 @@ def test_known_status_words_are_recognised():
     for word in STATUS_WORDS:
         notice = parse_text(f"问题1.某问题不到位。\n整改状态：{word}。\n")
         assert notice.problems[0][1].status == word
+
+
+def test_a_page_with_a_declaration_the_html_parser_gives_up_on_is_read_to_there():
+    page = (
+        "<html><body><p>关于巡察整改进展情况的通报</p>"
+        '<![><img src="]><img src=x onerror=alert(39)//"><p>之后</p></body></html>'
+    )
+    parsed = parse_bytes(page.encode("utf-8"), "notice.html")
+    assert parsed.document.paragraphs == ("关于巡察整改进展情况的通报",)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-import contextlib
 import email
 import email.policy
 import re
@@ -375,9 +374,7 @@ class _MailText(BlockWalker):
 def html_to_text(html: str) -> str:
     """Return the text of ``html``, quoted parts marked with "> " for reply_text."""
     parser = _MailText()
-    with contextlib.suppress(AssertionError, ValueError):  # keep what was read
-        parser.feed(html)
-        parser.close()
+    parser.read(html)
     return parser.text()
 
 

@@ -227,8 +227,7 @@ def from_portable(kind: str, source: str) -> Document:
 def from_html(markup: str) -> Document:
     """Read a saved web page: block elements are paragraphs, chrome included."""
     reader = _PageText()
-    reader.feed(markup)
-    reader.close()
+    reader.read(markup)
     blocks = tables_to_text(reader.finish())
     return Document(
         kind="html",
