@@ -6,6 +6,7 @@ Test modules import from here, never from ``conftest`` or from each other;
 
 from __future__ import annotations
 
+import ast
 import email
 import email.policy
 import html as html_module
@@ -23,6 +24,7 @@ from datetime import timedelta
 from datetime import UTC
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -531,6 +533,56 @@ def runnable_markup(html: str) -> list[str]:
     parser = _ActiveMarkup(allowed_tags={"meta", "link"})  # the page head's own
     parser.feed(html)
     return parser.found
+
+
+# ---- source code -------------------------------------------------------------
+
+
+class Import(NamedTuple):
+    """One name an import statement brings in.
+
+    ``import a.b`` is ("a.b", None); ``from a import b`` is ("a", "b"); a
+    relative import keeps its leading dots (``from . import b`` is (".", "b")).
+    """
+
+    module: str
+    name: str | None
+    line: int
+
+
+def _type_checking(test: ast.expr) -> bool:
+    """Whether ``test`` is ``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``."""
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def imported_modules(path: Path, *, skip_type_checking: bool = False) -> list[Import]:
+    """Return every import in the Python file at ``path``, in the order written.
+
+    With ``skip_type_checking``, leave out those in the body of an
+    ``if TYPE_CHECKING:`` block, which never run; its ``else`` branch does.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped: set[int] = set()
+    if skip_type_checking:
+        skipped = {
+            id(node)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and _type_checking(block.test)
+            for statement in block.body
+            for node in ast.walk(statement)
+        }
+    found: list[Import] = []
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found += [Import(alias.name, None, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            found += [Import(module, alias.name, node.lineno) for alias in node.names]
+    return sorted(found, key=lambda found_import: found_import.line)
 
 
 # ---- browsers ----------------------------------------------------------------
