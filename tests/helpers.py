@@ -39,6 +39,7 @@ from playwright.sync_api import Page
 from sqlalchemy import create_engine
 from sqlalchemy import func
 from sqlalchemy import make_url
+from sqlalchemy import MetaData
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -193,10 +194,15 @@ def share_compiled_templates(app: Flask) -> Flask:
 
 
 def reset_schema() -> None:
-    """Drop every table, including Alembic's, so a database starts empty."""
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    """Drop every table in the database, so that it starts empty.
+
+    Every table found, not only the models': Alembic's, and any a local
+    database kept from another branch, which would otherwise never match
+    the models or hold a foreign key to one of their tables.
+    """
+    found = MetaData()
+    found.reflect(bind=db.engine)
+    found.drop_all(bind=db.engine)
 
 
 _COLUMNS_SQL = {
@@ -213,8 +219,9 @@ def empty_schema() -> None:
 
     Dropping and creating every table costs about half a second on
     PostgreSQL; when the tables already match the models (the usual case
-    between two tests) deleting their rows does the same in a hundredth.
-    Anything else (no tables, Alembic's, an older shape) is rebuilt.
+    between two tests, or when a test builds a second app or puts copied
+    rows back) deleting their rows does the same in a hundredth, on either
+    database. Anything else (no tables, Alembic's, an older shape) is rebuilt.
     """
     dialect = db.engine.dialect.name
     wanted = {
@@ -226,13 +233,16 @@ def empty_schema() -> None:
         found = {
             tuple(row) for row in connection.exec_driver_sql(_COLUMNS_SQL[dialect])
         }
-        if found == wanted and dialect == "postgresql":
+        if found == wanted:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
-            connection.exec_driver_sql(
-                "SELECT setval(oid, 1, false) FROM pg_class "
-                "WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"
-            )
+            # SQLite numbers a new row max(id) + 1, so its ids restart by
+            # themselves: no model asks for AUTOINCREMENT, which would count on.
+            if dialect == "postgresql":
+                connection.exec_driver_sql(
+                    "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S' "
+                    "AND relnamespace = current_schema()::regnamespace"
+                )
             return
     if found:
         reset_schema()
