@@ -141,15 +141,20 @@ def _closed_port() -> tuple[socket.socket, int]:
 _CLOSED_SOCKET, CLOSED_PORT = _closed_port()
 
 
-def database_url(tmp_path: Path) -> str:
-    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
+def base_config(
+    tmp_path: Path, database_url: str, **overrides: object
+) -> dict[str, object]:
+    """Return the settings of a test app, with ``overrides``.
 
-
-def base_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
+    ``database_url`` is the ``database_url`` fixture's value: this pass's
+    PostgreSQL database, or "" for a SQLite file in ``tmp_path``. Taking it
+    from the fixture keeps the rule of the PostgreSQL pass true: a test runs
+    there if, and only if, it asks for that fixture.
+    """
     config: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "DATABASE_URL": database_url(tmp_path),
+        "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'test.sqlite'}",
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_URL": "http://feedback.test",
         "MAIL_SERVER": "127.0.0.1",
