@@ -7,19 +7,20 @@ Set FEEDBACK_BENCH_DATABASE_URL to measure on PostgreSQL instead of SQLite.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import socket
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiosmtpd.controller import Controller  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
+from scratch import samples  # noqa: E402
 from scratch import scratch_app  # noqa: E402
 
 from feedback.config import DefaultConfig  # noqa: E402
@@ -39,21 +40,12 @@ class CountingSink:
         return "250 OK"
 
 
-def timed(action: Callable[[int], object], repeat: int) -> list[float]:
-    samples = []
-    for i in range(repeat):
-        start = time.perf_counter()
-        action(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
-def report(name: str, samples: list[float]) -> None:
-    samples = sorted(samples)
-    p95 = samples[int(len(samples) * 0.95) - 1]
+def report(name: str, taken: list[float]) -> None:
+    ordered = sorted(taken)
+    p95 = ordered[int(len(ordered) * 0.95) - 1]
     print(
-        f"{name:34} n={len(samples):5}  median {statistics.median(samples):7.2f} ms"
-        f"  p95 {p95:7.2f} ms  max {samples[-1]:7.2f} ms"
+        f"{name:34} n={len(ordered):5}  median {statistics.median(ordered):7.2f} ms"
+        f"  p95 {p95:7.2f} ms  max {ordered[-1]:7.2f} ms"
     )
 
 
@@ -79,10 +71,11 @@ def main() -> None:
     client = app.test_client()
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}")
 
-    report("GET / (board, 18 problems)", timed(lambda i: client.get("/"), 200))
+    report("GET / (board, 18 problems)", samples(lambda: client.get("/"), 200))
     codes: list[str] = []
 
-    def submit(i: int) -> None:
+    def submit() -> None:
+        i = len(codes)
         response = client.post(
             "/submit",
             data={
@@ -97,12 +90,11 @@ def main() -> None:
         start = html.index('id="access-code">') + len('id="access-code">')
         codes.append(re.sub(r"<[^>]+>", "", html[start : html.index("</dd>", start)]))
 
-    report("POST /submit (durable receipt)", timed(submit, args.submissions))
+    report("POST /submit (durable receipt)", samples(submit, args.submissions))
+    lookups = itertools.cycle(codes)
     report(
         "POST /track (HMAC lookup)",
-        timed(
-            lambda i: client.post("/track", data={"code": codes[i % len(codes)]}), 300
-        ),
+        samples(lambda: client.post("/track", data={"code": next(lookups)}), 300),
     )
 
     with app.app_context():
@@ -126,7 +118,7 @@ def main() -> None:
             DefaultConfig.ARGON2_MEMORY_KIB,
             DefaultConfig.ARGON2_PARALLELISM,
         )
-        report("argon2id hash, production cost", timed(lambda i: hasher.hash("pw"), 5))
+        report("argon2id hash, production cost", samples(lambda: hasher.hash("pw"), 5))
         db.session.remove()
         db.drop_all()
         db.engine.dispose()

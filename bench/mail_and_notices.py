@@ -9,12 +9,13 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scratch import samples  # noqa: E402
 
 from feedback import create_app  # noqa: E402
 from feedback import demo  # noqa: E402
@@ -26,18 +27,9 @@ from feedback.services import inbound  # noqa: E402
 SHARED = ROOT.parent / "shared"
 
 
-def timed(action, repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
-
-
-def report(name: str, samples: list[float]) -> None:
+def report(name: str, taken: list[float]) -> None:
     print(
-        f"{name:40} n={len(samples):5}  median {statistics.median(samples):8.2f} ms  max {max(samples):8.2f} ms"
+        f"{name:40} n={len(taken):5}  median {statistics.median(taken):8.2f} ms  max {max(taken):8.2f} ms"
     )
 
 
@@ -47,14 +39,16 @@ def main() -> None:
         data = seed.read_bytes()
         report(
             "parse the seed notice (traditional)",
-            timed(lambda: notices.parse_bytes(data, "seed.txt"), 50),
+            samples(lambda: notices.parse_bytes(data, "seed.txt"), 50),
         )
     corpus = sorted((SHARED / "corpora" / "email-replies" / "standard").glob("*.eml"))
     if corpus:
         raws = [p.read_bytes() for p in corpus]
         report(
             f"extract replies ({len(raws)} corpus mails)",
-            timed(lambda: [extract.extract_reply(extract.parse(r)) for r in raws], 50),
+            samples(
+                lambda: [extract.extract_reply(extract.parse(r)) for r in raws], 50
+            ),
         )
     app = create_app(
         {
@@ -82,7 +76,9 @@ def main() -> None:
             inbound.ingest(db.session, next(queue))
             db.session.commit()
 
-        report("ingest public mail -> new submission", timed(ingest_one, len(letters)))
+        report(
+            "ingest public mail -> new submission", samples(ingest_one, len(letters))
+        )
 
 
 if __name__ == "__main__":

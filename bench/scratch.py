@@ -125,14 +125,20 @@ def filled_client(fill: Callable[[int], object], size: int) -> FlaskClient:
     return lead_client(filled_app(fill, size))
 
 
-def timed(call: Callable[[], object], runs: int = 20) -> tuple[float, float]:
-    """Run ``call`` ``runs`` times; return the median and the slowest, in ms."""
-    samples = []
+def samples(call: Callable[[], object], runs: int = 20) -> list[float]:
+    """Run ``call`` ``runs`` times; return how long each run took, in ms."""
+    taken = []
     for _ in range(runs):
         started = time.perf_counter()
         call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples), max(samples)
+        taken.append((time.perf_counter() - started) * 1000)
+    return taken
+
+
+def timed(call: Callable[[], object], runs: int = 20) -> tuple[float, float]:
+    """Run ``call`` ``runs`` times; return the median and the slowest, in ms."""
+    taken = samples(call, runs)
+    return statistics.median(taken), max(taken)
 
 
 def timed_page(client: FlaskClient, url: str, runs: int = 20) -> tuple[float, float]:

@@ -96,7 +96,11 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    """The PostgreSQL database of this pass and worker ("" for SQLite)."""
+    """The PostgreSQL database of this pass and worker ("" for SQLite).
+
+    Apps get their database only through this value (``base_config`` takes
+    it), so asking for it is what keeps a test in the PostgreSQL pass.
+    """
     if TEST_DATABASE_URL:
         create_worker_database()
     return TEST_DATABASE_URL
@@ -108,7 +112,9 @@ def make_app(tmp_path: Path, database_url: str) -> Iterator[object]:
     made: list[Flask] = []
 
     def factory(**overrides: object) -> Flask:
-        app = share_compiled_templates(create_app(base_config(tmp_path, **overrides)))
+        app = share_compiled_templates(
+            create_app(base_config(tmp_path, database_url, **overrides))
+        )
         with app.app_context():
             empty_schema()
         made.append(app)
@@ -208,7 +214,9 @@ def live_server(
     lets a module's tests build on one another's data.
     """
     app = create_app(
-        base_config(tmp_path_factory.mktemp("live"), WTF_CSRF_ENABLED=True)
+        base_config(
+            tmp_path_factory.mktemp("live"), database_url, WTF_CSRF_ENABLED=True
+        )
     )
     share_compiled_templates(app)
     with app.app_context():

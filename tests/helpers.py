@@ -6,6 +6,7 @@ Test modules import from here, never from ``conftest`` or from each other;
 
 from __future__ import annotations
 
+import ast
 import email
 import email.policy
 import html as html_module
@@ -23,13 +24,13 @@ from datetime import timedelta
 from datetime import UTC
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from jinja2 import BytecodeCache
-from jinja2.bccache import Bucket
+from jinja2 import FileSystemBytecodeCache
 from playwright.sync_api import Browser
 from playwright.sync_api import BrowserContext
 from playwright.sync_api import expect
@@ -37,6 +38,7 @@ from playwright.sync_api import Page
 from sqlalchemy import create_engine
 from sqlalchemy import func
 from sqlalchemy import make_url
+from sqlalchemy import MetaData
 from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -138,15 +140,20 @@ def _closed_port() -> tuple[socket.socket, int]:
 _CLOSED_SOCKET, CLOSED_PORT = _closed_port()
 
 
-def database_url(tmp_path: Path) -> str:
-    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
+def base_config(
+    tmp_path: Path, database_url: str, **overrides: object
+) -> dict[str, object]:
+    """Return the settings of a test app, with ``overrides``.
 
-
-def base_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
+    ``database_url`` is the ``database_url`` fixture's value: this pass's
+    PostgreSQL database, or "" for a SQLite file in ``tmp_path``. Taking it
+    from the fixture keeps the rule of the PostgreSQL pass true: a test runs
+    there if, and only if, it asks for that fixture.
+    """
     config: dict[str, object] = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "DATABASE_URL": database_url(tmp_path),
+        "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'test.sqlite'}",
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_URL": "http://feedback.test",
         "MAIL_SERVER": "127.0.0.1",
@@ -163,25 +170,13 @@ def base_config(tmp_path: Path, **overrides: object) -> dict[str, object]:
     return config
 
 
-class TemplateCache(BytecodeCache):
-    """Compiled templates kept in memory, so each test's new app skips compiling.
-
-    Jinja keys each entry by the template's name and checks its source, so an
-    edited template is compiled afresh.
-    """
-
-    def __init__(self) -> None:
-        self.compiled: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        if bucket.key in self.compiled:
-            bucket.bytecode_from_string(self.compiled[bucket.key])
-
-    def dump_bytecode(self, bucket: Bucket) -> None:
-        self.compiled[bucket.key] = bucket.bytecode_to_string()
-
-
-TEMPLATES = TemplateCache()
+# Compiled templates, kept on disk (in Jinja's folder for this user under
+# the system's temporary directory), so that each test's new app, every
+# worker and the next run skip compiling: about 0.6 s for all of them. Jinja
+# keys an entry by the template's name and path and checks its source and
+# the Python version, so an edited template, or another checkout's, is
+# compiled afresh.
+TEMPLATES = FileSystemBytecodeCache()
 
 
 def share_compiled_templates(app: Flask) -> Flask:
@@ -191,10 +186,15 @@ def share_compiled_templates(app: Flask) -> Flask:
 
 
 def reset_schema() -> None:
-    """Drop every table, including Alembic's, so a database starts empty."""
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    """Drop every table in the database, so that it starts empty.
+
+    Every table found, not only the models': Alembic's, and any a local
+    database kept from another branch, which would otherwise never match
+    the models or hold a foreign key to one of their tables.
+    """
+    found = MetaData()
+    found.reflect(bind=db.engine)
+    found.drop_all(bind=db.engine)
 
 
 _COLUMNS_SQL = {
@@ -211,8 +211,9 @@ def empty_schema() -> None:
 
     Dropping and creating every table costs about half a second on
     PostgreSQL; when the tables already match the models (the usual case
-    between two tests) deleting their rows does the same in a hundredth.
-    Anything else (no tables, Alembic's, an older shape) is rebuilt.
+    between two tests, or when a test builds a second app or puts copied
+    rows back) deleting their rows does the same in a hundredth, on either
+    database. Anything else (no tables, Alembic's, an older shape) is rebuilt.
     """
     dialect = db.engine.dialect.name
     wanted = {
@@ -224,13 +225,16 @@ def empty_schema() -> None:
         found = {
             tuple(row) for row in connection.exec_driver_sql(_COLUMNS_SQL[dialect])
         }
-        if found == wanted and dialect == "postgresql":
+        if found == wanted:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
-            connection.exec_driver_sql(
-                "SELECT setval(oid, 1, false) FROM pg_class "
-                "WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"
-            )
+            # SQLite numbers a new row max(id) + 1, so its ids restart by
+            # themselves: no model asks for AUTOINCREMENT, which would count on.
+            if dialect == "postgresql":
+                connection.exec_driver_sql(
+                    "SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S' "
+                    "AND relnamespace = current_schema()::regnamespace"
+                )
             return
     if found:
         reset_schema()
@@ -531,6 +535,56 @@ def runnable_markup(html: str) -> list[str]:
     parser = _ActiveMarkup(allowed_tags={"meta", "link"})  # the page head's own
     parser.feed(html)
     return parser.found
+
+
+# ---- source code -------------------------------------------------------------
+
+
+class Import(NamedTuple):
+    """One name an import statement brings in.
+
+    ``import a.b`` is ("a.b", None); ``from a import b`` is ("a", "b"); a
+    relative import keeps its leading dots (``from . import b`` is (".", "b")).
+    """
+
+    module: str
+    name: str | None
+    line: int
+
+
+def _type_checking(test: ast.expr) -> bool:
+    """Whether ``test`` is ``TYPE_CHECKING`` or ``typing.TYPE_CHECKING``."""
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def imported_modules(path: Path, *, skip_type_checking: bool = False) -> list[Import]:
+    """Return every import in the Python file at ``path``, in the order written.
+
+    With ``skip_type_checking``, leave out those in the body of an
+    ``if TYPE_CHECKING:`` block, which never run; its ``else`` branch does.
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skipped: set[int] = set()
+    if skip_type_checking:
+        skipped = {
+            id(node)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.If) and _type_checking(block.test)
+            for statement in block.body
+            for node in ast.walk(statement)
+        }
+    found: list[Import] = []
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found += [Import(alias.name, None, node.lineno) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            found += [Import(module, alias.name, node.lineno) for alias in node.names]
+    return sorted(found, key=lambda found_import: found_import.line)
 
 
 # ---- browsers ----------------------------------------------------------------

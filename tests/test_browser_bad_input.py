@@ -3,9 +3,9 @@
 import random
 
 import pytest
+from helpers import corpus
 from helpers import LiveServer
 from helpers import runnable_markup
-from helpers import shared_path
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 
@@ -16,11 +16,7 @@ LEAD = next(login for login in demo.LOGINS if login.role.value == "lead")
 
 
 def _payloads():
-    lines = shared_path("corpora", "bad-input", "xss-payloads.txt").read_text(
-        encoding="utf-8"
-    )
-    pool = [line for line in lines.splitlines() if line and not line.startswith("#")]
-    return random.Random(311).sample(pool, 24)
+    return random.Random(311).sample(corpus("xss-payloads.txt"), 24)
 
 
 def test_payloads_stay_inert_for_citizen_and_lead(

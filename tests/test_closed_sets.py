@@ -144,6 +144,7 @@ def test_every_author_update_is_worded_and_escaped_in_html(app):
         extended_days=5,
         extension_reason=hostile,
     )
+    escaped = 0
     with app.test_request_context():
         wording = app.jinja_env.get_template("emails/_author_update.txt").module
         for what in AuthorUpdate:
@@ -157,3 +158,6 @@ def test_every_author_update_is_worded_and_escaped_in_html(app):
             assert "<script>" not in html
             if hostile in sentence:
                 assert "&lt;script&gt;x()&lt;/script&gt; &amp; &#39;q&#39;" in html
+                escaped += 1
+    # The refusal's reason, the extension's and the question quote the lead.
+    assert escaped >= 3

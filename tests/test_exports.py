@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from helpers import corpus
 from helpers import login
-from helpers import shared_path
 from helpers import staff_user
 from helpers import submit
 from sqlalchemy import select
@@ -675,11 +675,6 @@ def test_exporting_submissions_is_audited_without_the_search_words(submissions_w
 
 
 # --- the shared corpus --------------------------------------------------------
-
-
-def corpus(name):
-    text = shared_path("corpora", "bad-input", name).read_text(encoding="utf-8")
-    return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
 def test_naughty_strings_round_trip_exactly(app, demo_loaded):

@@ -7,9 +7,9 @@ import urllib.parse
 import urllib.request
 from http.cookiejar import CookieJar
 
+from helpers import corpus
 from helpers import read_receipt
 from helpers import runnable_markup
-from helpers import shared_path
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -99,17 +99,7 @@ def test_twenty_parallel_double_submissions_make_twenty(live_server):
 
 
 def test_corpus_sample_over_http_stays_inert(live_server):
-    lines = shared_path("corpora", "bad-input", "xss-payloads.txt").read_text(
-        encoding="utf-8"
-    )
-    naughty = shared_path("corpora", "bad-input", "naughty-strings.txt").read_text(
-        encoding="utf-8"
-    )
-    pool = [
-        s
-        for s in lines.splitlines() + naughty.splitlines()
-        if s and not s.startswith("#")
-    ]
+    pool = corpus("xss-payloads.txt") + corpus("naughty-strings.txt")
     person = Browserless(live_server.url)
     for text in random.Random(7).sample(pool, 60):
         token, key = person.form()

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from helpers import CLOSED_PORT
 from helpers import free_port
 from sqlalchemy import func
 from sqlalchemy import select
@@ -206,7 +207,7 @@ def test_fetch_exits_75_when_the_database_fails_and_leaves_the_message_unseen(
 
 def test_fetch_exits_75_when_the_server_is_unreachable(make_app):
     app = make_app(
-        MAIL_IMAP_HOST="127.0.0.1", MAIL_IMAP_PORT=free_port(), MAIL_IMAP_SSL=False
+        MAIL_IMAP_HOST="127.0.0.1", MAIL_IMAP_PORT=CLOSED_PORT, MAIL_IMAP_SSL=False
     )
     result = app.test_cli_runner().invoke(args=["mail", "fetch"])
     assert result.exit_code == 75

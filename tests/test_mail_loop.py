@@ -258,7 +258,7 @@ def test_inspect_changes_nothing_and_prints_json(mail_app, tmp_path):
 
 def test_ingest_exits_75_when_the_database_is_unavailable(tmp_path):
     app = create_app(
-        base_config(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/missing/dir/x.sqlite")
+        base_config(tmp_path, f"sqlite:///{tmp_path}/missing/dir/x.sqlite")
     )
     message = EmailMessage()
     message["From"] = "a@b.example"

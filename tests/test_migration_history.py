@@ -1,11 +1,11 @@
 """Migrations are history: released revisions stay as they are, in one line."""
 
-import ast
 import hashlib
 from pathlib import Path
 
 from alembic.script import Script
 from alembic.script import ScriptDirectory
+from helpers import imported_modules
 
 from feedback import PROJECT_ROOT
 
@@ -92,16 +92,9 @@ def test_migrations_import_nothing_from_the_app() -> None:
     importers = []
     for revision in revisions():
         assert revision.path is not None
-        tree = ast.parse(Path(revision.path).read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                modules = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                modules = [node.module or ""]
-            else:
-                continue
-            if any(module.split(".")[0] == "feedback" for module in modules):
-                importers.append(file_name(revision))
+        modules = [found.module for found in imported_modules(Path(revision.path))]
+        if any(module.lstrip(".").split(".")[0] == "feedback" for module in modules):
+            importers.append(file_name(revision))
     assert not importers, (
         f"importing the app: {', '.join(importers)}; copy what a migration "
         "needs into it instead (as the older ones carry UTCDateTime)"

@@ -33,7 +33,7 @@ LATE_INDEXES = [
 @pytest.fixture
 def migrating_app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
     """An app whose database starts empty, with its context pushed."""
-    app = create_app(base_config(tmp_path))
+    app = create_app(base_config(tmp_path, database_url))
     with app.app_context():
         reset_schema()
         try:

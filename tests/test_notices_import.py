@@ -106,7 +106,7 @@ def test_json_output_is_exactly_the_documented_shape(runner, seed_file):
 
 def test_dry_run_touches_no_database(tmp_path, seed_file):
     missing = tmp_path / "no-such-dir" / "db.sqlite"
-    app = create_app(base_config(tmp_path, DATABASE_URL=f"sqlite:///{missing}"))
+    app = create_app(base_config(tmp_path, f"sqlite:///{missing}"))
     result = app.test_cli_runner().invoke(
         args=["notices", "import", str(seed_file), "--dry-run", "--json"]
     )

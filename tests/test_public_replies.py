@@ -8,9 +8,9 @@ from datetime import timedelta
 from datetime import UTC
 
 import pytest
+from helpers import corpus
 from helpers import login
 from helpers import runnable_markup
-from helpers import shared_path
 from helpers import staff_user
 from markupsafe import escape
 from sqlalchemy import select
@@ -485,12 +485,7 @@ def test_lead_queue_survives_an_edited_page_link(client, session, demo_loaded):
 
 
 def test_xss_payloads_are_escaped(client, session, demo_loaded):
-    lines = (
-        shared_path("corpora", "bad-input", "xss-payloads.txt")
-        .read_text(encoding="utf-8")
-        .splitlines()
-    )
-    payloads = [line for line in lines if line.strip() and not line.startswith("#")]
+    payloads = corpus("xss-payloads.txt")
     # A month filter shows what was typed back; checked before the list is
     # long, as what it lists plays no part in it.
     for payload in payloads[:40]:

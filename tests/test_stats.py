@@ -36,10 +36,12 @@ from feedback.services import stats
 
 
 @pytest.fixture
-def seeded(app, demo_loaded):
+def seeded(app):
     """The demo and the seed; built once per process, then copied in."""
     with app.app_context():
         if not _SEED:
+            demo.load(db.session)
+            db.session.commit()
             _SEED["result"] = seed_submissions(db.session)
             _SEED["rows"] = copy_rows()
         else:

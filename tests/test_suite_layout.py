@@ -1,9 +1,9 @@
 """The suite's own layout: shared code comes from helpers.py, never from another test file."""
 
-import ast
 from pathlib import Path
 
 import pytest
+from helpers import imported_modules
 
 TESTS = Path(__file__).parent
 FORBIDDEN = ("conftest", "factories")
@@ -11,17 +11,9 @@ FORBIDDEN = ("conftest", "factories")
 
 @pytest.mark.parametrize("path", sorted(TESTS.glob("*.py")), ids=lambda p: p.name)
 def test_shared_code_is_imported_from_helpers(path):
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom):
-            names = [node.module or ""]
-        elif isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        else:
-            continue
-        found += [
-            f"line {node.lineno}: {name}"
-            for name in names
-            if name in FORBIDDEN or name.startswith("test_")
-        ]
+    found = [
+        f"line {line}: {module}"
+        for module, _name, line in imported_modules(path)
+        if module.lstrip(".") in FORBIDDEN or module.lstrip(".").startswith("test_")
+    ]
     assert found == [], f"{path.name} imports test code from elsewhere than helpers"
