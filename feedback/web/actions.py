@@ -6,7 +6,6 @@ from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import overload
 from typing import TypeVar
 
 from flask import flash
@@ -54,42 +53,6 @@ def attempt(action: Callable[[], T]) -> T | Refused:
     return result
 
 
-@overload
-def decide(
-    action: Callable[[], T],
-    done: Telling[T],
-    to: str,
-    *,
-    form: FlaskForm | None = None,
-    invalid: Label | None = None,
-    back: str | None = None,
-    again: Again | None = None,
-    error_on: Field | None = None,
-) -> ResponseReturnValue: ...
-@overload
-def decide(
-    action: Callable[[], T],
-    done: Telling[T],
-    to: Callable[[T], str],
-    *,
-    form: FlaskForm | None = None,
-    invalid: Label | None = None,
-    back: str,
-    again: None = None,
-    error_on: Field | None = None,
-) -> ResponseReturnValue: ...
-@overload
-def decide(
-    action: Callable[[], T],
-    done: Telling[T],
-    to: Callable[[T], str],
-    *,
-    form: FlaskForm | None = None,
-    invalid: Label | None = None,
-    back: None = None,
-    again: Again,
-    error_on: Field | None = None,
-) -> ResponseReturnValue: ...
 def decide(
     action: Callable[[], T],
     done: Telling[T],
