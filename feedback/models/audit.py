@@ -61,6 +61,8 @@ class AuditAction(enum.StrEnum):
     API_KEY_CREATED = "api_key_created"  # an Open311 partner got a key
     API_KEY_REVOKED = "api_key_revoked"  # that key no longer opens the API
     EXPORTED = "exported"  # staff downloaded the submissions ledger
+    OUTBOX_RETRIED = "outbox_retried"  # failed mail queued again
+    OUTBOX_ACKNOWLEDGED = "outbox_acknowledged"  # the lead saw the failed mail
 
 
 class Event(Base):

@@ -65,6 +65,15 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
+    # The worker holding the lease: it sends and records the result only while
+    # this is still its token (a conditional update), so two never both send.
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    # When the current run of failed tries began; the message is given up once
+    # it has failed for OUTBOX_GIVE_UP_HOURS. Cleared by a success or a retry.
+    failing_since: Mapped[datetime | None]
+    # When it was marked failed for good: the lead's banner shows failures
+    # newer than the last acknowledgement.
+    failed_at: Mapped[datetime | None] = mapped_column(index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
