@@ -13,9 +13,11 @@ from flask_migrate import upgrade
 from helpers import base_config
 from helpers import reset_schema
 from sqlalchemy import inspect
+from sqlalchemy import text
 
 from feedback import create_app
 from feedback import PROJECT_ROOT
+from feedback.db import utcnow
 from feedback.extensions import db
 
 MIGRATIONS = str(PROJECT_ROOT / "migrations")
@@ -137,3 +139,43 @@ def db_check(app: Flask) -> Result:
 def client_board_has_18_problems(app):
     html = app.test_client().get("/").get_data(as_text=True)
     return html.count('class="problem"') == 18
+
+
+def test_upgrade_folds_line_breaks_in_headers_of_unsent_mail(
+    migrating_app: Flask,
+) -> None:
+    upgrade(directory=MIGRATIONS, revision="d0cf0f992aa7")
+    rows = {"pending": "a\r\nb", "failed": "c\nd", "sent": "e\nf"}
+    with db.engine.begin() as connection:
+        for number, (state, subject) in enumerate(rows.items()):
+            connection.execute(
+                text(
+                    "INSERT INTO outbox_messages (state, template, recipient,"
+                    " subject, body_text, body_html, message_id,"
+                    " redact_after_send, attempts, next_attempt_at, created_at)"
+                    " VALUES (:state, 'receipt', 'a@example.org', :subject, '',"
+                    " '', :message_id, false, 0, :now, :now)"
+                ),
+                {
+                    "state": state,
+                    "subject": subject,
+                    "message_id": f"<{number}@example.org>",
+                    "now": utcnow(),
+                },
+            )
+
+    upgrade(directory=MIGRATIONS)
+
+    with db.engine.connect() as connection:
+        found = {
+            state: subject
+            for state, subject in connection.execute(
+                text("SELECT state, subject FROM outbox_messages")
+            )
+        }
+        failed_at = connection.scalar(
+            text("SELECT failed_at FROM outbox_messages WHERE state = 'failed'")
+        )
+    # Sent mail is history and stays as it went out.
+    assert found == {"pending": "a b", "failed": "c d", "sent": "e\nf"}
+    assert failed_at is not None

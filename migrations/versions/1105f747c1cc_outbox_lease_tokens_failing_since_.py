@@ -8,7 +8,13 @@ Each message is now leased on its own, under a token its worker owns, and a
 message is given up by how long it has been failing rather than by how many
 tries it took. Messages that had already failed count as failed from their
 last try, so the lead's banner shows them until acknowledged.
+
+Header values are now made safe when a message is queued; messages queued
+before that, still unsent, get the same treatment here: CR, LF and NUL folded to a
+space, so that none of them can stop the outbox.
 """
+import re
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -40,6 +46,30 @@ def upgrade():
         .where(outbox.c.state == 'failed')
         .values(failed_at=outbox.c.next_attempt_at)
     )
+    headers = sa.table(
+        'outbox_messages',
+        sa.column('id', sa.Integer),
+        sa.column('state', sa.String),
+        sa.column('subject', sa.String),
+        sa.column('recipient', sa.String),
+        sa.column('reply_to', sa.String),
+        sa.column('in_reply_to', sa.String),
+    )
+    names = ('subject', 'recipient', 'reply_to', 'in_reply_to')
+    connection = op.get_bind()
+    unsent = connection.execute(
+        sa.select(headers).where(headers.c.state != 'sent')
+    ).mappings()
+    for row in list(unsent):
+        folded = {
+            name: re.sub('[\r\n\x00]+', ' ', row[name])
+            for name in names
+            if row[name] and re.search('[\r\n\x00]', row[name])
+        }
+        if folded:
+            connection.execute(
+                headers.update().where(headers.c.id == row['id']).values(**folded)
+            )
 
 
 def downgrade():
