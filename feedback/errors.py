@@ -174,7 +174,9 @@ def refuse_unreadable_input() -> None:
     if unreadable(request.args) or (
         request.method == "POST" and unreadable(request.form)
     ):
-        raise UnreadableInput(_("请求中含有无法处理的字符（如空字符），请删除后再试。"))
+        raise UnreadableInput(
+            _("请求中含有无法处理的控制字符（如空字符），请删除后再试。")
+        )
 
 
 def _server_error(error: Exception) -> ResponseReturnValue:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -202,7 +205,7 @@ def test_nul_in_a_query_is_refused_with_a_message(app, demo_loaded, client, url)
         login(client, staff_user(Role.LEAD))
     response = client.get(url)
     assert response.status_code == 400
-    assert "请求中含有无法处理的字符" in response.get_data(as_text=True)
+    assert "请求中含有无法处理的控制字符" in response.get_data(as_text=True)
 
 
 def test_undecodable_bytes_arrive_as_text_and_are_searched(client):
@@ -241,7 +244,7 @@ def test_nul_sent_to_open311_is_answered_in_its_format(app, client):
     assert response.json == [
         {
             "code": 400,
-            "description": "请求中含有无法处理的字符（如空字符），请删除后再试。",
+            "description": "请求中含有无法处理的控制字符（如空字符），请删除后再试。",
         }
     ]
 
@@ -475,3 +478,44 @@ def test_log_format_defaults_by_mode():
     assert logs.read_format("text", debug=False) == "text"
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         logs.read_format("xml", debug=False)
+
+
+SCRAPE = """
+import sys
+from feedback import create_app
+from feedback.extensions import db
+
+app = create_app(
+    {"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": "sqlite:///" + sys.argv[1]}
+)
+with app.app_context():
+    db.create_all()
+client = app.test_client()
+client.get("/submit")
+print(client.get("/metrics").get_data(as_text=True))
+"""
+
+
+def test_request_metrics_go_through_files_under_several_workers(tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR set, counts are kept in files any worker reads."""
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    env = os.environ | {
+        "PROMETHEUS_MULTIPROC_DIR": str(shared),
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRAPE, str(tmp_path / "test.sqlite")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    line = 'feedback_http_requests_total{method="GET",rule="/submit",status="200"} 1.0'
+    assert line in done.stdout, done.stdout[-2000:]
+    assert "feedback_outbox_pending 0.0" in done.stdout
+    assert sorted(path.name.split("_")[0] for path in shared.glob("*.db")) == [
+        "counter",
+        "histogram",
+    ]
