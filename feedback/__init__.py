@@ -44,6 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback import auth
     from feedback import cli
     from feedback import errors
+    from feedback import health
+    from feedback import logs
+    from feedback import metrics
     from feedback import open311
     from feedback import public
     from feedback import section
@@ -60,6 +63,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback.i18n import vary_by_reader
     from feedback.services.deadlines import read_mode
 
+    # First, so that each request has its id and start time before any other
+    # hook can refuse it.
+    logs.init_app(app)
     app.config["DEADLINE_MODE"] = read_mode(app.config["DEADLINE_MODE"])
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"], Path(app.instance_path)
@@ -68,19 +74,29 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    errors.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     if app.config["PROXY_FIX_X_FOR"]:
         # Flask declares wsgi_app a method, yet its docs wrap it just like this.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])  # type: ignore[method-assign]
+    app.wsgi_app = health.Liveness(app.wsgi_app)  # type: ignore[method-assign]
     mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     babel.domain_instance = ScriptDomain()
     app.after_request(vary_by_reader)
-    errors.init_app(app)
+    metrics.init_app(app)
     cli.init_app(app)
     templating.init_app(app)
-    for blueprint in (public.bp, auth.bp, staff.bp, section.bp, api.bp, open311.bp):
+    for blueprint in (
+        public.bp,
+        auth.bp,
+        staff.bp,
+        section.bp,
+        api.bp,
+        open311.bp,
+        health.bp,
+    ):
         app.register_blueprint(blueprint)
     return app
 

@@ -117,6 +117,11 @@ class DefaultConfig:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # When that storage (Redis) cannot be reached, count in this process's
+    # memory instead, with a warning in the log (logger "flask-limiter"), and
+    # never fail a request because of the limiter itself.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     SUBMIT_RATE_LIMIT = "20 per hour;100 per day"
     TRACK_RATE_LIMIT = "20 per minute;200 per day"
     # Requests filed through Open311, counted per API key: one partner's
@@ -124,6 +129,14 @@ class DefaultConfig:
     OPEN311_RATE_LIMIT = "120 per hour;1000 per day"
     # Behind a reverse proxy, how many X-Forwarded-For hops to trust (0: none).
     PROXY_FIX_X_FOR = 0
+
+    # Logs on standard error: "json" (one object a line: each request, each
+    # outbox event) or "text". Empty: "text" in debug and tests, else "json".
+    LOG_FORMAT = ""
+    # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when
+    # set; when empty, only to 127.0.0.1 and ::1, and to nobody at all
+    # behind a proxy (PROXY_FIX_X_FOR above 0), where everyone looks local.
+    METRICS_TOKEN = ""
 
     # Statistics pages are computed at most this often per process (0: always).
     STATISTICS_CACHE_SECONDS = 300

@@ -1,10 +1,11 @@
-"""Field validators and readers shared by forms: free text, and ids chosen in filters."""
+"""Field validators and readers shared by forms: free text, one line, raw fields, filter ids."""
 
 from __future__ import annotations
 
 import re
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 from wtforms import Field
 from wtforms import Form
 from wtforms import SelectField
@@ -26,6 +27,32 @@ class PlainText:
             raise ValidationError(
                 self.message or _l("内容含有无法保存的控制字符，请删除后再提交。")
             )
+
+
+# A line break in a subject or a name would be copied into mail headers; a
+# browser never sends one from a field of one line. NUL is PlainText's.
+_LINE_BREAK = re.compile(r"[\r\n]")
+
+
+class SingleLine:
+    """Refuse a line break in a field of one line: a subject, a name, a phone."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data and _LINE_BREAK.search(field.data):
+            raise ValidationError(_l("此栏只能填写一行，请删除其中的换行。"))
+
+
+# NUL, which PostgreSQL refuses in text, and halves of a surrogate pair, which
+# no encoding can write: neither can be stored or even looked up.
+_UNREADABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unreadable(fields: MultiDict[str, str]) -> bool:
+    """Tell whether a query string's or form's names or values hold unstorable text."""
+    return any(
+        _UNREADABLE.search(name) or _UNREADABLE.search(value)
+        for name, value in fields.items(multi=True)
+    )
 
 
 def chosen_id(field: SelectField) -> int | None:

@@ -199,6 +199,8 @@ NOT_PAGES = {
     "open311.unknown",
     "staff.export_ledger",  # XLSX and CSV downloads, tests/test_exports.py
     "staff.export_submissions",
+    "health.readiness",  # JSON and Prometheus text, tests/test_operations.py
+    "health.metrics",
 }
 SMALL_NOTICE = """关于巡察反馈问题整改进展情况的通报
 第一方面：制度建设不到位

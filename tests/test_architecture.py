@@ -33,6 +33,8 @@ WEB = {
     "feedback.i18n",
     "feedback.urls",
     "feedback.validators",
+    "feedback.logs",
+    "feedback.metrics",
 }
 BLUEPRINTS = {
     "feedback.public",
@@ -41,6 +43,7 @@ BLUEPRINTS = {
     "feedback.section",
     "feedback.api",
     "feedback.open311",
+    "feedback.health",
 }
 COMMANDS = {"feedback.cli", "feedback.demo", "feedback.quickstart"}
 # What request-bound Flask names a service must never reach for.

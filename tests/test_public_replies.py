@@ -439,7 +439,7 @@ def test_pages_follow_each_other_without_gaps(client, session, demo_loaded):
         ("section=abc", "不是有效的选择"),
         ("section=99999999999999999999999", "不是有效的选择"),
         ("problem=-1", "不是有效的选择"),
-        ("problem=%00", "不是有效的选择"),
+        # problem=%00 is refused before any view: tests/test_operations.py
     ],
 )
 def test_bad_filters_are_explained_never_a_500(client, spread, query, message):

@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from feedback.db import utcnow
+from feedback.errors import UnreadableInput
 from feedback.extensions import csrf
 from feedback.extensions import db
 from feedback.extensions import limiter
@@ -69,6 +70,7 @@ ERROR_DESCRIPTIONS = {
     413: _l("提交的内容太大。"),
     429: _l("操作太频繁，请过一会儿再试。"),
     500: _l("服务暂时出错，请稍后再试。"),
+    503: _l("服务暂时无法使用，请稍后再试。"),
 }
 
 
@@ -100,6 +102,8 @@ def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if status >= 500:
         db.session.rollback()
+    if isinstance(error, UnreadableInput):  # says what was wrong with the fields
+        return errors(status, str(error.description))
     return errors(status, str(ERROR_DESCRIPTIONS.get(status, error.name)))
 
 
@@ -305,7 +309,6 @@ def create_request(fmt: str) -> ResponseReturnValue:
     except DomainError as exc:
         session.rollback()
         return errors(400, str(exc))
-    session.commit()
     submission = receipt.submission
     notice = _(
         "已收到，编号 %(ref)s。请把查询码 %(code)s 交给提交人，它只显示这一次："
@@ -324,6 +327,9 @@ def create_request(fmt: str) -> ResponseReturnValue:
             "access_code": receipt.access_code,
         }
     ]
+    # Built before the commit, which expires the submission's attributes: a
+    # stored request is answered even if the database goes away just after.
+    session.commit()
     return respond(fmt, "service_requests", payload)
 
 

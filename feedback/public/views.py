@@ -46,25 +46,31 @@ from feedback.web.forms import SelectChoice
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _submit_form() -> SubmitForm:
+def _submit_form(*, database_down: bool = False) -> SubmitForm:
+    """Build the form; without the database the problems cannot be offered,
+    and the page carries the posted choice in a hidden field instead."""
     form = SubmitForm()
+    problems = [] if database_down else board.all_problems(db.session)
     form.problem_id.choices = [SelectChoice("", _("不涉及具体问题"))] + [
-        SelectChoice(str(p.id), f"{p.code} {i18n.script(p.title)}")
-        for p in board.all_problems(db.session)
+        SelectChoice(str(p.id), f"{p.code} {i18n.script(p.title)}") for p in problems
     ]
     return form
 
 
-def _render_submit(form: SubmitForm, note: str | None = None) -> str:
-    return render_template("public/submit.html", form=form, note=note)
+def _render_submit(
+    form: SubmitForm, note: str | None = None, *, database_down: bool = False
+) -> str:
+    return render_template(
+        "public/submit.html", form=form, note=note, problem_hidden=database_down
+    )
 
 
 @keeps_typed_input("public.submit")
-def _submit_again(note: str) -> str:
+def _submit_again(note: str, *, database_down: bool) -> str:
     """Show the form again with what was typed, ready to be sent with one press."""
-    form = _submit_form()
+    form = _submit_form(database_down=database_down)
     form.idempotency_key.data = form.idempotency_key.data or secrets.token_urlsafe(24)
-    return _render_submit(form, note)
+    return _render_submit(form, note, database_down=database_down)
 
 
 def _uploads(form: SubmitForm | AnswerForm) -> list[attachments.Upload]:
@@ -75,7 +81,7 @@ def _uploads(form: SubmitForm | AnswerForm) -> list[attachments.Upload]:
     ]
 
 
-def _receipt_page(receipt: submissions.Receipt) -> ResponseReturnValue:
+def _receipt_page(receipt: submissions.Receipt) -> tuple[str, int, dict[str, str]]:
     page = render_template(
         "public/receipt.html",
         submission=receipt.submission,
@@ -132,6 +138,10 @@ def submit() -> ResponseReturnValue:
             idempotency_key=form.idempotency_key.data or None,
             uploads=_uploads(form),
         )
+        # Drawn before the commit, which expires every attribute: were the
+        # database to go away just after it, a stored submission would still
+        # get its receipt rather than an error.
+        page = _receipt_page(receipt)
         db.session.commit()  # durable before the citizen reads "received"
     except DomainError as exc:
         db.session.rollback()
@@ -145,7 +155,7 @@ def submit() -> ResponseReturnValue:
         if earlier is None:
             raise
         return _receipt_page(earlier)
-    return _receipt_page(receipt)
+    return page
 
 
 def _track_page(

@@ -48,6 +48,7 @@ from feedback.services import stats
 from feedback.services import submissions
 from feedback.validators import chosen_id
 from feedback.validators import PlainText
+from feedback.validators import SingleLine
 
 Label: TypeAlias = str | LazyString
 Member = TypeVar("Member", bound=enum.StrEnum)
@@ -91,12 +92,18 @@ class FilledInteger(IntegerField):
 
 
 def _text_validators(
-    required: Label | None, max: int | None, too_long: Label | None
+    required: Label | None,
+    max: int | None,
+    too_long: Label | None,
+    *,
+    one_line: bool,
 ) -> list[Any]:
     validators: list[Any] = [
         PlainText(),
         DataRequired(required) if required is not None else Optional(),
     ]
+    if one_line:
+        validators.insert(1, SingleLine())
     if max is not None:
         validators.append(Length(max=max, message=too_long))
     return validators
@@ -128,11 +135,12 @@ def text_field(
     too_long: Label | None = None,
     **options: Any,
 ) -> StringField:
-    """Return a field for text people type: no control characters, at most
-    ``max`` characters, and either optional or ``required`` (the message
-    shown when it is left empty)."""
+    """Return a field for one line of text people type: no control characters
+    and no line break, at most ``max`` characters, and either optional or
+    ``required`` (the message shown when it is left empty)."""
     kind = FilledText if required is not None else StringField
-    return kind(label, _text_validators(required, max, too_long), **options)
+    validators = _text_validators(required, max, too_long, one_line=True)
+    return kind(label, validators, **options)
 
 
 @overload
@@ -163,7 +171,8 @@ def text_area(
 ) -> TextAreaField:
     """Return a :func:`text_field` of several lines."""
     kind = FilledTextArea if required is not None else TextAreaField
-    return kind(label, _text_validators(required, max, too_long), **options)
+    validators = _text_validators(required, max, too_long, one_line=False)
+    return kind(label, validators, **options)
 
 
 @overload

@@ -1,0 +1,160 @@
+"""Where logs go and how they read: JSON or text lines, request ids, a line per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import datetime
+from datetime import UTC
+from typing import Any
+from typing import TextIO
+
+from flask import current_app
+from flask import Flask
+from flask import g
+from flask import has_request_context
+from flask import request
+from flask import Response
+
+FORMATS = ("json", "text")
+REQUESTS = logging.getLogger("feedback.requests")
+# A request id given by a proxy is kept if it looks like one: no spaces, no
+# control characters, nothing long enough to fill a log.
+_SANE_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
+# What every LogRecord has; anything else on a record came as ``extra=``.
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+}
+_TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def read_format(setting: str, *, debug: bool) -> str:
+    """Return the LOG_FORMAT to use: as set, or "text" in debug and tests, else "json"."""
+    chosen = setting or ("text" if debug else "json")
+    if chosen not in FORMATS:
+        raise ValueError(f"LOG_FORMAT must be one of {', '.join(FORMATS)}: {setting!r}")
+    return chosen
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, and every ``extra`` key."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(
+            (key, value)
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD and not key.startswith("_")
+        )
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class _RequestId(logging.Filter):
+    """Put the request's id on each record logged while a request is served."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            has_request_context()
+            and "request_id" in g
+            and not hasattr(record, "request_id")
+        ):
+            record.request_id = g.request_id
+        return True
+
+
+class _StandardError(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
+def configure(log_format: str) -> None:
+    """Send the service's logs (and others' warnings) to standard error as ``log_format``.
+
+    One handler on the root logger, made once per process: a second app
+    (tests make many) only changes how it writes.
+    """
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if isinstance(h, _StandardError)), None)
+    if handler is None:
+        handler = _StandardError()
+        handler.addFilter(_RequestId())
+        root.addHandler(handler)
+    handler.setFormatter(
+        JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT)
+    )
+    # The service's own INFO lines (requests, outbox events); other libraries
+    # keep the root's WARNING.
+    service = logging.getLogger("feedback")
+    if service.level == logging.NOTSET or service.level > logging.INFO:
+        service.setLevel(logging.INFO)
+
+
+def _start_request() -> None:
+    g.request_started = time.perf_counter()
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if _SANE_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def elapsed_seconds() -> float:
+    """Return how long this request has run so far."""
+    return time.perf_counter() - g.get("request_started", time.perf_counter())
+
+
+def _finish_request(response: Response) -> Response:
+    """Hand the request id back, and in JSON log one line for the request.
+
+    The line names the route's rule, never the path itself: paths carry
+    signed reply tokens and codes, the rule (``/section/reply/<token>``)
+    says which page without them.
+    """
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    if current_app.config["LOG_FORMAT"] != "json":
+        return response  # the development server logs each request itself
+    rule = request.url_rule.rule if request.url_rule else None
+    REQUESTS.info(
+        "%s %s %s",
+        request.method,
+        rule,
+        response.status_code,
+        extra={
+            "method": request.method,
+            "rule": rule,
+            "status": response.status_code,
+            "duration_ms": round(elapsed_seconds() * 1000, 1),
+        },
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Configure logging from LOG_FORMAT, give each request an id, and log each request."""
+    app.config["LOG_FORMAT"] = read_format(
+        app.config["LOG_FORMAT"], debug=app.debug or app.testing
+    )
+    configure(app.config["LOG_FORMAT"])
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
