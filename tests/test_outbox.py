@@ -135,9 +135,12 @@ def test_line_breaks_in_headers_are_folded_when_queued(mail_app):
         )
         assert folded.subject == "[MJ1] 请答复：a Bcc: victim@example.com b c"
         assert folded.body_text == "正文：<b>不是标签</b>"  # bodies stay as given
-        _queue(db.session, subject="后面的邮件")
+        # A paragraph on one line of HTML is longer than SMTP allows a line.
+        long_line = "<p>" + "希望公开整改进展。" * 100 + "</p>"
+        _queue(db.session, subject="后面的邮件", body_html=long_line)
         assert str(outbox.deliver_pending(db.session)) == "sent=2 deferred=0 failed=0"
     first, second = (m for _s, _r, m in handler.messages)
+    assert second.get_body(("html",)).get_content().strip() == long_line
     assert first["Subject"] == "[MJ1] 请答复：a Bcc: victim@example.com b c"
     assert first["Bcc"] is None
     assert first["X-Injected"] is None
@@ -147,8 +150,8 @@ def test_line_breaks_in_headers_are_folded_when_queued(mail_app):
 def test_a_message_that_cannot_be_built_fails_and_the_next_goes(mail_app):
     app, handler = mail_app
     with app.app_context():
-        # A Message-ID in the headers must be ASCII; this one came from outside.
-        broken = _queue(db.session, in_reply_to="<回复@外部>")
+        # An address whose local part is not ASCII needs SMTPUTF8 to be sent.
+        broken = _queue(db.session, recipient="用户@例子.中国")
         _queue(db.session, subject="后面的邮件")
         counts = outbox.deliver_pending(db.session)
         assert str(counts) == "sent=1 deferred=0 failed=1"
@@ -328,18 +331,18 @@ def test_a_hanging_server_costs_mail_timeout_only(make_app):
 
 def test_the_worker_outlives_a_database_error(mail_app, monkeypatch):
     app, handler = mail_app
-    claim = outbox._claim
+    claim = outbox.Ledger.claim
     failures = []
 
-    def flaky_claim(session, now):
+    def flaky_claim(ledger, now):
         if not failures:
             failures.append(now)
             raise OperationalError(
                 "SELECT", {}, Exception("server closed the connection")
             )
-        return claim(session, now)
+        return claim(ledger, now)
 
-    monkeypatch.setattr(outbox, "_claim", flaky_claim)
+    monkeypatch.setattr(outbox.Ledger, "claim", flaky_claim)
     with app.app_context():
         _queue(db.session)
         reports = []
