@@ -17,7 +17,10 @@ Guarantee: a queued message is sent at least once. One window remains: a
 worker that dies (or loses the database) after the server has answered 250
 and before its commit leaves the message ``sending``; when the lease runs out
 another worker sends it again, with the same stored ``Message-ID``, which
-mail clients and most servers treat as one message.
+mail clients and most servers treat as one message. (On PostgreSQL the
+outbox's own bookkeeping is committed without waiting for the disk, so a
+crash of the database server itself widens that window to the last fraction
+of a second: see :class:`Ledger`.)
 """
 
 from __future__ import annotations
@@ -428,26 +431,29 @@ def _lease_until() -> datetime:
     return utcnow() + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
-# On PostgreSQL a lease need not wait for the disk: see Ledger.
-_NOT_DURABLE = text("SET LOCAL synchronous_commit TO OFF")
+_NOT_DURABLE = text("SET synchronous_commit TO OFF")
+_DURABLE = text("RESET synchronous_commit")
 
 
 class Ledger:
     """A pass's own database connection, and the statements it runs for each message.
 
-    The statements are built once per pass (with bound parameters), since
-    building one costs more than running it. Each claim and each result is
-    committed at once, and nothing the caller holds in its session is
-    committed with them.
+    Each statement is a transaction of its own (autocommit): the claim, the
+    check of the lease and the result are single statements, and nothing the
+    caller holds in its session is committed with them. The statements are
+    built once per pass, with bound parameters, since building one costs more
+    than running it.
 
-    On PostgreSQL a lease and its extension are committed without waiting
-    for the disk: losing one in a database crash only means the message is
-    sent again, which the crash would have caused anyway. The result of a
-    send is always written durably.
+    On PostgreSQL they are committed without waiting for the disk
+    (``synchronous_commit`` off, for this connection and this pass only): a
+    crash of the database server itself, not a restart, may forget the last
+    fraction of a second of them, which can only send those messages again,
+    with their Message-IDs. What is queued is written by the caller's
+    transaction, durably, as ever.
     """
 
     def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+        self.connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         self.postgresql = connection.dialect.name == "postgresql"
         now: BindParameter[datetime] = bindparam("now")
         due = (
@@ -488,18 +494,12 @@ class Ledger:
         )
         self.updates: dict[tuple[str, ...], Update] = {}
 
-    def _begin(self, *, durable: bool) -> None:
-        if self.postgresql and not durable:
-            self.connection.execute(_NOT_DURABLE)
-
     def claim(self, now: datetime) -> Claim | None:
         """Lease the next message due at ``now`` to this worker, in one statement."""
         token = secrets.token_hex(16)
-        self._begin(durable=False)
         row = self.connection.execute(
             self.claim_statement, {"now": now, "until": _lease_until(), "token": token}
         ).one_or_none()
-        self.connection.commit()
         if row is None:
             return None
         claim = Claim(
@@ -514,7 +514,7 @@ class Ledger:
         _log(claim, "claimed", logging.DEBUG)
         return claim
 
-    def update_if_ours(self, claim: Claim, *, durable: bool, **values: Any) -> bool:
+    def update_if_ours(self, claim: Claim, **values: Any) -> bool:
         """Change the claimed message if this worker still holds it; say if it did."""
         names = tuple(sorted(values))
         statement = self.updates.get(names)
@@ -528,7 +528,6 @@ class Ledger:
                 )
                 .values({name: bindparam(f"new_{name}") for name in names})
             )
-        self._begin(durable=durable)
         result = self.connection.execute(
             statement,
             {
@@ -537,12 +536,24 @@ class Ledger:
                 **{f"new_{name}": value for name, value in values.items()},
             },
         )
-        self.connection.commit()
         return result.rowcount == 1
 
-    def rollback(self) -> None:
-        """End a transaction a failure left open."""
-        self.connection.rollback()
+
+@contextmanager
+def open_ledger(session: DbSession) -> Iterator[Ledger]:
+    """Yield a :class:`Ledger` on a connection of its own from ``session``'s engine."""
+    with session.get_bind().engine.connect() as connection:
+        opened = Ledger(connection)
+        if not opened.postgresql:
+            yield opened
+            return
+        opened.connection.execute(_NOT_DURABLE)
+        try:
+            yield opened
+        finally:
+            # The connection goes back to the pool, to serve requests next.
+            with contextlib.suppress(DBAPIError):
+                opened.connection.execute(_DURABLE)
 
 
 def _log(
@@ -574,9 +585,7 @@ def _deliver(ledger: Ledger, claim: Claim, smtp: Relay, counts: DeliveryCounts) 
         built = to_mail(claim.letter)
         data = built.as_bytes()
         smtp.ready()
-        still_ours = ledger.update_if_ours(
-            claim, durable=False, locked_until=_lease_until()
-        )
+        still_ours = ledger.update_if_ours(claim, locked_until=_lease_until())
         if not still_ours:
             counts.lease_lost += 1
             _log(claim, "lease_lost", logging.WARNING)
@@ -599,7 +608,7 @@ def _deliver(ledger: Ledger, claim: Claim, smtp: Relay, counts: DeliveryCounts) 
     }
     if claim.redact_after_send:
         values.update(body_text=REDACTED, body_html=REDACTED)
-    if ledger.update_if_ours(claim, durable=True, **values):
+    if ledger.update_if_ours(claim, **values):
         counts.sent += 1
         _log(claim, "sent")
     else:
@@ -611,7 +620,6 @@ def _record_failure(
     ledger: Ledger, claim: Claim, exc: Exception, counts: DeliveryCounts
 ) -> None:
     """Defer the message, or fail it for good, if this worker still holds it."""
-    ledger.rollback()
     error = describe(exc)
     now = utcnow()
     failing_since = claim.failing_since or now
@@ -631,7 +639,7 @@ def _record_failure(
             state=OutboxState.PENDING, next_attempt_at=now + retry_delay(claim.attempt)
         )
         outcome, level = "deferred", logging.WARNING
-    if not ledger.update_if_ours(claim, durable=True, **values):
+    if not ledger.update_if_ours(claim, **values):
         counts.lease_lost += 1
         _log(claim, "lease_lost", logging.WARNING, error)
         return
@@ -659,15 +667,14 @@ def deliver_pending(
     limit = limit or current_app.config["OUTBOX_BATCH_SIZE"]
     # Due by the pass's start: a message deferred in this pass waits for the next.
     started = utcnow()
-    with session.get_bind().engine.connect() as connection, relay() as smtp:
-        ledger = Ledger(connection)
+    with open_ledger(session) as book, relay() as smtp:
         for _ in range(limit):
             if should_stop():
                 break
-            claim = ledger.claim(started)
+            claim = book.claim(started)
             if claim is None:
                 break
-            _deliver(ledger, claim, smtp, counts)
+            _deliver(book, claim, smtp, counts)
     return counts
 
 
