@@ -9,6 +9,8 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -21,6 +23,7 @@ from flask import current_app
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError
 
 from feedback import demo
@@ -33,12 +36,14 @@ from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.models import Section
 from feedback.models import StaffUser
+from feedback.models import Submission
 from feedback.services import accounts
 from feedback.services import api_keys
 from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import holiday_calendars
 from feedback.services import inbound
+from feedback.services import locks
 from feedback.services import mail_fetch
 from feedback.services import notices as notice_import
 from feedback.services import outbox
@@ -51,6 +56,23 @@ outbox_cli = AppGroup("outbox", help="Deliver queued e-mail.")
 notices_cli = AppGroup("notices", help="Import published rectification notices.")
 
 T = TypeVar("T")
+
+
+# sysexits.h: the MTA keeps the message, and cron runs again, later.
+EX_TEMPFAIL = 75
+
+
+def _temporary_failure(reason: object) -> NoReturn:
+    """Say on stderr why the mail cannot be taken now, and exit for a later try."""
+    click.echo(f"temporary failure, try again later: {reason}", err=True)
+    sys.exit(EX_TEMPFAIL)
+
+
+def _database_unavailable(exc: DBAPIError) -> NoReturn:
+    """Drop what the failed transaction held and exit for a later try."""
+    with contextlib.suppress(DBAPIError):
+        db.session.rollback()
+    _temporary_failure(exc.orig)
 
 
 def _commit_change(change: Callable[[], T], done: str | None = None) -> T:
@@ -153,17 +175,56 @@ def load_demo_command() -> None:
         click.echo(f"  {login.role.value:8} {login.email}  {login.password}{where}")
 
 
+@contextmanager
+def _one_worker_on_sqlite() -> Iterator[None]:
+    """Hold the outbox lock on SQLite, or stop the command if another holds it.
+
+    SQLite cannot lease rows to several workers safely (no SKIP LOCKED), so
+    one worker runs per database file. On PostgreSQL any number may run.
+    """
+    engine = db.engine
+    with contextlib.ExitStack() as held:
+        if engine.dialect.name == "sqlite" and engine.url.database not in (
+            None,
+            "",
+            ":memory:",
+        ):
+            try:
+                held.enter_context(locks.exclusive(engine, "outbox", wait=False))
+            except locks.LockBusy:
+                click.echo(
+                    "another outbox worker is running on this SQLite database; "
+                    "only one may run (use PostgreSQL for several)",
+                    err=True,
+                )
+                sys.exit(EX_TEMPFAIL)
+        yield
+
+
 @outbox_cli.command("send")
 def send_command() -> None:
-    """Deliver every message that is due now, once, and exit."""
-    counts = outbox.deliver_pending(db.session)
+    """Deliver the messages that are due now, one pass, and exit (for cron).
+
+    Exits 75 (try again later) when the database cannot be reached.
+    """
+    with _one_worker_on_sqlite():
+        try:
+            counts = outbox.deliver_pending(db.session)
+        except DBAPIError as exc:
+            if not outbox.database_unavailable(exc):
+                raise
+            _database_unavailable(exc)
     click.echo(str(counts))
 
 
 @outbox_cli.command("work")
 @click.option("--poll", type=float, default=None, help="Seconds between passes.")
 def work_command(poll: float | None) -> None:
-    """Keep delivering due mail until stopped (SIGTERM or Ctrl-C)."""
+    """Keep delivering due mail until stopped (SIGTERM or Ctrl-C).
+
+    It waits out a database or mail server that is down, and stops within
+    one poll interval and one message of a signal.
+    """
     stopping = False
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -173,25 +234,37 @@ def work_command(poll: float | None) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     seconds = poll if poll is not None else current_app.config["OUTBOX_POLL_SECONDS"]
-    click.echo(f"Delivering mail every {seconds:g} s; stop with Ctrl-C.")
-    outbox.work(
-        db.session,
-        poll_seconds=seconds,
-        should_stop=lambda: stopping,
-        report=lambda counts: click.echo(str(counts)),
-    )
+    with _one_worker_on_sqlite():
+        click.echo(f"Delivering mail every {seconds:g} s; stop with Ctrl-C.")
+        outbox.work(
+            db.session,
+            poll_seconds=seconds,
+            should_stop=lambda: stopping,
+            report=lambda counts: click.echo(str(counts)),
+        )
+    click.echo("Stopped.")
 
 
 @outbox_cli.command("retry")
-@click.argument("message_id", type=int)
-def retry_command(message_id: int) -> None:
-    """Queue a failed message again."""
+@click.argument("message_id", type=int, required=False)
+@click.option(
+    "--all-failed", is_flag=True, help="Queue every failed message again instead."
+)
+def retry_command(message_id: int | None, all_failed: bool) -> None:
+    """Queue a failed message (MESSAGE_ID), or every one, again."""
+    if all_failed == (message_id is not None):
+        raise click.UsageError("Give a MESSAGE_ID or --all-failed, not both.")
+    if all_failed:
+        count = _commit_change(lambda: outbox.retry_failed(db.session, actor=None))
+        click.echo(f"{count} failed messages queued again.")
+        return
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.state is not OutboxState.FAILED:
         click.echo(f"No failed message {message_id}.", err=True)
         sys.exit(1)
     _commit_change(
-        lambda: outbox.retry(db.session, message), f"Message {message_id} queued again."
+        lambda: outbox.retry(db.session, message, actor=None),
+        f"Message {message_id} queued again.",
     )
 
 
@@ -326,21 +399,6 @@ def notice_table(parsed: notices.ParsedNotice) -> list[str]:
 
 mail_cli = AppGroup("mail", help="Take in e-mail: MTA pipe, IMAP, inspection.")
 
-# sysexits.h: the MTA keeps the message and tries again later.
-EX_TEMPFAIL = 75
-
-
-def _temporary_failure(reason: object) -> NoReturn:
-    """Say on stderr why the mail cannot be taken now, and exit for a later try."""
-    click.echo(f"temporary failure, try again later: {reason}", err=True)
-    sys.exit(EX_TEMPFAIL)
-
-
-def _database_unavailable(exc: OperationalError) -> NoReturn:
-    """Drop what the failed transaction held and exit for a later try."""
-    db.session.rollback()
-    _temporary_failure(exc.orig)
-
 
 @mail_cli.command("ingest")
 def ingest_command() -> None:
@@ -352,7 +410,10 @@ def ingest_command() -> None:
     except OperationalError as exc:
         _database_unavailable(exc)
     decision = outcome.decision
-    reference = decision.submission.reference if decision.submission else None
+    filed = decision.submission
+    if filed is None and outcome.inbound.submission_id is not None:
+        filed = db.session.get(Submission, outcome.inbound.submission_id)
+    reference = filed.reference if filed else None
     click.echo(
         f"{outcome.inbound.state.value}: {decision.reason} {reference or ''}".rstrip()
     )

@@ -80,6 +80,8 @@ class DefaultConfig:
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = ("梅江区教育局公众监督平台", "noreply@meijiang-edu.example")
     MAIL_SUPPRESS_SEND = False
+    # Seconds the outbox waits for the mail server to connect and to answer
+    # each command; a server that hangs defers the message.
     MAIL_TIMEOUT = 10
     # Domain of the per-submission reply addresses and Message-IDs.
     MAIL_REPLY_DOMAIN = "reply.meijiang-edu.example"
@@ -97,9 +99,12 @@ class DefaultConfig:
     # at /staff/mail when this is set.
     MAIL_SINK_DIR = ""
 
-    # Outbox: back-off is OUTBOX_RETRY_BASE_SECONDS * 2**(attempts - 1).
-    OUTBOX_MAX_ATTEMPTS = 8
+    # Outbox: after the n-th failed try a message waits a random time up to
+    # min(OUTBOX_RETRY_MAX_SECONDS, OUTBOX_RETRY_BASE_SECONDS * 2**(n - 1)), and
+    # fails for good once it has been failing for OUTBOX_GIVE_UP_HOURS.
     OUTBOX_RETRY_BASE_SECONDS = 60
+    OUTBOX_RETRY_MAX_SECONDS = 3600
+    OUTBOX_GIVE_UP_HOURS = 72
     OUTBOX_LEASE_SECONDS = 300
     OUTBOX_BATCH_SIZE = 50
     OUTBOX_POLL_SECONDS = 2.0

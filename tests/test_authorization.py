@@ -51,6 +51,16 @@ MATRIX = {
     "staff.audit_log": ("GET", "/staff/audit", {"lead", "admin"}),
     "staff.outbox_list": ("GET", "/staff/outbox", {"lead", "admin"}),
     "staff.outbox_retry": ("POST", "/staff/outbox/{outbox}/retry", {"lead", "admin"}),
+    "staff.outbox_retry_failed": (
+        "POST",
+        "/staff/outbox/retry-failed",
+        {"lead", "admin"},
+    ),
+    "staff.outbox_acknowledge": (
+        "POST",
+        "/staff/outbox/acknowledge",
+        {"lead", "admin"},
+    ),
     "staff.board_list": ("GET", "/staff/board", {"lead", "admin"}),
     "staff.edit_problem": ("GET", "/staff/problems/{problem}", {"lead", "admin"}),
     "staff.save_problem": ("POST", "/staff/problems/{problem}", {"lead", "admin"}),

@@ -24,7 +24,7 @@ class OutboxState(enum.StrEnum):
     PENDING = "pending"  # due at next_attempt_at
     SENDING = "sending"  # claimed by a worker until locked_until
     SENT = "sent"
-    FAILED = "failed"  # gave up after OUTBOX_MAX_ATTEMPTS; staff may retry
+    FAILED = "failed"  # refused, or failing for OUTBOX_GIVE_UP_HOURS; staff may retry
 
 
 class Notification(enum.StrEnum):

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TypeVar
 
 from flask import abort
 from flask import current_app
 from flask import g
+from flask import has_request_context
 from flask import redirect
 from flask import render_template
+from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -34,6 +38,9 @@ from feedback.staff import bp
 from feedback.staff.common import page_of
 from feedback.staff.forms import FileHeldForm
 from feedback.web.actions import decide
+from feedback.web.actions import Telling
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -101,8 +108,21 @@ def outbox_list() -> ResponseReturnValue:
         ).scalars()
     )
     return render_template(
-        "staff/outbox.html", messages=messages, retry_form=FlaskForm()
+        "staff/outbox.html",
+        messages=messages,
+        retry_form=FlaskForm(),
+        any_failed=db.session.scalar(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.state == OutboxState.FAILED)
+            .limit(1)
+        )
+        is not None,
     )
+
+
+def _on_outbox(action: Callable[[], T], done: Telling[T]) -> ResponseReturnValue:
+    """Run a staff action on the outbox, commit it and come back to the outbox page."""
+    return decide(action, done, url_for("staff.outbox_list"), form=FlaskForm())
 
 
 @bp.post("/outbox/<int:message_id>/retry")
@@ -110,15 +130,49 @@ def outbox_list() -> ResponseReturnValue:
 def outbox_retry(message_id: int) -> ResponseReturnValue:
     """Queue a failed message again."""
     message = db.get_or_404(OutboxMessage, message_id)
-    page = url_for("staff.outbox_list")
     if message.state is not OutboxState.FAILED:
-        return redirect(page)
-    return decide(
-        lambda: outbox.retry(db.session, message),
+        return redirect(url_for("staff.outbox_list"))
+    return _on_outbox(
+        lambda: outbox.retry(db.session, message, actor=g.user),
         _("邮件已重新排队发送。"),
-        page,
-        form=FlaskForm(),
     )
+
+
+@bp.post("/outbox/retry-failed")
+@role_required(Role.LEAD, Role.ADMIN)
+def outbox_retry_failed() -> ResponseReturnValue:
+    """Queue every failed message again."""
+    return _on_outbox(
+        lambda: outbox.retry_failed(db.session, actor=g.user),
+        lambda count: _("%(count)d 封失败的邮件已重新排队发送。", count=count),
+    )
+
+
+@bp.post("/outbox/acknowledge")
+@role_required(Role.LEAD, Role.ADMIN)
+def outbox_acknowledge() -> ResponseReturnValue:
+    """Note that the failures so far have been seen, which takes the banner away."""
+    return _on_outbox(
+        lambda: outbox.acknowledge(db.session, actor=g.user),
+        _("已知悉。之后再有邮件发送失败时会重新提示。"),
+    )
+
+
+@bp.app_context_processor
+def outbox_banner() -> dict[str, object]:
+    """Give staff pages the mail banner of the lead and admins (GET pages only).
+
+    Never worked out while a POST's change is being made, so that its queries
+    flush nothing half-done.
+    """
+    if not has_request_context() or request.method != "GET":
+        return {}
+    if request.blueprint not in ("staff", "auth"):  # the pages on staff/_layout
+        return {}
+    user = g.get("user")
+    if user is None or user.role not in (Role.LEAD, Role.ADMIN):
+        return {}
+    return {"outbox_alert": outbox.alert(db.session)}
 
 
 @bp.get("/held")
