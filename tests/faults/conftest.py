@@ -36,10 +36,14 @@ from helpers import base_config
 from helpers import CLOSED_PORT
 from helpers import free_port
 from helpers import wait_until
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import create_engine
 from sqlalchemy import Engine
 from sqlalchemy import make_url
 from sqlalchemy import text
+from sqlalchemy.orm import scoped_session
+from sqlalchemy.orm import Session
 
 from feedback import create_app
 from feedback import database_uri
@@ -135,16 +139,20 @@ def _admin_engine() -> Engine:
     )
 
 
-def _drop_copies(engine: Engine) -> None:
-    with engine.connect() as connection:
-        names = connection.scalars(
-            text(
-                "SELECT datname FROM pg_database "
-                "WHERE datname LIKE 'feedback\\_faults\\_%'"
-            )
-        ).all()
-        for name in names:
-            connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+def _drop_copies() -> None:
+    engine = _admin_engine()
+    try:
+        with engine.connect() as connection:
+            names = connection.scalars(
+                text(
+                    "SELECT datname FROM pg_database "
+                    "WHERE datname LIKE 'feedback\\_faults\\_%'"
+                )
+            ).all()
+            for name in names:
+                connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -165,16 +173,14 @@ def cluster() -> Iterator[Cluster]:
     cluster = Cluster(version, int(port))
     if status != "online":
         cluster.start()
-    engine = _admin_engine()
     try:
-        _drop_copies(engine)
+        _drop_copies()
     except Exception as exc:  # noqa: BLE001 - any reason means: not set up
         pytest.skip(f"cannot use {FAULTS_URL} (.ci/run makes that role): {exc}")
     yield cluster
     if not _listening(cluster.port):
         cluster.start()  # a test that failed half-way left it stopped
-    _drop_copies(engine)
-    engine.dispose()
+    _drop_copies()
 
 
 # ---- databases holding the demo ----------------------------------------------
@@ -360,22 +366,33 @@ class Site:
             " last_error FROM outbox_messages ORDER BY id"
         )
 
-    def submit(self, recipients: list[str], subject: str = "操场开放时间") -> None:
-        """Hand in one signed submission per address: each queues a receipt to it."""
+    @contextlib.contextmanager
+    def session(self) -> Iterator[scoped_session[Session]]:
+        """The app's session in this process, committed at the end."""
         app = create_app(base_config(self.folder, self.url, **SETTINGS))
         with app.app_context():
-            for address in recipients:
+            try:
+                yield db.session
+                db.session.commit()
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+    def submit(self, recipients: list[str], subject: str = "操场开放时间") -> list[int]:
+        """Hand in one signed submission per address (each queues a receipt); return their ids."""
+        with self.session() as session:
+            receipts = [
                 submissions.submit(
-                    db.session,
+                    session,
                     kind=SubmissionKind.OPINION,
                     subject=subject,
                     body="希望周末开放学校操场。",
                     author=submissions.Author(name="张三", email=address),
                     channel=Channel.WEB,
                 )
-            db.session.commit()
-            db.session.remove()
-            db.engine.dispose()
+                for address in recipients
+            ]
+            return [receipt.submission.id for receipt in receipts]
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -454,9 +471,15 @@ class RedisServer:
 
     port: int
 
+    def _client(self) -> redis.Redis:
+        # redis-py retries a refused connection for seconds by default.
+        return redis.Redis(
+            port=self.port, socket_timeout=2, retry=Retry(NoBackoff(), 0)
+        )
+
     def running(self) -> bool:
         try:
-            return bool(redis.Redis(port=self.port, socket_timeout=1).ping())
+            return bool(self._client().ping())
         except redis.RedisError:
             return False
 
@@ -483,11 +506,11 @@ class RedisServer:
     def stop(self) -> None:
         # It closes the connection as it goes.
         with contextlib.suppress(redis.ConnectionError):
-            redis.Redis(port=self.port, socket_timeout=2).shutdown(nosave=True)
+            self._client().shutdown(nosave=True)
         wait_until(lambda: not self.running(), 10, "redis-server is gone")
 
     def keys(self) -> list[bytes]:
-        return list(redis.Redis(port=self.port).keys("*"))
+        return list(self._client().keys("*"))
 
 
 @pytest.fixture(scope="session")
@@ -588,6 +611,7 @@ def web(
             f"127.0.0.1:{port}",
             "--graceful-timeout",
             "3",
+            "--no-control-socket",
             "app:app",
         ],
         env,
