@@ -176,7 +176,8 @@ def cluster() -> Iterator[Cluster]:
     try:
         _drop_copies()
     except Exception as exc:  # noqa: BLE001 - any reason means: not set up
-        pytest.skip(f"cannot use {FAULTS_URL} (.ci/run makes that role): {exc}")
+        where = make_url(FAULTS_URL)  # shown without its password
+        pytest.skip(f"cannot use {where} (.ci/run makes that role): {exc}")
     yield cluster
     if not _listening(cluster.port):
         cluster.start()  # a test that failed half-way left it stopped
@@ -255,11 +256,11 @@ class Processes:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.started: list[subprocess.Popen[bytes]] = []
-        self.count = itertools.count(1)
+        self.logs: dict[int, Path] = {}
 
     def spawn(self, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         """Start ``args`` in the project root; its output goes to a file."""
-        log = self.folder / f"process-{next(self.count)}.log"
+        log = self.folder / f"process-{len(self.started) + 1}.log"
         with log.open("wb") as output:
             process = subprocess.Popen(
                 args,
@@ -268,14 +269,13 @@ class Processes:
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
-        process.log = log  # type: ignore[attr-defined]
+        self.logs[process.pid] = log
         self.started.append(process)
         return process
 
-    @staticmethod
-    def output(process: subprocess.Popen[bytes]) -> str:
+    def output(self, process: subprocess.Popen[bytes]) -> str:
         """What a spawned process has written so far."""
-        return process.log.read_text(errors="replace")  # type: ignore[attr-defined]
+        return self.logs[process.pid].read_text(errors="replace")
 
     @staticmethod
     def stop(process: subprocess.Popen[bytes], timeout: float = 10) -> int:
