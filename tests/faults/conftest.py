@@ -306,6 +306,10 @@ class Site:
         self.folder = folder
         self.processes = processes
 
+    def run_by(self, processes: Processes) -> Site:
+        """The same site, its processes started and cleaned up by ``processes``."""
+        return Site(self.url, self.folder, processes)
+
     def env(self, **settings: object) -> dict[str, str]:
         """The environment of a process of this site, with ``settings``."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACK_")}

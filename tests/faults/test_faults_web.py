@@ -69,7 +69,8 @@ def test_a_database_restart_leaves_the_worker_running_and_the_web_saying_503(
     web, cluster, smtp_sink, processes
 ):
     sink = smtp_sink().start()
-    worker = web.site.spawn_flask(["outbox", "work"], web.site.env(MAIL_PORT=sink.port))
+    site = web.site.run_by(processes)  # the worker ends with this test
+    worker = site.spawn_flask(["outbox", "work"], site.env(MAIL_PORT=sink.port))
     client = web.client()
     token = client.token("/submit")  # the form was open before the outage
     wait_until(lambda: "Delivering" in processes.output(worker), 20, "the worker runs")
