@@ -400,6 +400,21 @@ def notice_table(parsed: notices.ParsedNotice) -> list[str]:
 mail_cli = AppGroup("mail", help="Take in e-mail: MTA pipe, IMAP, inspection.")
 
 
+@contextlib.contextmanager
+def _one_at_a_time(job: str) -> Iterator[None]:
+    """Run a scheduled job's block under its named lock, waiting for a holder.
+
+    Cron may start the same job on several machines sharing one database: the
+    second copy waits for the first and then finds its work done. A database
+    that cannot be reached, for the lock or the work, exits 75 for a later try.
+    """
+    try:
+        with locks.exclusive(db.engine, job, wait=True):
+            yield
+    except OperationalError as exc:
+        _database_unavailable(exc)
+
+
 @mail_cli.command("ingest")
 def ingest_command() -> None:
     """Read one RFC 822 message from standard input (for an MTA pipe) and file it."""
@@ -426,15 +441,17 @@ def fetch_command() -> None:
     """Read the unseen messages of the IMAP mailbox, file them, and mark them seen."""
     counts: Counter[str] = Counter()
     try:
-        with contextlib.closing(mail_fetch.fetch(db.session)) as outcomes:
+        # A database gone mid-way exits 75, and the message is left unseen.
+        with (
+            _one_at_a_time("mail-fetch"),
+            contextlib.closing(mail_fetch.fetch(db.session)) as outcomes,
+        ):
             for outcome in outcomes:
                 # Read before the commit, which expires the row.
                 state = outcome.inbound.state.value
                 # fetch marks the message seen only when asked for the next one.
                 db.session.commit()
                 counts[state] += 1
-    except OperationalError as exc:
-        _database_unavailable(exc)  # the message is left unseen for next time
     except (OSError, imaplib.IMAP4.error) as exc:
         _temporary_failure(exc)
     click.echo(
@@ -498,8 +515,10 @@ def sweep_command(now_text: str | None) -> None:
 
     Also closes replies left unrated past RATING_WINDOW_DAYS.
     """
-    counts = sweep.sweep(db.session, _moment(now_text))
-    db.session.commit()
+    now = _moment(now_text)
+    with _one_at_a_time("deadlines-sweep"):
+        counts = sweep.sweep(db.session, now)
+        db.session.commit()
     click.echo(str(counts))
 
 
@@ -514,8 +533,11 @@ def import_holidays_command(file: str) -> None:
         )
     except holiday_calendars.CalendarError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    saved = deadlines.save_holidays(db.session, days, source=Path(file).name)
-    db.session.commit()
+    try:
+        saved = deadlines.save_holidays(db.session, days, source=Path(file).name)
+        db.session.commit()
+    except OperationalError as exc:
+        _database_unavailable(exc)
     click.echo(f"{saved} days in the holiday table")
 
 
@@ -530,14 +552,15 @@ def purge_command(now_text: str | None, dry_run: bool) -> None:
 
     The anonymised record stays for statistics and ledgers.
     """
-    counts = retention.purge_due(db.session, _moment(now_text), dry_run=dry_run)
-    if dry_run:
-        db.session.rollback()
-        click.echo(f"would purge: {counts}")
-        return
-    db.session.commit()
-    retention.remove_files(db.session)
-    click.echo(f"purged: {counts}")
+    now = _moment(now_text)
+    with _one_at_a_time("retention-purge"):
+        counts = retention.purge_due(db.session, now, dry_run=dry_run)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+            retention.remove_files(db.session)
+    click.echo(f"would purge: {counts}" if dry_run else f"purged: {counts}")
 
 
 apikey_cli = AppGroup("apikey", help="Keys of partners' Open311 applications.")

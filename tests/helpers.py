@@ -16,6 +16,7 @@ import random
 import re
 import socket
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
@@ -24,6 +25,8 @@ from datetime import timedelta
 from datetime import UTC
 from html.parser import HTMLParser
 from pathlib import Path
+from time import monotonic
+from time import sleep
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -275,6 +278,18 @@ def put_rows(rows: Rows) -> None:
                 connection.execute(select(func.setval(sequence, next_id, False)))
 
 
+# ---- processes ---------------------------------------------------------------
+
+
+def wait_until(check: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll ``check`` until it is true, or fail saying ``what`` never happened."""
+    deadline = monotonic() + timeout
+    while not check():
+        if monotonic() > deadline:
+            pytest.fail(f"not within {timeout:g} s: {what}")
+        sleep(0.1)
+
+
 # ---- data --------------------------------------------------------------------
 
 
@@ -469,6 +484,25 @@ class CollectingHandler:
         message = email.message_from_bytes(raw, policy=email.policy.default)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
+
+
+def mailed_letter(subject: str, sender: str, message_id: str) -> bytes:
+    """A citizen's mail to the public address, its subject one RFC 2047 word.
+
+    Written by hand: Python's own header classes would fold a line break
+    into two words instead of carrying it inside the encoded text.
+    """
+    word = "=?utf-8?q?" + "".join(f"={byte:02X}" for byte in subject.encode()) + "?="
+    head = (
+        f"From: Citizen <{sender}>\r\n"
+        "To: supervision@meijiang-edu.example\r\n"
+        f"Subject: {word}\r\n"
+        f"Message-ID: {message_id}\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    )
+    return (head + "学校食堂的饭菜太咸了，希望改进。\r\n").encode()
 
 
 # ---- pages -------------------------------------------------------------------

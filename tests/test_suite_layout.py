@@ -9,7 +9,11 @@ TESTS = Path(__file__).parent
 FORBIDDEN = ("conftest", "factories")
 
 
-@pytest.mark.parametrize("path", sorted(TESTS.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted([*TESTS.glob("*.py"), *TESTS.glob("faults/*.py")]),
+    ids=lambda p: str(p.relative_to(TESTS)),
+)
 def test_shared_code_is_imported_from_helpers(path):
     found = [
         f"line {line}: {module}"
