@@ -10,7 +10,6 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -24,10 +23,11 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import OperationalError
 
 from feedback import demo
 from feedback import notices
+from feedback.db import UNREACHABLE
+from feedback.db import unreachable
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.mail import extract
@@ -68,11 +68,21 @@ def _temporary_failure(reason: object) -> NoReturn:
     sys.exit(EX_TEMPFAIL)
 
 
-def _database_unavailable(exc: DBAPIError) -> NoReturn:
-    """Drop what the failed transaction held and exit for a later try."""
-    with contextlib.suppress(DBAPIError):
-        db.session.rollback()
-    _temporary_failure(exc.orig)
+@contextlib.contextmanager
+def _database_or_later() -> Iterator[None]:
+    """Exit 75, for a later try, if the database cannot be reached in the block.
+
+    What the failed transaction held is dropped; any other database error is
+    a fault of ours and stays a traceback.
+    """
+    try:
+        yield
+    except (DBAPIError, *UNREACHABLE) as exc:
+        if not unreachable(exc):
+            raise
+        with contextlib.suppress(DBAPIError, *UNREACHABLE):
+            db.session.rollback()
+        _temporary_failure(exc.orig if isinstance(exc, DBAPIError) else exc)
 
 
 def _commit_change(change: Callable[[], T], done: str | None = None) -> T:
@@ -175,7 +185,7 @@ def load_demo_command() -> None:
         click.echo(f"  {login.role.value:8} {login.email}  {login.password}{where}")
 
 
-@contextmanager
+@contextlib.contextmanager
 def _one_worker_on_sqlite() -> Iterator[None]:
     """Hold the outbox lock on SQLite, or stop the command if another holds it.
 
@@ -207,13 +217,8 @@ def send_command() -> None:
 
     Exits 75 (try again later) when the database cannot be reached.
     """
-    with _one_worker_on_sqlite():
-        try:
-            counts = outbox.deliver_pending(db.session)
-        except DBAPIError as exc:
-            if not outbox.database_unavailable(exc):
-                raise
-            _database_unavailable(exc)
+    with _one_worker_on_sqlite(), _database_or_later():
+        counts = outbox.deliver_pending(db.session)
     click.echo(str(counts))
 
 
@@ -408,22 +413,17 @@ def _one_at_a_time(job: str) -> Iterator[None]:
     second copy waits for the first and then finds its work done. A database
     that cannot be reached, for the lock or the work, exits 75 for a later try.
     """
-    try:
-        with locks.exclusive(db.engine, job, wait=True):
-            yield
-    except OperationalError as exc:
-        _database_unavailable(exc)
+    with _database_or_later(), locks.exclusive(db.engine, job, wait=True):
+        yield
 
 
 @mail_cli.command("ingest")
 def ingest_command() -> None:
     """Read one RFC 822 message from standard input (for an MTA pipe) and file it."""
     raw = sys.stdin.buffer.read()
-    try:
+    with _database_or_later():
         outcome = inbound.ingest(db.session, raw)
         db.session.commit()
-    except OperationalError as exc:
-        _database_unavailable(exc)
     decision = outcome.decision
     filed = decision.submission
     if filed is None and outcome.inbound.submission_id is not None:
@@ -533,11 +533,9 @@ def import_holidays_command(file: str) -> None:
         )
     except holiday_calendars.CalendarError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
-    try:
+    with _database_or_later():
         saved = deadlines.save_holidays(db.session, days, source=Path(file).name)
         db.session.commit()
-    except OperationalError as exc:
-        _database_unavailable(exc)
     click.echo(f"{saved} days in the holiday table")
 
 

@@ -1,4 +1,4 @@
-"""Declarative base, column types, the session type services take, utcnow, SQLite pragmas."""
+"""Declarative base, column types, the session type, utcnow, SQLite pragmas, a database away."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ from datetime import UTC
 from typing import Any
 from typing import TypeAlias
 
+import psycopg
 from sqlalchemy import DateTime
 from sqlalchemy import Engine
 from sqlalchemy import Enum
 from sqlalchemy import event
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import registry
 from sqlalchemy.orm import scoped_session
@@ -36,6 +41,24 @@ NAMING_CONVENTION = {
 # scalar, scalars, get, delete) are typed alike on both members of the union.
 DbSession: TypeAlias = Session | scoped_session[Any]
 """The session a service takes: ``db.session`` or a plain ``Session``."""
+
+
+# What the database, its driver or the pool raise when the server cannot be
+# reached or the connection broke: wait and try again. Any other DBAPIError
+# is a fault of ours.
+UNREACHABLE = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
+
+def unreachable(error: BaseException) -> bool:
+    """Tell whether ``error`` says the database cannot be reached just now."""
+    invalidated = isinstance(error, DBAPIError) and error.connection_invalidated
+    return isinstance(error, UNREACHABLE) or invalidated
 
 
 def utcnow() -> datetime:

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-import psycopg
 from flask import current_app
 from flask import Flask
 from flask import g
@@ -18,14 +17,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import InterfaceError
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.exceptions import TooManyRequests
 
+from feedback.db import UNREACHABLE
+from feedback.db import unreachable
 from feedback.extensions import db
 from feedback.validators import unreadable
 
@@ -34,15 +32,6 @@ logger = logging.getLogger(__name__)
 # Seconds a visitor (or a client library) is asked to wait while the database
 # is away: long enough for a restart, short enough that nobody gives up.
 RETRY_AFTER = 30
-# What the database or its driver raise when it cannot be reached or the
-# connection broke; any other DBAPIError is a fault of ours, a plain 500.
-_DATABASE_AWAY = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
 
 
 class FormKeeper(Protocol):
@@ -86,7 +75,7 @@ def _keep_or_page(error: HTTPException, kept: str, plain: str) -> ResponseReturn
             return keeper(kept, database_down=down), code
         except Exception as failure:
             # A stale form (say) while the database is away: keep it all the same.
-            if down or not _away(failure):
+            if down or not unreachable(failure):
                 raise
             _forget(failure)
             return keeper(kept, database_down=True), code
@@ -130,16 +119,10 @@ def _unavailable(error: ServiceUnavailable) -> ResponseReturnValue:
     return _keep_or_page(error, kept, _("系统暂时无法使用，请过几分钟再试。"))
 
 
-def _away(error: Exception) -> bool:
-    """Tell whether ``error`` says the database cannot be reached (not a fault of ours)."""
-    invalidated = isinstance(error, DBAPIError) and error.connection_invalidated
-    return isinstance(error, _DATABASE_AWAY) or invalidated
-
-
 def _forget(error: Exception) -> None:
     """Roll back the request's transaction and log why, without what was written."""
     # Rolling back may fail the same way; the pool drops a broken connection.
-    with contextlib.suppress(DBAPIError, *_DATABASE_AWAY):
+    with contextlib.suppress(DBAPIError, *UNREACHABLE):
         db.session.rollback()
     cause = error.orig if isinstance(error, DBAPIError) else error
     # Only the driver's first line: the statement's parameters may hold
@@ -150,7 +133,7 @@ def _forget(error: Exception) -> None:
 
 def _database_away(error: Exception) -> ResponseReturnValue:
     """Answer 503 with Retry-After while the database is unreachable; re-raise the rest."""
-    if not _away(error):
+    if not unreachable(error):
         raise error
     _forget(error)
     # Through the handlers for 503, so that a blueprint's own (Open311) answers.
@@ -197,6 +180,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(UnreadableInput, _unreadable)
     app.register_error_handler(ServiceUnavailable, _unavailable)
     app.register_error_handler(HTTPException, _http_error)
-    for away in (DBAPIError, *_DATABASE_AWAY):
+    for away in (DBAPIError, *UNREACHABLE):
         app.register_error_handler(away, _database_away)
     app.register_error_handler(500, _server_error)

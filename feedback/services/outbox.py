@@ -61,10 +61,9 @@ from sqlalchemy import text
 from sqlalchemy import Update
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import InterfaceError
-from sqlalchemy.exc import OperationalError
 
 from feedback.db import DbSession
+from feedback.db import unreachable
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Event
@@ -198,13 +197,6 @@ def permanent(exc: BaseException) -> bool:
     # Left: time-outs and sockets (OSError) or the message itself (BadHeaderError,
     # UnicodeError, ValueError, anything else raised while building it).
     return not isinstance(exc, OSError | smtplib.SMTPException)
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """Say whether ``exc`` means the database cannot be reached just now."""
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 # --- Back-off -----------------------------------------------------------------
@@ -592,7 +584,7 @@ def _deliver(ledger: Ledger, claim: Claim, smtp: Relay, counts: DeliveryCounts) 
             return
         smtp.send(built, data)
     except Exception as exc:
-        if database_unavailable(exc):
+        if unreachable(exc):
             raise
         smtp.recover(exc)
         _record_failure(ledger, claim, exc, counts)
@@ -706,7 +698,7 @@ def work(
         try:
             counts = deliver_pending(session, should_stop=should_stop)
         except DBAPIError as exc:
-            if not database_unavailable(exc):
+            if not unreachable(exc):
                 raise
             with contextlib.suppress(DBAPIError):
                 session.rollback()
