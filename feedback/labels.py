@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from feedback.models import Channel
 from feedback.models import HoldReason
+from feedback.models import OutboxState
 from feedback.models import Rating
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
@@ -65,4 +66,11 @@ STATUS_KIND_LABELS = {
     StatusKind.ONGOING: _l("推进中"),
     StatusKind.LONG_TERM: _l("长期坚持"),
     StatusKind.NOT_DONE: _l("未完成"),
+}
+
+OUTBOX_STATES = {
+    OutboxState.PENDING: _l("待发送"),
+    OutboxState.SENDING: _l("发送中"),
+    OutboxState.SENT: _l("已发送"),
+    OutboxState.FAILED: _l("发送失败"),
 }

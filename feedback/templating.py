@@ -104,5 +104,6 @@ def init_app(app: Flask) -> None:
         CHANNEL_NAMES=labels.CHANNEL_NAMES,
         STATUS_KIND_LABELS=labels.STATUS_KIND_LABELS,
         HOLD_REASONS=labels.HOLD_REASONS,
+        OUTBOX_STATES=labels.OUTBOX_STATES,
         STATUS_KINDS=StatusKind,
     )

@@ -26,6 +26,7 @@ from feedback.models import InboundMessage
 from feedback.models import InboundState
 from feedback.models import Notification
 from feedback.models import OutboxMessage
+from feedback.models import OutboxState
 from feedback.models import Rating
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
@@ -40,6 +41,7 @@ LABELLED = [
     (Channel, labels.CHANNEL_NAMES),
     (Rating, labels.RATING_NAMES),
     (HoldReason, labels.HOLD_REASONS),
+    (OutboxState, labels.OUTBOX_STATES),
     (StatusKind, labels.STATUS_KIND_LABELS),
 ]
 
