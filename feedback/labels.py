@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from feedback.models import Channel
+from feedback.models import FailureKind
 from feedback.models import HoldReason
 from feedback.models import OutboxState
 from feedback.models import Rating
@@ -73,4 +74,14 @@ OUTBOX_STATES = {
     OutboxState.SENDING: _l("发送中"),
     OutboxState.SENT: _l("已发送"),
     OutboxState.FAILED: _l("发送失败"),
+}
+
+OUTBOX_FAILURES = {
+    FailureKind.UNREACHABLE: _l("连不上邮件服务器，会自动重试。"),
+    FailureKind.TIMEOUT: _l("邮件服务器没有应答（超时），会自动重试。"),
+    FailureKind.CONNECTION_LOST: _l("与邮件服务器的连接中断，会自动重试。"),
+    FailureKind.BUSY: _l("邮件服务器暂时不收，会自动重试。"),
+    FailureKind.REFUSED: _l("邮件服务器拒收此邮件。"),
+    FailureKind.RECIPIENT_REFUSED: _l("邮件服务器拒收此收件地址，请核对地址。"),
+    FailureKind.UNBUILDABLE: _l("这封邮件无法生成，请告知技术人员。"),
 }

@@ -105,5 +105,6 @@ def init_app(app: Flask) -> None:
         STATUS_KIND_LABELS=labels.STATUS_KIND_LABELS,
         HOLD_REASONS=labels.HOLD_REASONS,
         OUTBOX_STATES=labels.OUTBOX_STATES,
+        OUTBOX_FAILURES=labels.OUTBOX_FAILURES,
         STATUS_KINDS=StatusKind,
     )

@@ -21,6 +21,7 @@ from feedback.i18n import LOCALES
 from feedback.models import AlertKind
 from feedback.models import Channel
 from feedback.models import DeadlineAlert
+from feedback.models import FailureKind
 from feedback.models import HoldReason
 from feedback.models import InboundMessage
 from feedback.models import InboundState
@@ -42,6 +43,7 @@ LABELLED = [
     (Rating, labels.RATING_NAMES),
     (HoldReason, labels.HOLD_REASONS),
     (OutboxState, labels.OUTBOX_STATES),
+    (FailureKind, labels.OUTBOX_FAILURES),
     (StatusKind, labels.STATUS_KIND_LABELS),
 ]
 

@@ -21,6 +21,7 @@ from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.models import AuditAction
 from feedback.models import Event
+from feedback.models import FailureKind
 from feedback.models import Notification
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
@@ -158,7 +159,7 @@ def test_a_message_that_cannot_be_built_fails_and_the_next_goes(mail_app):
         db.session.refresh(broken)
         assert broken.state is OutboxState.FAILED
         assert broken.failed_at is not None
-        assert broken.last_error.startswith("UnicodeEncodeError")
+        assert broken.last_error.startswith("unbuildable: UnicodeEncodeError")
     assert [m["Subject"] for _s, _r, m in handler.messages] == ["后面的邮件"]
 
 
@@ -173,6 +174,7 @@ def test_a_refused_recipient_fails_at_once_without_its_address(scripted, caplog)
         db.session.refresh(refused)
         assert refused.state is OutboxState.FAILED
         assert refused.attempts == 1
+        assert outbox.failure_kind(refused.last_error) is FailureKind.RECIPIENT_REFUSED
         assert "550" in refused.last_error
         assert "Recipient address rejected" in refused.last_error
         assert "@" not in refused.last_error
@@ -195,7 +197,7 @@ def test_a_temporary_refusal_defers_then_sends(scripted):
         db.session.refresh(message)
         assert message.state is OutboxState.PENDING
         assert message.failing_since is not None
-        assert message.last_error.startswith("SMTPDataError: 451")
+        assert message.last_error.startswith("busy: SMTPDataError: 451")
         assert outbox.deliver_pending(db.session).sent == 1
         db.session.refresh(message)
         assert message.state is OutboxState.SENT
@@ -266,6 +268,7 @@ def test_server_down_defers_with_jittered_back_off(app, runner):
         db.session.refresh(message)
         assert message.state is OutboxState.PENDING
         assert message.attempts == 1
+        assert outbox.failure_kind(message.last_error) is FailureKind.UNREACHABLE
         assert "Connection refused" in message.last_error
         wait = message.next_attempt_at - utcnow()
         assert wait <= timedelta(seconds=60)
@@ -325,6 +328,10 @@ def test_a_hanging_server_costs_mail_timeout_only(make_app):
             assert time.monotonic() - started < 3
             db.session.refresh(message)
             assert "timed out" in message.last_error
+            assert outbox.failure_kind(message.last_error) in (
+                FailureKind.TIMEOUT,
+                FailureKind.UNREACHABLE,  # when the greeting never came
+            )
     finally:
         listener.close()
 
@@ -363,7 +370,7 @@ def _failed(session, count):
         message.state = OutboxState.FAILED
         message.failed_at = utcnow()
         message.failing_since = utcnow() - timedelta(hours=80)
-        message.last_error = "SMTPDataError: 554 no"
+        message.last_error = "refused: SMTPDataError: 554 no"
     session.commit()
     return messages
 
@@ -404,6 +411,9 @@ def test_staff_retry_every_failed_message_with_one_button(app, client, demo_load
         login(client, lead)
         page = client.get("/staff/outbox").get_data(as_text=True)
         assert "全部重新发送" in page
+        # The reason in the reader's words, the server's own after it.
+        assert page.count("邮件服务器拒收此邮件。<br><small") == 3
+        assert "SMTPDataError: 554 no" in page
         client.post(f"/staff/outbox/{messages[0].id}/retry")  # one by one, as before
         response = client.post("/staff/outbox/retry-failed")
         assert response.status_code == 302

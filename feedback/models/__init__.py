@@ -15,6 +15,7 @@ from feedback.models.board import StatusKind
 from feedback.models.calendar import AlertKind
 from feedback.models.calendar import DeadlineAlert
 from feedback.models.calendar import Holiday
+from feedback.models.outbox import FailureKind
 from feedback.models.outbox import HoldReason
 from feedback.models.outbox import InboundMessage
 from feedback.models.outbox import InboundState
@@ -58,6 +59,7 @@ __all__ = [
     "Rating",
     "OutboxMessage",
     "OutboxState",
+    "FailureKind",
     "Problem",
     "ProgressUpdate",
     "Reply",

@@ -27,6 +27,18 @@ class OutboxState(enum.StrEnum):
     FAILED = "failed"  # refused, or failing for OUTBOX_GIVE_UP_HOURS; staff may retry
 
 
+class FailureKind(enum.StrEnum):
+    """Why a message was not sent, as the first word of its ``last_error``."""
+
+    UNREACHABLE = "unreachable"  # no connection, greeting or login
+    TIMEOUT = "timeout"  # the server stopped answering for MAIL_TIMEOUT
+    CONNECTION_LOST = "connection_lost"  # dropped mid-way
+    BUSY = "busy"  # a 4xx answer: try later
+    REFUSED = "refused"  # a 5xx answer to the message
+    RECIPIENT_REFUSED = "recipient_refused"  # the address was refused
+    UNBUILDABLE = "unbuildable"  # the message itself could not be made
+
+
 class Notification(enum.StrEnum):
     """Which e-mail a message is: its templates are ``emails/<value>.txt`` and ``.html``."""
 

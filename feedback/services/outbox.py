@@ -67,6 +67,7 @@ from feedback.db import unreachable
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Event
+from feedback.models import FailureKind
 from feedback.models import Notification
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
@@ -160,19 +161,50 @@ class Unreachable(Exception):
 
 
 def describe(exc: BaseException) -> str:
-    """Return what went wrong, for ``last_error`` and the log, addresses redacted."""
+    """Return what went wrong, for ``last_error`` and the log, addresses redacted.
+
+    It starts with the :class:`FailureKind` and a colon, which
+    :func:`failure_kind` reads back, for a label in the reader's language;
+    the server's own words follow.
+    """
+    return redact(f"{kind_of(exc)}: {_detail(exc)}")[:2000]
+
+
+def _detail(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         said = "; ".join(
             f"{code} {_text(answer)}" for code, answer in exc.recipients.values()
         )
-        text = f"{type(exc).__name__}: {said}"
-    elif isinstance(exc, smtplib.SMTPResponseException):
-        text = f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}"
-    elif isinstance(exc, Unreachable) and exc.__cause__ is not None:
-        text = f"{exc}: {describe(exc.__cause__)}"
-    else:
-        text = f"{type(exc).__name__}: {exc}"
-    return redact(text)[:2000]
+        return f"{type(exc).__name__}: {said}"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{type(exc).__name__}: {exc.smtp_code} {_text(exc.smtp_error)}"
+    if isinstance(exc, Unreachable) and exc.__cause__ is not None:
+        return f"{exc}: {_detail(exc.__cause__)}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def kind_of(exc: BaseException) -> FailureKind:
+    """Say what kind of failure ``exc`` is."""
+    if isinstance(exc, Unreachable):
+        return FailureKind.UNREACHABLE
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return FailureKind.RECIPIENT_REFUSED
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return FailureKind.REFUSED if exc.smtp_code >= 500 else FailureKind.BUSY
+    if isinstance(exc, TimeoutError):
+        return FailureKind.TIMEOUT
+    if isinstance(exc, OSError | smtplib.SMTPException):
+        return FailureKind.CONNECTION_LOST
+    return FailureKind.UNBUILDABLE
+
+
+def failure_kind(last_error: str | None) -> FailureKind | None:
+    """Read the kind back from a stored ``last_error`` (None if it names none)."""
+    word = (last_error or "").partition(":")[0]
+    try:
+        return FailureKind(word)
+    except ValueError:
+        return None
 
 
 def _text(answer: bytes | str) -> str:

@@ -110,6 +110,7 @@ def outbox_list() -> ResponseReturnValue:
     return render_template(
         "staff/outbox.html",
         messages=messages,
+        failures={m.id: outbox.failure_kind(m.last_error) for m in messages},
         retry_form=FlaskForm(),
         any_failed=db.session.scalar(
             select(OutboxMessage.id)
