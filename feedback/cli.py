@@ -187,28 +187,17 @@ def load_demo_command() -> None:
 
 @contextlib.contextmanager
 def _one_worker_on_sqlite() -> Iterator[None]:
-    """Hold the outbox lock on SQLite, or stop the command if another holds it.
-
-    SQLite cannot lease rows to several workers safely (no SKIP LOCKED), so
-    one worker runs per database file. On PostgreSQL any number may run.
-    """
-    engine = db.engine
-    with contextlib.ExitStack() as held:
-        if engine.dialect.name == "sqlite" and engine.url.database not in (
-            None,
-            "",
-            ":memory:",
-        ):
-            try:
-                held.enter_context(locks.exclusive(engine, "outbox", wait=False))
-            except locks.LockBusy:
-                click.echo(
-                    "another outbox worker is running on this SQLite database; "
-                    "only one may run (use PostgreSQL for several)",
-                    err=True,
-                )
-                sys.exit(EX_TEMPFAIL)
-        yield
+    """Hold the outbox lock on SQLite, or stop the command if another holds it."""
+    try:
+        with outbox.sole_worker(db.engine):
+            yield
+    except locks.LockBusy:
+        click.echo(
+            "another outbox worker is running on this SQLite database; "
+            "only one may run (use PostgreSQL for several)",
+            err=True,
+        )
+        sys.exit(EX_TEMPFAIL)
 
 
 @outbox_cli.command("send")

@@ -25,6 +25,7 @@ from feedback import create_app
 from feedback import demo
 from feedback import PROJECT_ROOT
 from feedback.extensions import db
+from feedback.services import locks
 from feedback.services import outbox
 
 INSTANCE = PROJECT_ROOT / "instance"
@@ -65,12 +66,20 @@ def start_worker(app: Flask, stop: threading.Event) -> threading.Thread:
 
     def run() -> None:
         with app.app_context():
-            outbox.work(
-                db.session,
-                poll_seconds=app.config["OUTBOX_POLL_SECONDS"],
-                should_stop=stop.is_set,
-                report=lambda counts: print(f"outbox: {counts}", flush=True),
-            )
+            try:
+                with outbox.sole_worker(db.engine):
+                    outbox.work(
+                        db.session,
+                        poll_seconds=app.config["OUTBOX_POLL_SECONDS"],
+                        should_stop=stop.is_set,
+                        report=lambda counts: print(f"outbox: {counts}", flush=True),
+                    )
+            except locks.LockBusy:
+                print(
+                    "outbox: another worker is sending this database's mail;"
+                    " this one stays idle.",
+                    flush=True,
+                )
 
     thread = threading.Thread(target=run, name="outbox-worker", daemon=True)
     thread.start()

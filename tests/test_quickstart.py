@@ -1,12 +1,15 @@
 """The quick start's pieces: the secret key, the mail sink, the worker loop, the mailbox page."""
 
 import smtplib
+import threading
 from email.message import EmailMessage
 
+import pytest
 from aiosmtpd.controller import Controller
 from helpers import free_port
 from helpers import login
 from helpers import staff_user
+from helpers import TEST_DATABASE_URL
 
 from feedback import demo
 from feedback.extensions import db
@@ -15,6 +18,8 @@ from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.quickstart import ensure_secret_key
 from feedback.quickstart import SinkHandler
+from feedback.quickstart import start_worker
+from feedback.services import locks
 from feedback.services import outbox
 
 
@@ -109,3 +114,13 @@ def test_worker_loop_delivers_then_stops(make_app, smtp_server):
         message = db.session.get(type(message), message_id)
         assert message.state is OutboxState.SENT
     assert len(handler.messages) == 1
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="the one-worker rule is SQLite's")
+def test_the_demo_worker_stays_idle_while_another_sends(app, capsys):
+    with app.app_context():
+        with locks.exclusive(db.engine, "outbox", wait=False):
+            thread = start_worker(app, threading.Event())
+            thread.join(timeout=5)
+        assert not thread.is_alive()
+    assert "another worker is sending" in capsys.readouterr().out

@@ -54,6 +54,7 @@ from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import BindParameter
 from sqlalchemy import Connection
+from sqlalchemy import Engine
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -74,6 +75,7 @@ from feedback.models import OutboxState
 from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.services import audit
+from feedback.services import locks
 
 REDACTED = "[已删除：此邮件含查询码，发送后不再保存。]"
 
@@ -700,6 +702,21 @@ def deliver_pending(
                 break
             _deliver(book, claim, smtp, counts)
     return counts
+
+
+@contextmanager
+def sole_worker(engine: Engine) -> Iterator[None]:
+    """On SQLite, hold the outbox lock for the block; raise LockBusy if another does.
+
+    SQLite cannot lease rows to several workers safely (no SKIP LOCKED), so
+    one worker runs per database file. On PostgreSQL any number may run, and
+    this holds nothing.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        yield
+        return
+    with locks.exclusive(engine, "outbox", wait=False):
+        yield
 
 
 def _sleep(seconds: float, should_stop: Callable[[], bool]) -> None:
