@@ -17,10 +17,7 @@ Guarantee: a queued message is sent at least once. One window remains: a
 worker that dies (or loses the database) after the server has answered 250
 and before its commit leaves the message ``sending``; when the lease runs out
 another worker sends it again, with the same stored ``Message-ID``, which
-mail clients and most servers treat as one message. (On PostgreSQL the
-outbox's own bookkeeping is committed without waiting for the disk, so a
-crash of the database server itself widens that window to the last fraction
-of a second: see :class:`Ledger`.)
+mail clients and most servers treat as one message.
 """
 
 from __future__ import annotations
@@ -58,7 +55,6 @@ from sqlalchemy import Engine
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
-from sqlalchemy import text
 from sqlalchemy import Update
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
@@ -457,10 +453,6 @@ def _lease_until() -> datetime:
     return utcnow() + timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
-_NOT_DURABLE = text("SET synchronous_commit TO OFF")
-_DURABLE = text("RESET synchronous_commit")
-
-
 class Ledger:
     """A pass's own database connection, and the statements it runs for each message.
 
@@ -468,14 +460,8 @@ class Ledger:
     check of the lease and the result are single statements, and nothing the
     caller holds in its session is committed with them. The statements are
     built once per pass, with bound parameters, since building one costs more
-    than running it.
-
-    On PostgreSQL they are committed without waiting for the disk
-    (``synchronous_commit`` off, for this connection and this pass only): a
-    crash of the database server itself, not a restart, may forget the last
-    fraction of a second of them, which can only send those messages again,
-    with their Message-IDs. What is queued is written by the caller's
-    transaction, durably, as ever.
+    than running it. Each is committed durably: a result the database
+    forgot would send its message again.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -569,17 +555,7 @@ class Ledger:
 def open_ledger(session: DbSession) -> Iterator[Ledger]:
     """Yield a :class:`Ledger` on a connection of its own from ``session``'s engine."""
     with session.get_bind().engine.connect() as connection:
-        opened = Ledger(connection)
-        if not opened.postgresql:
-            yield opened
-            return
-        opened.connection.execute(_NOT_DURABLE)
-        try:
-            yield opened
-        finally:
-            # The connection goes back to the pool, to serve requests next.
-            with contextlib.suppress(DBAPIError):
-                opened.connection.execute(_DURABLE)
+        yield Ledger(connection)
 
 
 def _log(
