@@ -77,10 +77,10 @@ OUTBOX_STATES = {
 }
 
 OUTBOX_FAILURES = {
-    FailureKind.UNREACHABLE: _l("连不上邮件服务器，会自动重试。"),
-    FailureKind.TIMEOUT: _l("邮件服务器没有应答（超时），会自动重试。"),
-    FailureKind.CONNECTION_LOST: _l("与邮件服务器的连接中断，会自动重试。"),
-    FailureKind.BUSY: _l("邮件服务器暂时不收，会自动重试。"),
+    FailureKind.UNREACHABLE: _l("连不上邮件服务器。"),
+    FailureKind.TIMEOUT: _l("邮件服务器没有应答（超时）。"),
+    FailureKind.CONNECTION_LOST: _l("与邮件服务器的连接中断。"),
+    FailureKind.BUSY: _l("邮件服务器暂时不收。"),
     FailureKind.REFUSED: _l("邮件服务器拒收此邮件。"),
     FailureKind.RECIPIENT_REFUSED: _l("邮件服务器拒收此收件地址，请核对地址。"),
     FailureKind.UNBUILDABLE: _l("这封邮件无法生成，请告知技术人员。"),
