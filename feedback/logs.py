@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from datetime import datetime
 from datetime import UTC
@@ -20,6 +21,7 @@ from flask import g
 from flask import has_request_context
 from flask import request
 from flask import Response
+from sqlalchemy.exc import DBAPIError
 
 FORMATS = ("json", "text")
 REQUESTS = logging.getLogger("feedback.requests")
@@ -124,14 +126,28 @@ def route_rule() -> str | None:
 
 
 class App(Flask):
-    """Flask, except that a failed request is logged by its route's rule, not its path."""
+    """Flask, except that a failed request is logged by its route's rule, not its path,
+    and a database error without its text."""
 
     def log_exception(
         self,
         exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
     ) -> None:
+        _kind, error, frames = exc_info
+        if not isinstance(error, DBAPIError):
+            self.logger.error(
+                "Exception on %s [%s]", route_rule(), request.method, exc_info=exc_info
+            )
+            return
+        # The driver's text may quote a row: a unique key's DETAIL, a value
+        # it could not read. Its class, SQLSTATE and the frames say where.
         self.logger.error(
-            "Exception on %s [%s]", route_rule(), request.method, exc_info=exc_info
+            "Exception on %s [%s]: %s (SQLSTATE %s), its text withheld\n%s",
+            route_rule(),
+            request.method,
+            type(error.orig).__name__,
+            getattr(error.orig, "sqlstate", None),
+            "".join(traceback.format_tb(frames)).rstrip(),
         )
 
 
