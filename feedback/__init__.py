@@ -10,13 +10,14 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import DefaultConfig
+from feedback.logs import App
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure an instance of the application."""
-    app = Flask(
+    app = App(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),
         instance_relative_config=True,

@@ -14,7 +14,9 @@ class DefaultConfig:
     CODE_HMAC_KEY = ""
 
     DATABASE_URL = ""  # empty: SQLite in instance/; postgresql:// is accepted
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: an error's text (logged with its traceback) would
+    # otherwise quote the statement's values, which hold what citizens wrote.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     # Public address used to build links in e-mail (workers have no request).
     PUBLIC_URL = "http://127.0.0.1:5000"

@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import ServiceUnavailable
@@ -56,7 +57,7 @@ def keeps_typed_input(endpoint: str) -> Callable[[FormKeeper], FormKeeper]:
 
 
 class UnreadableInput(BadRequest):
-    """A query string or form holds NUL or half a surrogate pair."""
+    """A query string, form or file name holds NUL or half a surrogate pair."""
 
 
 class DatabaseUnavailable(ServiceUnavailable):
@@ -152,10 +153,22 @@ def _ask_to_retry(response: Response) -> Response:
     return response
 
 
+def _filenames() -> MultiDict[str, str]:
+    """Return the names the uploads of this request came with, by field."""
+    return MultiDict(
+        (field, upload.filename or "")
+        for field, upload in request.files.items(multi=True)
+    )
+
+
 def refuse_unreadable_input() -> None:
-    """Refuse, before any view reads them, fields no database can store or search."""
+    """Refuse, before any view reads them, fields no database can store or search.
+
+    An upload's file name counts as a field: it is stored with the attachment.
+    """
     if unreadable(request.args) or (
-        request.method == "POST" and unreadable(request.form)
+        request.method == "POST"
+        and (unreadable(request.form) or unreadable(_filenames()))
     ):
         raise UnreadableInput(
             _("请求中含有无法处理的控制字符（如空字符），请删除后再试。")

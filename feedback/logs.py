@@ -7,9 +7,11 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from datetime import datetime
 from datetime import UTC
+from types import TracebackType
 from typing import Any
 from typing import TextIO
 
@@ -19,6 +21,7 @@ from flask import g
 from flask import has_request_context
 from flask import request
 from flask import Response
+from sqlalchemy.exc import DBAPIError
 
 FORMATS = ("json", "text")
 REQUESTS = logging.getLogger("feedback.requests")
@@ -113,6 +116,41 @@ def configure(log_format: str) -> None:
         service.setLevel(logging.INFO)
 
 
+def route_rule() -> str | None:
+    """Return the rule of the route this request matched (``/track/<reference>``), if any.
+
+    Logs and metrics name a request by it, never by its path: paths carry
+    signed reply tokens and codes, the rule says which page without them.
+    """
+    return request.url_rule.rule if request.url_rule else None
+
+
+class App(Flask):
+    """Flask, except that a failed request is logged by its route's rule, not its path,
+    and a database error without its text."""
+
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
+        _kind, error, frames = exc_info
+        if not isinstance(error, DBAPIError):
+            self.logger.error(
+                "Exception on %s [%s]", route_rule(), request.method, exc_info=exc_info
+            )
+            return
+        # The driver's text may quote a row: a unique key's DETAIL, a value
+        # it could not read. Its class, SQLSTATE and the frames say where.
+        self.logger.error(
+            "Exception on %s [%s]: %s (SQLSTATE %s), its text withheld\n%s",
+            route_rule(),
+            request.method,
+            type(error.orig).__name__,
+            getattr(error.orig, "sqlstate", None),
+            "".join(traceback.format_tb(frames)).rstrip(),
+        )
+
+
 def _start_request() -> None:
     g.request_started = time.perf_counter()
     given = request.headers.get("X-Request-ID", "")
@@ -125,16 +163,11 @@ def elapsed_seconds() -> float:
 
 
 def _finish_request(response: Response) -> Response:
-    """Hand the request id back, and in JSON log one line for the request.
-
-    The line names the route's rule, never the path itself: paths carry
-    signed reply tokens and codes, the rule (``/section/reply/<token>``)
-    says which page without them.
-    """
+    """Hand the request id back, and in JSON log one line for the request, by its rule."""
     response.headers["X-Request-ID"] = g.get("request_id", "")
     if current_app.config["LOG_FORMAT"] != "json":
         return response  # the development server logs each request itself
-    rule = request.url_rule.rule if request.url_rule else None
+    rule = route_rule()
     REQUESTS.info(
         "%s %s %s",
         request.method,

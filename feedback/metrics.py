@@ -33,6 +33,7 @@ from sqlalchemy.exc import DBAPIError
 
 from feedback.extensions import db
 from feedback.logs import elapsed_seconds
+from feedback.logs import route_rule
 from feedback.models import OutboxState
 from feedback.services import monitoring
 
@@ -43,6 +44,7 @@ _MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # would add the process's memory and CPU (meaningless summed over workers).
 _OWN = CollectorRegistry()
 _BY = ("rule", "method", "status")
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REQUESTS = Counter(
     "feedback_http_requests",
     "Requests answered, by route rule (never the raw path), method and status.",
@@ -58,11 +60,10 @@ LATENCY = Histogram(
 
 
 def _count_request(response: Response) -> Response:
-    labels = (
-        request.url_rule.rule if request.url_rule else "none",
-        request.method,
-        str(response.status_code),
-    )
+    # A client may send any method name; where no route matched it would
+    # otherwise become a label of its own choosing, one series per name.
+    method = request.method if request.method in KNOWN_METHODS else "other"
+    labels = (route_rule() or "none", method, str(response.status_code))
     REQUESTS.labels(*labels).inc()
     LATENCY.labels(*labels).observe(elapsed_seconds())
     return response

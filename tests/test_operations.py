@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -232,6 +233,15 @@ def test_nul_in_a_form_keeps_the_form(client):
     assert "操场开放时间" in html
 
 
+def test_nul_in_an_uploads_file_name_keeps_the_form(app, client):
+    upload = (io.BytesIO(b"%PDF-1.4\n"), "说明\x00.pdf")
+    response = client.post("/submit", data=FORM | {"attachments": upload})
+    assert response.status_code == 400
+    assert "含有无法保存的控制字符" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Submission)) is None
+
+
 def test_nul_sent_to_open311_is_answered_in_its_format(app, client):
     with app.app_context():
         _row, key = api_keys.create(db.session, "测试伙伴")
@@ -351,8 +361,11 @@ def test_readiness_follows_the_schema(app, client, queues):
 
 def test_metrics_count_requests_by_rule_and_read_the_queues(app, client, queues):
     client.get("/section/reply/secret-token-abc")
+    client.open("/no-such-page", method="BREW-ALICE")
     body = client.get("/metrics").get_data(as_text=True)
     assert "secret-token-abc" not in body
+    assert "ALICE" not in body  # a made-up method is counted as "other"
+    assert 'method="other",rule="none",status="404"' in body
     assert re.search(
         r'feedback_http_requests_total\{method="GET",rule="/section/reply/<token>",'
         r'status="\d+"\} [1-9]',
@@ -441,6 +454,26 @@ def test_json_logs_give_a_line_per_request_by_rule(make_app, capsys):
     assert (second["rule"], second["status"]) == ("/submit", 200)
     assert isinstance(second["duration_ms"], float)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", first["time"])
+
+
+def test_a_failed_request_is_logged_without_its_path_or_values(make_app, caplog):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom/<secret>")
+    def boom(secret: str) -> str:
+        db.session.execute(text("CREATE TEMPORARY TABLE once (x TEXT UNIQUE)"))
+        for _twice in range(2):
+            db.session.execute(
+                text("INSERT INTO once VALUES (:x)"), {"x": "张三的住址"}
+            )
+        return secret
+
+    assert app.test_client().get("/boom/signed-token-xyz").status_code == 500
+    assert "Exception on /boom/<secret> [GET]" in caplog.text
+    assert "IntegrityError" in caplog.text or "UniqueViolation" in caplog.text
+    assert ", in boom\n" in caplog.text  # the frames are there
+    assert "signed-token-xyz" not in caplog.text
+    assert "张三的住址" not in caplog.text
 
 
 def test_json_logs_carry_outbox_events(make_app, capsys):
