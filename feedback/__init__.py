@@ -10,13 +10,16 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import DefaultConfig
-from feedback.logs import App
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure an instance of the application."""
+    # Imported here, like the blueprints below, so that importing one of the
+    # package's plain helpers loads no SQLAlchemy (feedback.logs reads its errors).
+    from feedback.logs import App
+
     app = App(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),

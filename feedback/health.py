@@ -23,6 +23,7 @@ from flask import Response
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError
 
+from feedback.db import UNREACHABLE
 from feedback.extensions import csrf
 from feedback.extensions import db
 from feedback.extensions import limiter
@@ -77,7 +78,7 @@ def _migration_heads(directory: str) -> frozenset[str]:
 
 def _forget_transaction() -> None:
     # The database may be unreachable for the rollback too.
-    with contextlib.suppress(DBAPIError):
+    with contextlib.suppress(DBAPIError, *UNREACHABLE):
         db.session.rollback()
 
 
@@ -103,9 +104,10 @@ def readiness() -> ResponseReturnValue:
     session = db.session
     try:
         revisions = monitoring.schema_revisions(session)
-    except DBAPIError as exc:
+    except (DBAPIError, *UNREACHABLE) as exc:
         _forget_transaction()
-        logger.warning("readiness: database unavailable (%s)", type(exc.orig).__name__)
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        logger.warning("readiness: database unavailable (%s)", type(cause).__name__)
         return jsonify(reading), 503, NO_STORE
     heads = _migration_heads(current_app.extensions["migrate"].directory)
     current = revisions == heads

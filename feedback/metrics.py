@@ -31,6 +31,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import Metric
 from sqlalchemy.exc import DBAPIError
 
+from feedback.db import UNREACHABLE
 from feedback.extensions import db
 from feedback.logs import elapsed_seconds
 from feedback.logs import route_rule
@@ -82,8 +83,8 @@ class DatabaseReadings:
             outbox = monitoring.outbox_counts(session, tuple(OutboxState))
             held = monitoring.held_mail(session)
             alerts = monitoring.alerts_sent(session)
-        except DBAPIError:
-            with contextlib.suppress(DBAPIError):
+        except (DBAPIError, *UNREACHABLE):
+            with contextlib.suppress(DBAPIError, *UNREACHABLE):
                 session.rollback()
             yield _gauge("feedback_database_up", "1 if the database answered.", 0)
             return

@@ -123,6 +123,20 @@ def test_pages_and_the_api_answer_503_while_the_database_is_away(database_away, 
     assert "feedback_database_up 0.0" in scraped.get_data(as_text=True)
 
 
+def test_readiness_answers_its_keys_when_the_pool_is_exhausted(make_app):
+    app = make_app(
+        SQLALCHEMY_ENGINE_OPTIONS={
+            "pool_size": 1,
+            "max_overflow": 0,
+            "pool_timeout": 0.1,
+        }
+    )
+    with app.app_context(), db.engine.connect():  # the pool's one connection
+        ready = app.test_client().get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json == dict.fromkeys(READY_KEYS) | {"database": "error"}
+
+
 def test_connections_come_back_after_the_server_drops_them(app, client, database_url):
     if not database_url:
         pytest.skip("PostgreSQL only: a SQLite file has no server to drop connections")
