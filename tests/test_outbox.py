@@ -188,6 +188,20 @@ def test_a_refused_recipient_fails_at_once_without_its_address(scripted, caplog)
     assert all("@" not in r.getMessage() for r in lines)
 
 
+def test_a_nul_in_the_servers_answer_is_recorded_and_the_next_goes(scripted):
+    # PostgreSQL refuses NUL in text: stored as said, the failure would not
+    # be recorded and the message would be sent again after every lease.
+    handler = ScriptedHandler(data_answers=["554 5.7.1 spam\x00score"])
+    app = scripted(handler)
+    with app.app_context():
+        refused = _queue(db.session)
+        _queue(db.session)
+        assert str(outbox.deliver_pending(db.session)) == "sent=1 deferred=0 failed=1"
+        db.session.refresh(refused)
+        assert refused.state is OutboxState.FAILED
+        assert refused.last_error == "refused: SMTPDataError: 554 5.7.1 spam score"
+
+
 def test_a_temporary_refusal_defers_then_sends(scripted):
     handler = ScriptedHandler(data_answers=["451 4.3.0 Try again later"])
     app = scripted(handler, OUTBOX_RETRY_BASE_SECONDS=0)

@@ -163,9 +163,13 @@ def describe(exc: BaseException) -> str:
 
     It starts with the :class:`FailureKind` and a colon, which
     :func:`failure_kind` reads back, for a label in the reader's language;
-    the server's own words follow.
+    the server's own words follow. NUL and unpaired surrogates, which a
+    server's answer or an exception may carry, are replaced: PostgreSQL would
+    refuse them, the failure could not be recorded, and the message would be
+    claimed and sent again after every lease.
     """
-    return redact(f"{kind_of(exc)}: {_detail(exc)}")[:2000]
+    said = redact(f"{kind_of(exc)}: {_detail(exc)}")[:2000]
+    return said.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
 
 
 def _detail(exc: BaseException) -> str:
