@@ -820,16 +820,12 @@ class Alert:
 def alert(session: DbSession, now: datetime | None = None) -> Alert:
     """Return what the staff banner says, in two indexed queries.
 
-    Failures count from the last acknowledgement; an acknowledgement older
-    than every failure changes nothing, so only events since the oldest
-    failure are looked at.
+    Failures count from the last acknowledgement.
     """
     now = now or utcnow()
-    oldest_failure = select(func.min(OutboxMessage.failed_at)).scalar_subquery()
     acknowledged = session.scalar(
         select(func.max(Event.created_at)).where(
-            Event.created_at >= oldest_failure,
-            Event.action == AuditAction.OUTBOX_ACKNOWLEDGED,
+            Event.action == AuditAction.OUTBOX_ACKNOWLEDGED
         )
     )
     unseen = (
