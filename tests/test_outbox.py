@@ -295,6 +295,15 @@ def test_server_down_defers_with_jittered_back_off(app, runner):
         )
 
 
+def test_a_lease_shorter_than_a_slow_send_is_warned_of(make_app):
+    app = make_app(OUTBOX_LEASE_SECONDS=50, MAIL_TIMEOUT=10)
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: OUTBOX_LEASE_SECONDS (50) is under 6")
+    app = make_app(OUTBOX_LEASE_SECONDS=60, MAIL_TIMEOUT=10)
+    assert app.test_cli_runner().invoke(args=["outbox", "send"]).stderr == ""
+
+
 def test_back_off_doubles_up_to_its_cap_with_full_jitter(make_app):
     app = make_app(OUTBOX_RETRY_BASE_SECONDS=60, OUTBOX_RETRY_MAX_SECONDS=200)
     with app.app_context():
