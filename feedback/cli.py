@@ -200,12 +200,25 @@ def _one_worker_on_sqlite() -> Iterator[None]:
         sys.exit(EX_TEMPFAIL)
 
 
+def _warn_if_lease_too_short() -> None:
+    if outbox.lease_too_short():
+        config = current_app.config
+        click.echo(
+            f"warning: OUTBOX_LEASE_SECONDS ({config['OUTBOX_LEASE_SECONDS']}) is "
+            f"under {outbox.LEASE_IN_MAIL_TIMEOUTS} × MAIL_TIMEOUT "
+            f"({config['MAIL_TIMEOUT']}): a slow send may outlast its lease, "
+            "and another worker send the message again",
+            err=True,
+        )
+
+
 @outbox_cli.command("send")
 def send_command() -> None:
     """Deliver the messages that are due now, one pass, and exit (for cron).
 
     Exits 75 (try again later) when the database cannot be reached.
     """
+    _warn_if_lease_too_short()
     with _one_worker_on_sqlite(), _database_or_later():
         counts = outbox.deliver_pending(db.session)
     click.echo(str(counts))
@@ -228,6 +241,7 @@ def work_command(poll: float | None) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     seconds = poll if poll is not None else current_app.config["OUTBOX_POLL_SECONDS"]
+    _warn_if_lease_too_short()
     with _one_worker_on_sqlite():
         click.echo(f"Delivering mail every {seconds:g} s; stop with Ctrl-C.")
         outbox.work(

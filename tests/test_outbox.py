@@ -188,6 +188,20 @@ def test_a_refused_recipient_fails_at_once_without_its_address(scripted, caplog)
     assert all("@" not in r.getMessage() for r in lines)
 
 
+def test_a_nul_in_the_servers_answer_is_recorded_and_the_next_goes(scripted):
+    # PostgreSQL refuses NUL in text: stored as said, the failure would not
+    # be recorded and the message would be sent again after every lease.
+    handler = ScriptedHandler(data_answers=["554 5.7.1 spam\x00score"])
+    app = scripted(handler)
+    with app.app_context():
+        refused = _queue(db.session)
+        _queue(db.session)
+        assert str(outbox.deliver_pending(db.session)) == "sent=1 deferred=0 failed=1"
+        db.session.refresh(refused)
+        assert refused.state is OutboxState.FAILED
+        assert refused.last_error == "refused: SMTPDataError: 554 5.7.1 spam score"
+
+
 def test_a_temporary_refusal_defers_then_sends(scripted):
     handler = ScriptedHandler(data_answers=["451 4.3.0 Try again later"])
     app = scripted(handler, OUTBOX_RETRY_BASE_SECONDS=0)
@@ -279,6 +293,15 @@ def test_server_down_defers_with_jittered_back_off(app, runner):
             "sent=0 deferred=0 failed=0"
             in runner.invoke(args=["outbox", "send"]).output
         )
+
+
+def test_a_lease_shorter_than_a_slow_send_is_warned_of(make_app):
+    app = make_app(OUTBOX_LEASE_SECONDS=50, MAIL_TIMEOUT=10)
+    result = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0
+    assert result.stderr.startswith("warning: OUTBOX_LEASE_SECONDS (50) is under 6")
+    app = make_app(OUTBOX_LEASE_SECONDS=60, MAIL_TIMEOUT=10)
+    assert app.test_cli_runner().invoke(args=["outbox", "send"]).stderr == ""
 
 
 def test_back_off_doubles_up_to_its_cap_with_full_jitter(make_app):

@@ -69,7 +69,12 @@ class Event(Base):
     """One audited action: who did what to which object, when and why."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_events_object", "object_type", "object_id"),
+        # The last time of an action (the lead's acknowledgement of failed
+        # mail, on every staff page) is one index probe, however old the log.
+        Index("ix_events_action_created_at", "action", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -17,7 +17,11 @@ Guarantee: a queued message is sent at least once. One window remains: a
 worker that dies (or loses the database) after the server has answered 250
 and before its commit leaves the message ``sending``; when the lease runs out
 another worker sends it again, with the same stored ``Message-ID``, which
-mail clients and most servers treat as one message.
+mail clients and most servers treat as one message. SMTP itself has the same
+window (RFC 1047): an answer to the end of the data that never comes (a
+time-out, a dropped connection) defers a message the server may have taken.
+A send that outlasts its lease could also go out twice, which is why the
+commands warn of a lease under ``LEASE_IN_MAIL_TIMEOUTS`` × ``MAIL_TIMEOUT``.
 """
 
 from __future__ import annotations
@@ -163,9 +167,13 @@ def describe(exc: BaseException) -> str:
 
     It starts with the :class:`FailureKind` and a colon, which
     :func:`failure_kind` reads back, for a label in the reader's language;
-    the server's own words follow.
+    the server's own words follow. NUL and unpaired surrogates, which a
+    server's answer or an exception may carry, are replaced: PostgreSQL would
+    refuse them, the failure could not be recorded, and the message would be
+    claimed and sent again after every lease.
     """
-    return redact(f"{kind_of(exc)}: {_detail(exc)}")[:2000]
+    said = redact(f"{kind_of(exc)}: {_detail(exc)}")[:2000]
+    return said.replace("\x00", " ").encode("utf-8", "replace").decode("utf-8")
 
 
 def _detail(exc: BaseException) -> str:
@@ -447,6 +455,19 @@ class Claim:
     failing_since: datetime | None
     redact_after_send: bool
     letter: Letter
+
+
+# After the lease is confirmed a send waits for four answers (MAIL FROM, RCPT
+# TO, DATA, the end of the data), each up to MAIL_TIMEOUT, and writes the
+# message: a lease shorter than this many MAIL_TIMEOUTs may run out mid-send.
+LEASE_IN_MAIL_TIMEOUTS = 6
+
+
+def lease_too_short() -> bool:
+    """Say whether a slow send could outlast its lease, and so go out twice."""
+    config = current_app.config
+    lease = config["OUTBOX_LEASE_SECONDS"]
+    return lease < LEASE_IN_MAIL_TIMEOUTS * float(config["MAIL_TIMEOUT"])
 
 
 def _lease_until() -> datetime:
@@ -816,16 +837,12 @@ class Alert:
 def alert(session: DbSession, now: datetime | None = None) -> Alert:
     """Return what the staff banner says, in two indexed queries.
 
-    Failures count from the last acknowledgement; an acknowledgement older
-    than every failure changes nothing, so only events since the oldest
-    failure are looked at.
+    Failures count from the last acknowledgement.
     """
     now = now or utcnow()
-    oldest_failure = select(func.min(OutboxMessage.failed_at)).scalar_subquery()
     acknowledged = session.scalar(
         select(func.max(Event.created_at)).where(
-            Event.created_at >= oldest_failure,
-            Event.action == AuditAction.OUTBOX_ACKNOWLEDGED,
+            Event.action == AuditAction.OUTBOX_ACKNOWLEDGED
         )
     )
     unseen = (
