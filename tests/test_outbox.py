@@ -276,9 +276,13 @@ def test_a_lost_lease_sends_nothing_or_records_nothing(scripted, database_url, l
 def test_server_down_defers_with_jittered_back_off(app, runner):
     with app.app_context():
         message = _queue(db.session)
+        behind = _queue(db.session)
         result = runner.invoke(args=["outbox", "send"])
         assert result.exit_code == 0
+        # One connection attempt a pass: the message behind waits, untried.
         assert "sent=0 deferred=1 failed=0" in result.output
+        db.session.refresh(behind)
+        assert (behind.state, behind.attempts) == (OutboxState.PENDING, 0)
         db.session.refresh(message)
         assert message.state is OutboxState.PENDING
         assert message.attempts == 1
@@ -288,11 +292,14 @@ def test_server_down_defers_with_jittered_back_off(app, runner):
         assert wait <= timedelta(seconds=60)
         message.next_attempt_at = utcnow() + timedelta(minutes=5)
         db.session.commit()
-        # Not due yet: a second pass leaves it alone.
+        # Not due yet: the next pass leaves it alone and tries the one behind.
         assert (
-            "sent=0 deferred=0 failed=0"
+            "sent=0 deferred=1 failed=0"
             in runner.invoke(args=["outbox", "send"]).output
         )
+        db.session.refresh(message)
+        db.session.refresh(behind)
+        assert (message.attempts, behind.attempts) == (1, 1)
 
 
 def test_a_lease_shorter_than_a_slow_send_is_warned_of(make_app):
@@ -328,8 +335,11 @@ def test_gives_up_only_after_failing_for_the_give_up_time(app, runner):
         old.failing_since = utcnow() - timedelta(hours=73)
         young.attempts = old.attempts = 30
         db.session.commit()
-        result = runner.invoke(args=["outbox", "send"])
-        assert "sent=0 deferred=1 failed=1" in result.output
+        # The server is down: each pass tries one message, then ends.
+        first = runner.invoke(args=["outbox", "send"])
+        second = runner.invoke(args=["outbox", "send"])
+        assert "sent=0 deferred=1 failed=0" in first.output
+        assert "sent=0 deferred=0 failed=1" in second.output
         db.session.refresh(young)
         db.session.refresh(old)
         assert young.state is OutboxState.PENDING
@@ -359,7 +369,20 @@ def test_a_hanging_server_costs_mail_timeout_only(make_app):
         listener.close()
 
 
-def test_the_worker_outlives_a_database_error(mail_app, monkeypatch):
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        (
+            OperationalError("SELECT", {}, Exception("server closed the connection")),
+            "db_unavailable",
+        ),
+        (RuntimeError("a bug, quoting zs@example.org"), "pass_failed"),
+    ],
+    ids=["database-away", "a-bug"],
+)
+def test_the_worker_outlives_a_failed_pass(
+    mail_app, monkeypatch, caplog, error, outcome
+):
     app, handler = mail_app
     claim = outbox.Ledger.claim
     failures = []
@@ -367,12 +390,11 @@ def test_the_worker_outlives_a_database_error(mail_app, monkeypatch):
     def flaky_claim(ledger, now):
         if not failures:
             failures.append(now)
-            raise OperationalError(
-                "SELECT", {}, Exception("server closed the connection")
-            )
+            raise error
         return claim(ledger, now)
 
     monkeypatch.setattr(outbox.Ledger, "claim", flaky_claim)
+    caplog.set_level(logging.INFO, logger="feedback.outbox")
     with app.app_context():
         _queue(db.session)
         reports = []
@@ -385,6 +407,9 @@ def test_the_worker_outlives_a_database_error(mail_app, monkeypatch):
     assert len(failures) == 1
     assert str(reports[0]) == "sent=1 deferred=0 failed=0"
     assert len(handler.messages) == 1
+    said = [r for r in caplog.records if getattr(r, "outcome", None) == outcome]
+    assert len(said) == 1
+    assert "zs@example.org" not in caplog.text
 
 
 def _failed(session, count):

@@ -33,6 +33,7 @@ import re
 import secrets
 import smtplib
 import time
+import traceback
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,6 +65,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
 from feedback.db import DbSession
+from feedback.db import UNREACHABLE
 from feedback.db import unreachable
 from feedback.db import utcnow
 from feedback.models import AuditAction
@@ -602,8 +604,13 @@ def _log(
     )
 
 
-def _deliver(ledger: Ledger, claim: Claim, smtp: Relay, counts: DeliveryCounts) -> None:
-    """Build, send and record one claimed message; any failure stays with it."""
+def _deliver(ledger: Ledger, claim: Claim, smtp: Relay, counts: DeliveryCounts) -> bool:
+    """Build, send and record one claimed message; any failure stays with it.
+
+    Return False when the mail server could not be reached: the pass ends
+    there, rather than spend a connection attempt (up to MAIL_TIMEOUT) on
+    every due message.
+    """
     try:
         built = to_mail(claim.letter)
         data = built.as_bytes()
@@ -612,14 +619,14 @@ def _deliver(ledger: Ledger, claim: Claim, smtp: Relay, counts: DeliveryCounts) 
         if not still_ours:
             counts.lease_lost += 1
             _log(claim, "lease_lost", logging.WARNING)
-            return
+            return True
         smtp.send(built, data)
     except Exception as exc:
         if unreachable(exc):
             raise
         smtp.recover(exc)
         _record_failure(ledger, claim, exc, counts)
-        return
+        return not isinstance(exc, Unreachable)
     values: dict[str, Any] = {
         "state": OutboxState.SENT,
         "attempts": claim.attempt,
@@ -637,6 +644,7 @@ def _deliver(ledger: Ledger, claim: Claim, smtp: Relay, counts: DeliveryCounts) 
     else:
         counts.lease_lost += 1
         _log(claim, "lease_lost", logging.WARNING, "sent, but the lease was lost")
+    return True
 
 
 def _record_failure(
@@ -695,9 +703,8 @@ def deliver_pending(
             if should_stop():
                 break
             claim = book.claim(started)
-            if claim is None:
+            if claim is None or not _deliver(book, claim, smtp, counts):
                 break
-            _deliver(book, claim, smtp, counts)
     return counts
 
 
@@ -736,24 +743,18 @@ def work(
     """Deliver due mail until ``should_stop`` says so, sleeping between passes.
 
     A database that cannot be reached (at start or later) is waited for,
-    from 1 s doubling to ``DATABASE_BACK_OFF_MAX``; the worker never exits
-    because of it.
+    from 1 s doubling to ``DATABASE_BACK_OFF_MAX``; any other error ending a
+    pass is logged with its stack and waited out the same way. The worker
+    exits only when told to stop.
     """
     back_off = 1.0
     while not should_stop():
         try:
             counts = deliver_pending(session, should_stop=should_stop)
-        except DBAPIError as exc:
-            if not unreachable(exc):
-                raise
-            with contextlib.suppress(DBAPIError):
+        except Exception as exc:
+            with contextlib.suppress(DBAPIError, *UNREACHABLE):
                 session.rollback()
-            log.warning(
-                "outbox: the database is unavailable; trying again in %g s: %s",
-                back_off,
-                redact(str(exc.orig)),
-                extra={"event": "outbox", "outcome": "db_unavailable"},
-            )
+            _log_pass_failure(exc, back_off)
             _sleep(back_off, should_stop)
             back_off = min(back_off * 2, DATABASE_BACK_OFF_MAX)
             continue
@@ -762,6 +763,30 @@ def work(
             report(counts)
         session.close()  # start each pass from fresh rows
         _sleep(poll_seconds, should_stop)
+
+
+def _log_pass_failure(exc: Exception, back_off: float) -> None:
+    """Say why a pass of the worker ended early: the database away, or a fault of ours."""
+    if unreachable(exc):
+        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        log.warning(
+            "outbox: the database is unavailable; trying again in %g s: %s",
+            back_off,
+            redact(str(cause)).partition("\n")[0],
+            extra={"event": "outbox", "outcome": "db_unavailable"},
+        )
+        return
+    # A bug or an error the database should not give: keep the worker, loudly.
+    # The message in hand stays leased and goes again when its lease runs out.
+    # The stack says where; the error's own text is left out, as it may quote
+    # a statement's values or an address.
+    log.error(
+        "outbox: a pass failed (%s); trying again in %g s\n%s",
+        type(exc).__name__,
+        back_off,
+        "".join(traceback.format_tb(exc.__traceback__)),
+        extra={"event": "outbox", "outcome": "pass_failed"},
+    )
 
 
 # --- Staff: retry and the banner ----------------------------------------------
