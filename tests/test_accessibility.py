@@ -302,6 +302,7 @@ def test_axe_finds_no_wcag21_aa_violations(
             page.goto(f"{live_server.url}/staff/notices/import")
             page.locator("#text").fill(SMALL_NOTICE)
             page.locator("form:not(.inline-form) button[type=submit]").last.click()
+            expect(page.locator(".notice-preview")).to_be_visible()
             problems += axe_violations(page, f"{mode} notice-preview")
         context.close()
     assert problems == [], "\n".join(problems)
@@ -312,10 +313,13 @@ def _audit_form_results(page: Page, server: LiveServer, mode: str) -> list[str]:
     found: list[str] = []
     page.goto(f"{server.url}/submit")
     page.locator("form button[type=submit]").last.click()
+    # Audit the page the POST answered, not the one it replaces.
+    expect(page.locator(".error-summary")).to_be_visible()
     found += axe_violations(page, f"{mode} submit-errors")
     page.locator("#subject").fill("无障碍检查")
     page.locator("#body").fill("检查回执页面。")
     page.locator("form button[type=submit]").last.click()
+    expect(page.locator("#access-code")).to_be_visible()
     found += axe_violations(page, f"{mode} receipt")
     code = page.locator("#access-code").inner_text()
     page.goto(f"{server.url}/track")
