@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("FEEDBACK_MAIL_SINK_DIR", str(sink))
     os.environ.setdefault("FEEDBACK_MAIL_SERVER", "127.0.0.1")
     os.environ.setdefault("FEEDBACK_MAIL_PORT", str(args.smtp_port))
+    # Someone is reading this console: lines for eyes, not for a log collector.
+    os.environ.setdefault("FEEDBACK_LOG_FORMAT", "text")
     app = create_app()
     with app.app_context():
         upgrade(directory=str(PROJECT_ROOT / "migrations"))
