@@ -1,9 +1,14 @@
 """The outbox: real delivery, one bad message never blocking the rest, leases, back-off, retry, the banner."""
 
 import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -17,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
+from feedback import PROJECT_ROOT
 from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.models import AuditAction
@@ -28,6 +34,8 @@ from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.services import locks
 from feedback.services import outbox
+
+FLASK = str(Path(sys.executable).with_name("flask"))
 
 
 def _queue(session, **overrides):
@@ -559,3 +567,31 @@ def test_redacted_after_send(mail_app):
         assert "ABCD" not in message.body_text
         assert "ABCD" not in message.body_html
     assert "查询码 ABCD" in handler.messages[0][2].get_body(("plain",)).get_content()
+
+
+def test_outbox_work_starts_and_waits_while_the_database_is_down(tmp_path):
+    env = {
+        **os.environ,
+        "FEEDBACK_SECRET_KEY": "test",
+        "FEEDBACK_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/none",
+        "FEEDBACK_LOG_FORMAT": "text",
+    }
+    worker = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [FLASK, "--app", "app", "outbox", "work", "--poll", "0.1"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        time.sleep(2)  # two or three passes meet no database
+        running = worker.poll() is None
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=10)
+    finally:
+        worker.kill()
+    assert running, output
+    assert worker.returncode == 0, output
+    assert "the database is unavailable" in output
+    assert "Stopped." in output
