@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask import Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import DefaultConfig
@@ -70,6 +71,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # First, so that each request has its id and start time before any other
     # hook can refuse it.
     logs.init_app(app)
+    if app.config["PUBLIC_URL"].startswith("https://"):
+        # Served over TLS: the session cookie never travels in clear, and
+        # browsers are told to come back over https only.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.after_request(strict_transport)
     app.config["DEADLINE_MODE"] = read_mode(app.config["DEADLINE_MODE"])
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"], Path(app.instance_path)
@@ -103,6 +109,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     return app
+
+
+HSTS = "max-age=31536000"  # a year, the usual; no preload, which is hard to undo
+
+
+def strict_transport(response: Response) -> Response:
+    """Tell browsers to use https for this site from now on (HSTS)."""
+    response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 def database_uri(url: str | None, instance_path: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import json
+import os
 import signal
 import sys
 from collections import Counter
@@ -24,6 +25,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from feedback import config_check
 from feedback import demo
 from feedback import notices
 from feedback.db import UNREACHABLE
@@ -608,6 +610,35 @@ def list_apikeys_command() -> None:
         )
 
 
+config_cli = AppGroup("config", help="Check the settings before going live.")
+
+
+@config_cli.command("check")
+def check_config_command() -> None:
+    """Print each unsafe or unwise setting with its fix; exit 1 if any is an error.
+
+    WEB_CONCURRENCY (gunicorn's worker count) is read from the environment.
+    """
+    try:
+        concurrency = int(os.environ.get("WEB_CONCURRENCY") or 1)
+    except ValueError as exc:
+        raise click.BadParameter("WEB_CONCURRENCY must be a whole number") from exc
+    config = current_app.config
+    found = config_check.findings(
+        config, web_concurrency=concurrency, debug=current_app.debug
+    )
+    mail = config_check.mail_finding(
+        config["MAIL_SERVER"], int(config["MAIL_PORT"]), float(config["MAIL_TIMEOUT"])
+    )
+    found += [mail] if mail is not None else []
+    for finding in found:
+        click.echo(str(finding))
+    errors = sum(finding.level == "error" for finding in found)
+    click.echo(f"{errors} errors, {len(found) - errors} warnings")
+    if errors:
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     for group in (
@@ -619,5 +650,6 @@ def init_app(app: Flask) -> None:
         deadlines_cli,
         retention_cli,
         apikey_cli,
+        config_cli,
     ):
         app.cli.add_command(group)

@@ -140,6 +140,10 @@ class DefaultConfig:
     # Logs on standard error: "json" (one object a line: each request, each
     # outbox event) or "text". Empty: "text" in debug and tests, else "json".
     LOG_FORMAT = ""
+    # Where logs go: "stderr", or "stdout" (deploy/gunicorn.conf.py sets it for
+    # the web, so that its lines go with gunicorn's; commands keep stdout for
+    # their results).
+    LOG_STREAM = "stderr"
     # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when
     # set; when empty, only to 127.0.0.1 and ::1, and to nobody at all
     # behind a proxy (PROXY_FIX_X_FOR above 0), where everyone looks local.

@@ -79,33 +79,43 @@ class _RequestId(logging.Filter):
         return True
 
 
-class _StandardError(logging.StreamHandler[TextIO]):
-    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it)."""
+STREAMS = ("stderr", "stdout")
+
+
+class _Console(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` (or ``sys.stdout``) is at the time.
+
+    Test runners swap those objects, so the handler looks them up each time.
+    """
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
+        self.stream_name = "stderr"
 
     @property
     def stream(self) -> TextIO:
-        return sys.stderr
+        return sys.stdout if self.stream_name == "stdout" else sys.stderr
 
     @stream.setter
     def stream(self, _value: TextIO) -> None:
         pass
 
 
-def configure(log_format: str) -> None:
-    """Send the service's logs (and others' warnings) to standard error as ``log_format``.
+def configure(log_format: str, stream: str = "stderr") -> None:
+    """Send the service's logs (and others' warnings) to ``stream`` as ``log_format``.
 
     One handler on the root logger, made once per process: a second app
-    (tests make many) only changes how it writes.
+    (tests make many) only changes how and where it writes.
     """
+    if stream not in STREAMS:
+        raise ValueError(f"LOG_STREAM must be one of {', '.join(STREAMS)}: {stream!r}")
     root = logging.getLogger()
-    handler = next((h for h in root.handlers if isinstance(h, _StandardError)), None)
+    handler = next((h for h in root.handlers if isinstance(h, _Console)), None)
     if handler is None:
-        handler = _StandardError()
+        handler = _Console()
         handler.addFilter(_RequestId())
         root.addHandler(handler)
+    handler.stream_name = stream
     handler.setFormatter(
         JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT)
     )
@@ -188,6 +198,6 @@ def init_app(app: Flask) -> None:
     app.config["LOG_FORMAT"] = read_format(
         app.config["LOG_FORMAT"], debug=app.debug or app.testing
     )
-    configure(app.config["LOG_FORMAT"])
+    configure(app.config["LOG_FORMAT"], app.config["LOG_STREAM"])
     app.before_request(_start_request)
     app.after_request(_finish_request)

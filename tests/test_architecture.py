@@ -45,7 +45,12 @@ BLUEPRINTS = {
     "feedback.open311",
     "feedback.health",
 }
-COMMANDS = {"feedback.cli", "feedback.demo", "feedback.quickstart"}
+COMMANDS = {
+    "feedback.cli",
+    "feedback.config_check",
+    "feedback.demo",
+    "feedback.quickstart",
+}
 # What request-bound Flask names a service must never reach for.
 REQUEST_BOUND = {"request", "session", "g", "flash", "redirect", "abort", "url_for"}
 

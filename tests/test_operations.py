@@ -507,16 +507,21 @@ def test_json_logs_carry_outbox_events(make_app, capsys):
     assert line["level"] == "INFO"
 
 
-def test_logging_is_set_up_once_per_process(make_app):
-    make_app(LOG_FORMAT="json")
+def test_logging_is_set_up_once_per_process(make_app, capsys):
+    make_app(LOG_FORMAT="json", LOG_STREAM="stdout")
+    logging.getLogger("feedback.test").info("to standard output")
     make_app(LOG_FORMAT="text")
+    logging.getLogger("feedback.test").info("to standard error")
     ours = [
         handler
         for handler in logging.getLogger().handlers
-        if isinstance(handler, logs._StandardError)
+        if isinstance(handler, logs._Console)
     ]
     assert len(ours) == 1
     assert not isinstance(ours[0].formatter, logs.JsonFormatter)
+    written = capsys.readouterr()
+    assert '"message": "to standard output"' in written.out
+    assert "INFO feedback.test: to standard error" in written.err
 
 
 def test_log_format_defaults_by_mode():

@@ -1,0 +1,120 @@
+"""What `flask config check` finds unsafe or unwise in a configuration, each with its fix."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from feedback.config import DefaultConfig
+
+MIN_SECRET_BYTES = 32
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong with the settings: ``error`` stops a deployment, ``warning`` does not."""
+
+    level: str
+    problem: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.problem} Fix: {self.fix}"
+
+
+def _error(problem: str, fix: str) -> Finding:
+    return Finding("error", problem, fix)
+
+
+def _warning(problem: str, fix: str) -> Finding:
+    return Finding("warning", problem, fix)
+
+
+def _example_domain(address: str) -> bool:
+    domain = address.rpartition("@")[2] if "@" in address else address
+    return domain.lower().rstrip(".").endswith(".example")
+
+
+def findings(
+    config: Mapping[str, Any], *, web_concurrency: int, debug: bool
+) -> list[Finding]:
+    """Check the settings as they would run; say what is wrong and how to mend it."""
+    found: list[Finding] = []
+    secret = str(config.get("SECRET_KEY") or "")
+    if secret == DefaultConfig.SECRET_KEY or len(secret.encode()) < MIN_SECRET_BYTES:
+        found.append(
+            _error(
+                f"SECRET_KEY is the default or shorter than {MIN_SECRET_BYTES} bytes.",
+                "set SECRET_KEY (the same on every node) to the output of "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
+            )
+        )
+    public_url = str(config.get("PUBLIC_URL") or "")
+    if not debug and urlsplit(public_url).scheme != "https":
+        found.append(
+            _error(
+                f"PUBLIC_URL ({public_url or 'empty'}) is not https.",
+                "serve the site over TLS and set PUBLIC_URL to its https:// address; "
+                "secure cookies and HSTS follow from it.",
+            )
+        )
+    database = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    postgresql = database.startswith("postgresql")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://") and (
+        web_concurrency > 1 or postgresql
+    ):
+        found.append(
+            _error(
+                "RATELIMIT_STORAGE_URI is memory://, which counts per process: with "
+                "several workers or machines each gets the whole limit.",
+                "set RATELIMIT_STORAGE_URI to redis://host:6379/0, shared by every node.",
+            )
+        )
+    if not debug and database.startswith("sqlite"):
+        found.append(
+            _warning(
+                "the database is SQLite, which suits one machine on trial.",
+                "use PostgreSQL in production (DATABASE_URL=postgresql://…).",
+            )
+        )
+    sender = config.get("MAIL_DEFAULT_SENDER")
+    sender_address = (
+        sender[1] if isinstance(sender, tuple | list) else str(sender or "")
+    )
+    for name, value in (
+        ("MAIL_DEFAULT_SENDER", parseaddr(sender_address)[1] or sender_address),
+        ("MAIL_REPLY_DOMAIN", str(config.get("MAIL_REPLY_DOMAIN") or "")),
+    ):
+        if value and _example_domain(value):
+            found.append(
+                _warning(
+                    f"{name} ({value}) is on an .example domain, which no mail reaches.",
+                    f"set {name} to the bureau's own domain.",
+                )
+            )
+    return found
+
+
+def mail_server_answers(host: str, port: int, timeout: float) -> bool:
+    """Say whether the mail server accepts a connection and greets within ``timeout``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            return connection.recv(3).startswith(b"2")
+    except OSError:
+        return False
+
+
+def mail_finding(host: str, port: int, timeout: float) -> Finding | None:
+    """Return a warning when the mail server does not answer, else None."""
+    if mail_server_answers(host, port, timeout):
+        return None
+    return _warning(
+        f"the mail server {host}:{port} does not answer.",
+        "check MAIL_SERVER and MAIL_PORT, and that the relay runs; mail waits in "
+        "the outbox meanwhile.",
+    )
