@@ -28,6 +28,8 @@ from sqlalchemy.exc import DBAPIError
 from feedback import config_check
 from feedback import demo
 from feedback import notices
+from feedback.db import driver_error
+from feedback.db import rollback_quietly
 from feedback.db import UNREACHABLE
 from feedback.db import unreachable
 from feedback.db import utcnow
@@ -82,9 +84,8 @@ def _database_or_later() -> Iterator[None]:
     except (DBAPIError, *UNREACHABLE) as exc:
         if not unreachable(exc):
             raise
-        with contextlib.suppress(DBAPIError, *UNREACHABLE):
-            db.session.rollback()
-        _temporary_failure(exc.orig if isinstance(exc, DBAPIError) else exc)
+        rollback_quietly(db.session)
+        _temporary_failure(driver_error(exc))
 
 
 def _commit_change(change: Callable[[], T], done: str | None = None) -> T:

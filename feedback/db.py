@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from datetime import datetime
 from datetime import UTC
@@ -59,6 +60,22 @@ def unreachable(error: BaseException) -> bool:
     """Tell whether ``error`` says the database cannot be reached just now."""
     invalidated = isinstance(error, DBAPIError) and error.connection_invalidated
     return isinstance(error, UNREACHABLE) or invalidated
+
+
+def driver_error(error: BaseException) -> BaseException:
+    """Return the driver's own exception behind a SQLAlchemy one, or ``error`` itself."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        return error.orig
+    return error
+
+
+def rollback_quietly(session: DbSession) -> None:
+    """Roll back ``session``; a database that cannot be reached for it is no error.
+
+    The pool drops a broken connection, so the next use starts afresh.
+    """
+    with contextlib.suppress(DBAPIError, *UNREACHABLE):
+        session.rollback()
 
 
 def utcnow() -> datetime:

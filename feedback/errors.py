@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Protocol
@@ -23,6 +22,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.exceptions import TooManyRequests
 
+from feedback.db import driver_error
+from feedback.db import rollback_quietly
 from feedback.db import UNREACHABLE
 from feedback.db import unreachable
 from feedback.extensions import db
@@ -122,10 +123,8 @@ def _unavailable(error: ServiceUnavailable) -> ResponseReturnValue:
 
 def _forget(error: Exception) -> None:
     """Roll back the request's transaction and log why, without what was written."""
-    # Rolling back may fail the same way; the pool drops a broken connection.
-    with contextlib.suppress(DBAPIError, *UNREACHABLE):
-        db.session.rollback()
-    cause = error.orig if isinstance(error, DBAPIError) else error
+    rollback_quietly(db.session)
+    cause = driver_error(error)
     # Only the driver's first line: the statement's parameters may hold
     # what a citizen wrote.
     reason = str(cause).strip().partition("\n")[0]

@@ -8,7 +8,6 @@ queues' figures; ``/metrics`` is for Prometheus (see :mod:`feedback.metrics`).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 from collections.abc import Iterable
@@ -23,6 +22,8 @@ from flask import Response
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError
 
+from feedback.db import driver_error
+from feedback.db import rollback_quietly
 from feedback.db import UNREACHABLE
 from feedback.extensions import csrf
 from feedback.extensions import db
@@ -76,12 +77,6 @@ def _migration_heads(directory: str) -> frozenset[str]:
     return frozenset(ScriptDirectory(directory).get_heads())
 
 
-def _forget_transaction() -> None:
-    # The database may be unreachable for the rollback too.
-    with contextlib.suppress(DBAPIError, *UNREACHABLE):
-        db.session.rollback()
-
-
 def _rounded(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
@@ -105,8 +100,8 @@ def readiness() -> ResponseReturnValue:
     try:
         revisions = monitoring.schema_revisions(session)
     except (DBAPIError, *UNREACHABLE) as exc:
-        _forget_transaction()
-        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        rollback_quietly(db.session)
+        cause = driver_error(exc)
         logger.warning("readiness: database unavailable (%s)", type(cause).__name__)
         return jsonify(reading), 503, NO_STORE
     heads = _migration_heads(current_app.extensions["migrate"].directory)
@@ -117,7 +112,7 @@ def readiness() -> ResponseReturnValue:
         outbox = monitoring.outbox_counts(session)
         held = monitoring.held_mail(session)
     except DBAPIError:  # a schema too old (or empty) to hold the tables
-        _forget_transaction()
+        rollback_quietly(db.session)
         return jsonify(reading), 503, NO_STORE
     reading.update(
         outbox_pending=outbox.pending,

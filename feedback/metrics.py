@@ -11,7 +11,6 @@ machine, reports the same figures.
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import os
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import Metric
 from sqlalchemy.exc import DBAPIError
 
+from feedback.db import rollback_quietly
 from feedback.db import UNREACHABLE
 from feedback.extensions import db
 from feedback.logs import elapsed_seconds
@@ -84,8 +84,7 @@ class DatabaseReadings:
             held = monitoring.held_mail(session)
             alerts = monitoring.alerts_sent(session)
         except (DBAPIError, *UNREACHABLE):
-            with contextlib.suppress(DBAPIError, *UNREACHABLE):
-                session.rollback()
+            rollback_quietly(session)
             yield _gauge("feedback_database_up", "1 if the database answered.", 0)
             return
         yield _gauge("feedback_database_up", "1 if the database answered.", 1)

@@ -59,13 +59,14 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import func
 from sqlalchemy import or_
+from sqlalchemy import Row
 from sqlalchemy import select
 from sqlalchemy import Update
 from sqlalchemy import update
-from sqlalchemy.exc import DBAPIError
 
 from feedback.db import DbSession
-from feedback.db import UNREACHABLE
+from feedback.db import driver_error
+from feedback.db import rollback_quietly
 from feedback.db import unreachable
 from feedback.db import utcnow
 from feedback.models import AuditAction
@@ -78,6 +79,7 @@ from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.services import audit
 from feedback.services import locks
+from feedback.services import monitoring
 
 REDACTED = "[已删除：此邮件含查询码，发送后不再保存。]"
 
@@ -416,7 +418,8 @@ class Letter:
     in_reply_to: str | None
 
     @classmethod
-    def of(cls, message: OutboxMessage) -> Letter:
+    def of(cls, message: OutboxMessage | Row[Any]) -> Letter:
+        """Read a letter from a message, or from a row that selected LETTER_FIELDS."""
         return cls(**{name: getattr(message, name) for name in LETTER_FIELDS})
 
 
@@ -544,7 +547,7 @@ class Ledger:
             attempt=row.attempts + 1,
             failing_since=row.failing_since,
             redact_after_send=row.redact_after_send,
-            letter=Letter(**{name: getattr(row, name) for name in LETTER_FIELDS}),
+            letter=Letter.of(row),
         )
         _log(claim, "claimed", logging.DEBUG)
         return claim
@@ -752,8 +755,7 @@ def work(
         try:
             counts = deliver_pending(session, should_stop=should_stop)
         except Exception as exc:
-            with contextlib.suppress(DBAPIError, *UNREACHABLE):
-                session.rollback()
+            rollback_quietly(session)
             _log_pass_failure(exc, back_off)
             _sleep(back_off, should_stop)
             back_off = min(back_off * 2, DATABASE_BACK_OFF_MAX)
@@ -768,7 +770,7 @@ def work(
 def _log_pass_failure(exc: Exception, back_off: float) -> None:
     """Say why a pass of the worker ended early: the database away, or a fault of ours."""
     if unreachable(exc):
-        cause = exc.orig if isinstance(exc, DBAPIError) else exc
+        cause = driver_error(exc)
         log.warning(
             "outbox: the database is unavailable; trying again in %g s: %s",
             back_off,
@@ -878,7 +880,7 @@ def alert(session: DbSession, now: datetime | None = None) -> Alert:
     if acknowledged is not None:
         unseen = unseen.where(OutboxMessage.failed_at > acknowledged)
     waiting = select(func.min(OutboxMessage.created_at)).where(
-        OutboxMessage.state.in_([OutboxState.PENDING, OutboxState.SENDING])
+        OutboxMessage.state.in_(monitoring.UNFINISHED)
     )
     failed, oldest = session.execute(
         select(unseen.scalar_subquery(), waiting.scalar_subquery())
