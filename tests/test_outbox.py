@@ -17,6 +17,7 @@ from helpers import free_port
 from helpers import login
 from helpers import staff_user
 from helpers import TEST_DATABASE_URL
+from helpers import wait_until
 from sqlalchemy import create_engine
 from sqlalchemy import select
 from sqlalchemy import text
@@ -576,22 +577,29 @@ def test_outbox_work_starts_and_waits_while_the_database_is_down(tmp_path):
         "FEEDBACK_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/none",
         "FEEDBACK_LOG_FORMAT": "text",
     }
-    worker = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [FLASK, "--app", "app", "outbox", "work", "--poll", "0.1"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path / "worker.log"
+    with log.open("w") as output_file:
+        worker = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+            [FLASK, "--app", "app", "outbox", "work", "--poll", "0.1"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
-        time.sleep(2)  # two or three passes meet no database
+        # Two passes meet no database: the worker has started and is waiting.
+        wait_until(
+            lambda: log.read_text().count("the database is unavailable") >= 2,
+            30,
+            "the worker meets the missing database twice",
+        )
         running = worker.poll() is None
         worker.send_signal(signal.SIGTERM)
-        output, _ = worker.communicate(timeout=10)
+        worker.wait(timeout=10)
     finally:
         worker.kill()
+    output = log.read_text()
     assert running, output
     assert worker.returncode == 0, output
-    assert "the database is unavailable" in output
     assert "Stopped." in output
