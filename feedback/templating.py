@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from datetime import date
 from datetime import datetime
 from datetime import time
@@ -10,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask import Flask
+from werkzeug.security import safe_join
 
 from feedback import labels
 from feedback.charts import bar_chart
@@ -85,8 +88,37 @@ FILTERS = (
 )
 
 
+@functools.cache
+def _fingerprint(folder: str, filename: str) -> str:
+    """Return a short hash of a static file's content ("" if there is no such file)."""
+    path = safe_join(folder, filename)
+    try:
+        with open(path or "", "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()[:12]
+    except OSError:
+        return ""
+
+
+def version_static_urls(endpoint: str, values: dict[str, object]) -> None:
+    """Add ``v=<content hash>`` to every static file's URL.
+
+    A proxy may then keep static files for a year (deploy/nginx): a changed
+    file gets a new URL, so nobody is served last release's stylesheet. The
+    hash is taken once per process; a release restarts the processes.
+    """
+    if endpoint != "static" or "v" in values:
+        return
+    folder = current_app.static_folder
+    filename = values.get("filename")
+    if folder and isinstance(filename, str):
+        version = _fingerprint(folder, filename)
+        if version:
+            values["v"] = version
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
+    app.url_defaults(version_static_urls)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update((f.__name__, f) for f in FILTERS)
     app.jinja_env.globals.update(

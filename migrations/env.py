@@ -1,5 +1,6 @@
 """Alembic environment: run migrations with the Flask app's engine and metadata."""
 
+import contextlib
 import logging
 from logging.config import fileConfig
 from typing import Literal
@@ -9,10 +10,14 @@ from alembic.autogenerate.api import AutogenContext
 from flask import current_app
 from sqlalchemy.types import TypeDecorator
 
+from feedback.services.locks import exclusive
+
 config = context.config
 # Tests and the quick start configure logging themselves; don't reset it.
 if config.config_file_name is not None and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Whoever upgrades sees each revision run ("Running upgrade a -> b"), or none.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
@@ -52,6 +57,22 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def one_migration_at_a_time() -> contextlib.AbstractContextManager[None]:
+    """Hold the migration lock: every machine that shares the database shares it.
+
+    Nodes upgraded together each run ``db upgrade``; the first migrates while
+    the others wait, then find the schema at the head and do nothing. A
+    SQLite database in memory belongs to one process and needs no lock.
+    """
+    if engine.dialect.name == "sqlite" and engine.url.database in (
+        None,
+        "",
+        ":memory:",
+    ):
+        return contextlib.nullcontext()
+    return exclusive(engine, "schema-migration", wait=True)
+
+
 def run_migrations_online() -> None:
     """Run the migrations on a connection from the app's engine."""
 
@@ -67,7 +88,7 @@ def run_migrations_online() -> None:
     configure_args = dict(current_app.extensions["migrate"].configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_revision)
     configure_args.setdefault("render_item", render_app_type)
-    with engine.connect() as connection:
+    with one_migration_at_a_time(), engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch migrations rebuild tables that others point at; SQLite

@@ -1,11 +1,16 @@
 """The schema is created by migrating, on SQLite and on PostgreSQL, and matches the models."""
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
+from alembic.script import ScriptDirectory
 from click.testing import Result
 from flask import Flask
 from flask_migrate import downgrade
@@ -179,3 +184,37 @@ def test_upgrade_folds_line_breaks_in_headers_of_unsent_mail(
     # Sent mail is history and stays as it went out.
     assert found == {"pending": "a b", "failed": "c d", "sent": "e\nf"}
     assert failed_at is not None
+
+
+def test_two_nodes_upgrading_at_once_migrate_once(migrating_app: Flask) -> None:
+    """Both exit 0 at the head: one ran the revisions, the other waited, then had none to run."""
+    url = migrating_app.config["DATABASE_URL"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDBACK_")}
+    env.update(
+        FEEDBACK_DATABASE_URL=json.dumps(url),
+        FEEDBACK_SECRET_KEY=json.dumps("migration-test"),
+        FEEDBACK_DEBUG="true",
+        FEEDBACK_LOG_FORMAT=json.dumps("text"),
+    )
+    command = [sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"]
+    nodes = [
+        subprocess.Popen(  # noqa: S603 - our own command
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [node.communicate(timeout=120)[0] for node in nodes]
+    assert [node.returncode for node in nodes] == [0, 0], outputs
+    revisions = len(list(ScriptDirectory(MIGRATIONS).walk_revisions()))
+    ran = sorted(output.count("Running upgrade") for output in outputs)
+    assert ran == [0, revisions], outputs
+    head = ScriptDirectory(MIGRATIONS).get_current_head()
+    with db.engine.connect() as connection:
+        assert (
+            connection.scalar(text("SELECT version_num FROM alembic_version")) == head
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -12,6 +13,7 @@ import sys
 
 import pytest
 from alembic.script import ScriptDirectory
+from flask import url_for
 from flask_migrate import stamp
 from helpers import base_config
 from helpers import CLOSED_PORT
@@ -571,3 +573,20 @@ def test_request_metrics_go_through_files_under_several_workers(tmp_path):
         "counter",
         "histogram",
     ]
+
+
+def test_static_urls_carry_their_contents_hash_so_a_proxy_may_keep_them_a_year(
+    tmp_path,
+):
+    app = create_app(base_config(tmp_path, ""))
+    stylesheet = PROJECT_ROOT / "static" / "css" / "site.css"
+    digest = hashlib.sha256(stylesheet.read_bytes()).hexdigest()[:12]
+    with app.test_request_context():
+        assert url_for("static", filename="css/site.css") == (
+            f"/static/css/site.css?v={digest}"
+        )
+        # A file that is not there gets no version rather than an error.
+        assert url_for("static", filename="css/none.css") == "/static/css/none.css"
+    served = app.test_client().get(f"/static/css/site.css?v={digest}", buffered=True)
+    assert served.status_code == 200
+    assert served.data == stylesheet.read_bytes()
