@@ -43,6 +43,7 @@ from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.services import accounts
 from feedback.services import api_keys
+from feedback.services import attachments
 from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import holiday_calendars
@@ -632,6 +633,7 @@ def check_config_command() -> None:
         config["MAIL_SERVER"], int(config["MAIL_PORT"]), float(config["MAIL_TIMEOUT"])
     )
     found += [mail] if mail is not None else []
+    click.echo(config_check.shared_settings(config, str(attachments.configured_dir())))
     for finding in found:
         click.echo(str(finding))
     errors = sum(finding.level == "error" for finding in found)

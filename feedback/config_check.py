@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -81,6 +82,14 @@ def findings(
                 "use PostgreSQL in production (DATABASE_URL=postgresql://…).",
             )
         )
+    if config.get("PROXY_FIX_X_FOR") and not config.get("METRICS_TOKEN"):
+        found.append(
+            _warning(
+                "METRICS_TOKEN is empty behind a proxy (PROXY_FIX_X_FOR), so /metrics "
+                "answers nobody.",
+                "set METRICS_TOKEN and give Prometheus the same token.",
+            )
+        )
     sender = config.get("MAIL_DEFAULT_SENDER")
     sender_address = (
         sender[1] if isinstance(sender, tuple | list) else str(sender or "")
@@ -97,6 +106,38 @@ def findings(
                 )
             )
     return found
+
+
+def fingerprint(value: str) -> str:
+    """Return eight hex digits that tell two keys apart without giving either away."""
+    return hashlib.sha256(f"feedback-key-fingerprint:{value}".encode()).hexdigest()[:8]
+
+
+def shared_settings(config: Mapping[str, Any], attachment_dir: str) -> str:
+    """Return the line an operator compares across nodes: it must read the same on each.
+
+    Keys are shown by fingerprint only. CODE_HMAC_KEY left empty is derived
+    from SECRET_KEY, and is shown so. Attachments must be one shared folder
+    (``attachment_dir``, as the service resolves it), or each node would
+    miss the files the others stored.
+    """
+    secret = str(config.get("SECRET_KEY") or "")
+    code_key = str(config.get("CODE_HMAC_KEY") or "")
+    code = fingerprint(code_key) if code_key else "derived-from-SECRET_KEY"
+    return (
+        f"same on every node: SECRET_KEY={fingerprint(secret)} CODE_HMAC_KEY={code}"
+        f" PUBLIC_URL={config.get('PUBLIC_URL')}"
+        f" DATABASE={_without_password(str(config.get('SQLALCHEMY_DATABASE_URI') or ''))}"
+        f" ATTACHMENT_DIR={attachment_dir}"
+    )
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 def mail_server_answers(host: str, port: int, timeout: float) -> bool:

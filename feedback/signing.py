@@ -33,7 +33,12 @@ def external_url(endpoint: str, **values: object) -> str:
 
 
 def _reply_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], REPLY_LINK_SALT)
+    # Signed with SECRET_KEY; keys retired into SECRET_KEY_FALLBACKS (oldest
+    # first, as Flask reads them for sessions) still open the links already
+    # mailed, until they are dropped from the list.
+    config = current_app.config
+    keys = [*(config["SECRET_KEY_FALLBACKS"] or ()), config["SECRET_KEY"]]
+    return URLSafeTimedSerializer(keys, REPLY_LINK_SALT)
 
 
 def reply_token(submission_id: int, section_id: int) -> str:

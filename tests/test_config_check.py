@@ -4,6 +4,7 @@ from helpers import base_config
 
 from feedback import create_app
 from feedback.config_check import findings
+from feedback.config_check import shared_settings
 
 GOOD_KEY = "k" * 48
 
@@ -24,7 +25,8 @@ def test_a_short_key_and_plain_http_are_errors(tmp_path, monkeypatch):
     assert any(line.startswith("error: RATELIMIT_STORAGE_URI") for line in lines)
     assert any(line.startswith("warning: the database is SQLite") for line in lines)
     assert any(line.startswith("warning: the mail server") for line in lines)
-    assert all("Fix: " in line for line in lines[:-1])
+    assert lines[0].startswith("same on every node: SECRET_KEY=")
+    assert all("Fix: " in line for line in lines[1:-1])
     assert lines[-1] == "3 errors, 4 warnings"  # two .example mail domains
 
 
@@ -60,3 +62,37 @@ def test_https_public_url_makes_cookies_secure_and_sends_hsts(tmp_path):
     with secure.test_request_context():
         response = secure.test_client().get("/auth/login")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_nodes_compare_their_keys_by_fingerprint_never_by_value():
+    node = {
+        "SECRET_KEY": GOOD_KEY,
+        "CODE_HMAC_KEY": "",
+        "PUBLIC_URL": "https://jiandu.meijiang.gov.cn",
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://feedback:pw-9Xq@db/feedback",
+    }
+    line = shared_settings(node, "/srv/shared/attachments")
+    assert line == shared_settings(dict(node), "/srv/shared/attachments")
+    assert GOOD_KEY not in line
+    assert "pw-9Xq" not in line
+    assert "postgresql+psycopg://feedback:***@db/feedback" in line
+    assert "CODE_HMAC_KEY=derived-from-SECRET_KEY" in line
+    assert "ATTACHMENT_DIR=/srv/shared/attachments" in line
+    other = shared_settings(node | {"SECRET_KEY": "j" * 48}, "/srv/shared/attachments")
+    assert other.split()[4] != line.split()[4]  # SECRET_KEY=…
+
+
+def test_behind_a_proxy_metrics_without_a_token_are_named():
+    config = {
+        "SECRET_KEY": GOOD_KEY,
+        "PUBLIC_URL": "https://jiandu.meijiang.gov.cn",
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://feedback@db/feedback",
+        "RATELIMIT_STORAGE_URI": "redis://cache:6379/0",
+        "PROXY_FIX_X_FOR": 1,
+    }
+    assert [f.problem for f in findings(config, web_concurrency=4, debug=False)] == [
+        "METRICS_TOKEN is empty behind a proxy (PROXY_FIX_X_FOR), so /metrics "
+        "answers nobody."
+    ]
+    with_token = config | {"METRICS_TOKEN": "t" * 40}
+    assert findings(with_token, web_concurrency=4, debug=False) == []

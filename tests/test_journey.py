@@ -2,13 +2,17 @@
 
 import re
 
+from helpers import login
 from helpers import read_receipt
+from helpers import staff_user
 from helpers import submit
 from sqlalchemy import select
 
 from feedback.extensions import db
+from feedback.models import Role
 from feedback.models import Section
 from feedback.services import triage
+from feedback.signing import load_reply_token
 from feedback.signing import reply_token
 
 
@@ -138,3 +142,26 @@ def test_tampered_or_foreign_reply_link_is_refused(mail_app):
     empty = client.post(f"/section/reply/{good}", data={"body": ""})
     assert empty.status_code == 400
     assert "请填写答复内容" in empty.get_data(as_text=True)
+
+
+def test_a_retired_secret_key_still_opens_mailed_links_and_sessions_as_a_fallback(
+    app, demo_loaded
+):
+    """Rotating SECRET_KEY: the old one in SECRET_KEY_FALLBACKS keeps what it signed working."""
+    lead = app.test_client()
+    with app.app_context():
+        login(lead, staff_user(Role.LEAD))
+        link = reply_token(7, 3)
+    assert lead.get("/staff/").status_code == 200
+    retired = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = "the-new-key-" + "n" * 40
+    app.config["SECRET_KEY_FALLBACKS"] = [retired]
+    with app.app_context():
+        assert load_reply_token(link) == (7, 3)
+        assert load_reply_token(reply_token(7, 3)) == (7, 3)  # new links, new key
+    assert lead.get("/staff/").status_code == 200
+    # Once the old key is dropped, what it signed is refused.
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    with app.app_context():
+        assert load_reply_token(link) is None
+    assert lead.get("/staff/").status_code == 302

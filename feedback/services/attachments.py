@@ -45,14 +45,19 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def storage_dir() -> Path:
-    """Return the folder attachments live in, outside static/, creating it."""
+def configured_dir() -> Path:
+    """Return the folder attachments live in, outside static/ (ATTACHMENT_DIR)."""
     configured = current_app.config["ATTACHMENT_DIR"]
-    folder = (
+    return (
         Path(configured)
         if configured
         else Path(current_app.instance_path) / "attachments"
     )
+
+
+def storage_dir() -> Path:
+    """Return the folder attachments live in, creating it."""
+    folder = configured_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
 
