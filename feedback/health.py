@@ -72,9 +72,27 @@ class Liveness:
 
 
 @functools.cache
-def _migration_heads(directory: str) -> frozenset[str]:
-    """Return the newest migrations in ``directory``: read once per process."""
-    return frozenset(ScriptDirectory(directory).get_heads())
+def _migrations(directory: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the newest migrations in ``directory``, and all of them: read once per process."""
+    script = ScriptDirectory(directory)
+    known = frozenset(revision.revision for revision in script.walk_revisions())
+    return frozenset(script.get_heads()), known
+
+
+def schema_state(revisions: frozenset[str], directory: str) -> str:
+    """Compare the database's revisions with this code's migrations.
+
+    ``current``: at the head. ``ahead``: migrated by a newer release, during
+    a rolling upgrade (a migration never breaks the release before it, so
+    this code still serves). ``behind``: this code expects migrations the
+    database has not had.
+    """
+    heads, known = _migrations(directory)
+    if revisions == heads:
+        return "current"
+    if revisions - known:
+        return "ahead"
+    return "behind"
 
 
 def _rounded(seconds: float | None) -> float | None:
@@ -83,10 +101,11 @@ def _rounded(seconds: float | None) -> float | None:
 
 @bp.get("/readyz")
 def readiness() -> ResponseReturnValue:
-    """Say whether the database answers at the migrations' head, with the mail queues.
+    """Say whether the database answers at a schema this code can use, with the mail queues.
 
-    200 when it does, else 503 with the same keys; what could not be read is
-    null (the counts too, though they are numbers whenever the database answers).
+    200 when it does (at the head, or ahead of it during a rolling upgrade),
+    else 503 with the same keys; what could not be read is null (the counts
+    too, though they are numbers whenever the database answers).
     """
     reading: dict[str, object] = {
         "database": "error",
@@ -104,10 +123,9 @@ def readiness() -> ResponseReturnValue:
         cause = driver_error(exc)
         logger.warning("readiness: database unavailable (%s)", type(cause).__name__)
         return jsonify(reading), 503, NO_STORE
-    heads = _migration_heads(current_app.extensions["migrate"].directory)
-    current = revisions == heads
+    schema = schema_state(revisions, current_app.extensions["migrate"].directory)
     reading["database"] = "ok"
-    reading["schema"] = "current" if current else "behind"
+    reading["schema"] = schema
     try:
         outbox = monitoring.outbox_counts(session)
         held = monitoring.held_mail(session)
@@ -120,7 +138,7 @@ def readiness() -> ResponseReturnValue:
         outbox_failed=outbox.failed,
         held_mail=held,
     )
-    return jsonify(reading), 200 if current else 503, NO_STORE
+    return jsonify(reading), 503 if schema == "behind" else 200, NO_STORE
 
 
 @bp.get("/metrics")

@@ -343,7 +343,7 @@ def queues(app):
         db.session.commit()
 
 
-def test_readiness_follows_the_schema(app, client, queues):
+def test_readiness_follows_the_schema_and_allows_a_newer_one(app, client, queues):
     with app.app_context():
         stamp(directory=MIGRATIONS)
         try:
@@ -352,6 +352,10 @@ def test_readiness_follows_the_schema(app, client, queues):
             older = ScriptDirectory(MIGRATIONS).get_revision(heads[0]).down_revision
             stamp(directory=MIGRATIONS, revision=older, purge=True)
             behind = client.get("/readyz")
+            # A newer release migrated first (a rolling upgrade): still ready.
+            db.session.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
+            db.session.commit()
+            ahead = client.get("/readyz")
         finally:
             db.session.execute(text("DROP TABLE alembic_version"))
             db.session.commit()
@@ -373,6 +377,8 @@ def test_readiness_follows_the_schema(app, client, queues):
         "schema": "behind",
         "outbox_oldest_pending_seconds": 0,
     }
+    assert ahead.status_code == 200
+    assert ahead.json["schema"] == "ahead"
 
 
 def test_metrics_count_requests_by_rule_and_read_the_queues(app, client, queues):
