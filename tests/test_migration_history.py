@@ -1,5 +1,6 @@
 """Migrations are history: released revisions stay as they are, in one line."""
 
+import ast
 import hashlib
 from pathlib import Path
 
@@ -100,3 +101,66 @@ def test_migrations_import_nothing_from_the_app() -> None:
         f"importing the app: {', '.join(importers)}; copy what a migration "
         "needs into it instead (as the older ones carry UTCDateTime)"
     )
+
+
+# Schema changes that the release before would not survive, and why each was
+# allowed. During a rolling upgrade the database is migrated first while old
+# nodes still serve (docs/deploy.md), so a migration only adds: a column the
+# code stops using is dropped in a later release than the one that stops.
+BREAKS_THE_RELEASE_BEFORE = {
+    # Raw mail turned from text to bytes, before rolling upgrades were offered.
+    "eecd8ddd04ce": "alter_column",
+}
+BREAKING_CALLS = {
+    "drop_table",
+    "drop_column",
+    "rename_table",
+    "alter_column",
+    "drop_constraint",
+}
+
+
+def _breaking_calls(path: Path) -> list[str]:
+    """Name each call in ``upgrade()`` that could break code written for the schema before."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for function in tree.body:
+        if not (isinstance(function, ast.FunctionDef) and function.name == "upgrade"):
+            continue
+        for node in ast.walk(function):
+            if not (
+                isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            ):
+                continue
+            name = node.func.attr
+            if name in BREAKING_CALLS:
+                found.append(name)
+            elif name == "add_column":
+                # A NOT NULL column without a default refuses the old code's inserts.
+                column = node.args[-1] if node.args else None
+                if isinstance(column, ast.Call):
+                    column_keywords = {k.arg: k.value for k in column.keywords}
+                    nullable = column_keywords.get("nullable")
+                    if (
+                        isinstance(nullable, ast.Constant)
+                        and nullable.value is False
+                        and "server_default" not in column_keywords
+                    ):
+                        found.append("add_column NOT NULL without server_default")
+    return found
+
+
+def test_a_migration_never_breaks_the_release_before_it() -> None:
+    problems = []
+    for revision in revisions():
+        assert revision.path is not None
+        calls = _breaking_calls(Path(revision.path))
+        allowed = BREAKS_THE_RELEASE_BEFORE.get(revision.revision)
+        unexpected = [call for call in calls if call != allowed]
+        if unexpected:
+            problems.append(
+                f"{file_name(revision)} upgrades with {', '.join(unexpected)}: nodes "
+                "still running the release before would fail on it during a rolling "
+                "upgrade. Add now, remove in a later release (docs/deploy.md)."
+            )
+    assert not problems, "\n".join(problems)
