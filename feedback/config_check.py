@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from feedback.config import DefaultConfig
 
 MIN_SECRET_BYTES = 32
+# How instance/config.example.py's keys begin, so a copy left unedited is caught.
+PLACEHOLDER = "change me"
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,14 @@ def findings(
                 "`python3 -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
             )
         )
+    for name in ("SECRET_KEY", "CODE_HMAC_KEY", "METRICS_TOKEN"):
+        if str(config.get(name) or "").startswith(PLACEHOLDER):
+            found.append(
+                _error(
+                    f"{name} is still the placeholder of instance/config.example.py.",
+                    f"set {name} to a key of its own, made as that file says.",
+                )
+            )
     public_url = str(config.get("PUBLIC_URL") or "")
     if not debug and urlsplit(public_url).scheme != "https":
         found.append(

@@ -1,8 +1,10 @@
 """`flask config check` names unsafe settings with their fixes; https turns on secure cookies and HSTS."""
 
+from flask import Config
 from helpers import base_config
 
 from feedback import create_app
+from feedback import PROJECT_ROOT
 from feedback.config_check import findings
 from feedback.config_check import shared_settings
 
@@ -96,3 +98,14 @@ def test_behind_a_proxy_metrics_without_a_token_are_named():
     ]
     with_token = config | {"METRICS_TOKEN": "t" * 40}
     assert findings(with_token, web_concurrency=4, debug=False) == []
+
+
+def test_the_example_configs_placeholders_are_errors():
+    example = Config(PROJECT_ROOT)
+    example.from_pyfile("instance/config.example.py")
+    named = [
+        finding.problem.split()[0]
+        for finding in findings(example, web_concurrency=1, debug=False)
+        if finding.level == "error"
+    ]
+    assert named == ["SECRET_KEY", "CODE_HMAC_KEY", "METRICS_TOKEN"]
