@@ -66,6 +66,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+def formatter(log_format: str) -> logging.Formatter:
+    """Return the formatter of ``log_format`` ("json" or "text")."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT)
+
+
 class _RequestId(logging.Filter):
     """Put the request's id on each record logged while a request is served."""
 
@@ -116,9 +121,7 @@ def configure(log_format: str, stream: str = "stderr") -> None:
         handler.addFilter(_RequestId())
         root.addHandler(handler)
     handler.stream_name = stream
-    handler.setFormatter(
-        JsonFormatter() if log_format == "json" else logging.Formatter(_TEXT)
-    )
+    handler.setFormatter(formatter(log_format))
     # The service's own INFO lines (requests, outbox events); other libraries
     # keep the root's WARNING.
     service = logging.getLogger("feedback")

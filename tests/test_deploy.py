@@ -1,8 +1,10 @@
 """The files deploy/ hands an operator are valid: gunicorn, systemd, nginx and Postfix read them as meant."""
 
+import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import base_config
+from helpers import free_port
 
 from feedback import create_app
 from feedback import PROJECT_ROOT
@@ -52,12 +55,55 @@ def test_gunicorn_takes_its_workers_timeouts_and_logs_from_the_deploy_file():
     )
     # No access log of raw paths (reply tokens); the service logs by route rule.
     assert settings["accesslog"] == "None"
-    assert settings["errorlog"] == "/dev/stdout"
+    assert settings["errorlog"] == "-"
     assert settings["child_exit"] == "<child_exit()>"  # the metrics' multiprocess hook
 
 
 def test_without_web_concurrency_workers_follow_the_cores():
     assert gunicorn_settings()["workers"] == str(os.cpu_count() * 2 + 1)
+
+
+def test_gunicorn_logs_json_lines_to_a_standard_output_that_is_a_socket(tmp_path):
+    """As under systemd, where standard output is the journal's socket."""
+    journal, writer = socket.socketpair()
+    env = {
+        name: value for name, value in os.environ.items() if name != "WEB_CONCURRENCY"
+    }
+    env.update(
+        FEEDBACK_SECRET_KEY="deploy-test",
+        FEEDBACK_DATABASE_URL=f"sqlite:///{tmp_path / 'web.sqlite'}",
+        FEEDBACK_BIND=f"127.0.0.1:{free_port()}",
+        WEB_CONCURRENCY="1",
+        RUNTIME_DIRECTORY=str(tmp_path),  # what systemd's RuntimeDirectory= sets
+    )
+    web = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [GUNICORN, "-c", str(CONF), "app:app"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=writer,
+        stderr=subprocess.PIPE,
+    )
+    writer.close()
+    lines: list[dict[str, object]] = []
+    try:
+        journal.settimeout(30)
+        received = b""
+        while not any("Control socket" in str(line["message"]) for line in lines):
+            chunk = journal.recv(4096)
+            assert chunk, "gunicorn closed its standard output"
+            received += chunk
+            *complete, received = received.split(b"\n")
+            lines += [json.loads(line) for line in complete]
+    finally:
+        web.terminate()
+        _out, errors = web.communicate(timeout=30)
+        journal.close()
+    assert {line["logger"] for line in lines} == {"gunicorn.error"}
+    assert any(str(line["message"]).startswith("Listening at") for line in lines)
+    assert (tmp_path / "gunicorn.ctl").exists() or any(
+        str(tmp_path / "gunicorn.ctl") in str(line["message"]) for line in lines
+    )
+    assert errors == b""
 
 
 # The rest: the files of deploy/ other than gunicorn's, checked by the tools
