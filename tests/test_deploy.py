@@ -238,20 +238,33 @@ def test_units_run_the_web_the_outbox_and_the_jobs_as_meant():
         assert units[f"{job}.timer"]["Timer"]["Persistent"] == ["true"]
 
 
-def nginx_logged_path(site: str, path: str) -> str:
-    """Return the path the site's access log records for ``path``, as nginx's map picks it."""
-    block = re.search(r"map \$uri \$feedback_logged_path \{(.*?)\}", site, re.S)
-    assert block is not None
-    default = "$uri"
+def nginx_map(site: str, name: str, value: str) -> str:
+    """Return what the site's ``map … $name`` gives for ``value``, as nginx picks it.
+
+    The first matching regular expression wins; named groups fill in ``$group``.
+    """
+    block = re.search(rf"map \$\w+ \${name} \{{(.*?)\n\}}", site, re.S)
+    assert block is not None, name
+    default = "$" + name
     for line in block.group(1).strip().splitlines():
-        source, value = line.strip().rstrip(";").split(None, 1)
+        if line.strip().startswith("#") or not line.strip():
+            continue
+        source, result = line.strip().rstrip(";").rsplit(None, 1)
         if source == "default":
-            default = value
-        elif re.search(
-            source.lstrip("~*"), path, re.I if source.startswith("~*") else 0
-        ):
-            return value
-    return default.replace("$uri", path)
+            default = result
+            continue
+        pattern = source.removeprefix("~*").removeprefix("~")
+        found = re.search(pattern, value, re.I if source.startswith("~*") else 0)
+        if found:
+            for group, text in found.groupdict().items():
+                result = result.replace(f"${group}", text)
+            return result
+    return value if default == "$uri" else default
+
+
+def nginx_logged_path(site: str, path: str) -> str:
+    """Return the path the site's access log records for ``path``."""
+    return nginx_map(site, "feedback_logged_path", path)
 
 
 def test_nginx_site_passes_nginx_t(tmp_path):
@@ -321,6 +334,16 @@ def test_nginx_access_log_keeps_no_reply_token_and_no_query(tmp_path):
         r"\$(request|request_uri|uri|args|arg_\w+|query_string|http_referer)\b", logged
     )
     assert "$feedback_logged_path" in logged
+    # No client's full address and no user agent: anonymous writers stay so.
+    assert not re.findall(r"\$(remote_addr|http_user_agent|http_\w+)\b", logged)
+    network = "feedback_logged_network"
+    assert f"${network}" in logged
+    assert nginx_map(site, network, "203.0.113.77") == "203.0.113.0"
+    assert nginx_map(site, network, "2001:db8:85a3:8d3:1319:8a2e:370:7348") == (
+        "2001:db8:85a3::"
+    )
+    assert nginx_map(site, network, "2001:db8::1") == "::"
+    assert nginx_map(site, network, "::1") == "::"
     # Each access log of the site uses that format, never nginx's "combined".
     logs = re.findall(r"^\s*access_log (\S+) (\S+);", site, re.M)
     assert logs
