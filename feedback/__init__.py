@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app = App(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=str(instance_folder(test_config)),
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
@@ -109,6 +110,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
     return app
+
+
+def instance_folder(test_config: Mapping[str, Any] | None) -> Path:
+    """Return the folder of the machine's own files: its config.py, SQLite, attachments.
+
+    ``instance/`` in the checkout, unless ``FEEDBACK_INSTANCE_PATH`` names
+    another, as when several processes of one checkout must each have their
+    own. A test's settings are taken whole, so it ignores the variable.
+    """
+    named = os.environ.get("FEEDBACK_INSTANCE_PATH") if test_config is None else None
+    return Path(named).resolve() if named else PROJECT_ROOT / "instance"
 
 
 HSTS = "max-age=31536000"  # a year, the usual; no preload, which is hard to undo

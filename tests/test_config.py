@@ -37,6 +37,22 @@ def test_environment_overrides_instance_config(monkeypatch, tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("e.sqlite")
 
 
+def test_instance_path_in_the_environment_names_another_folder(monkeypatch, tmp_path):
+    elsewhere = tmp_path / "node-b"
+    elsewhere.mkdir()
+    (elsewhere / "config.py").write_text("SECRET_KEY = 'node-b-file'\n")
+    monkeypatch.setattr("feedback.PROJECT_ROOT", tmp_path / "checkout")
+    monkeypatch.setenv("FEEDBACK_INSTANCE_PATH", str(elsewhere))
+    monkeypatch.delenv("FEEDBACK_DATABASE_URL", raising=False)
+    app = create_app()
+    assert Path(app.instance_path) == elsewhere
+    assert app.config["SECRET_KEY"] == "node-b-file"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        f"sqlite:///{elsewhere / 'feedback.sqlite'}"
+    )
+    assert not (tmp_path / "checkout").exists()
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

@@ -261,7 +261,9 @@ class Processes:
     def spawn(self, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         """Start ``args`` in the project root; its output goes to a file."""
         log = self.folder / f"process-{len(self.started) + 1}.log"
-        with log.open("wb") as output:
+        # Appending: gunicorn reopens /dev/stdout for its own lines, and
+        # without O_APPEND the two file offsets would write over each other.
+        with log.open("ab") as output:
             process = subprocess.Popen(
                 args,
                 cwd=PROJECT_ROOT,
@@ -284,8 +286,17 @@ class Processes:
         return process.wait(timeout=timeout)
 
     def stop_all(self) -> None:
-        for process in self.started:
-            if process.poll() is None:
+        """SIGTERM what still runs, then SIGKILL what has not ended in 10 s.
+
+        A gunicorn killed outright would leave its workers behind it.
+        """
+        running = [process for process in self.started if process.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
 
@@ -321,6 +332,26 @@ class Site:
         }
         env.update({f"FEEDBACK_{k}": json.dumps(v) for k, v in values.items()})
         env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def node_env(
+        self, name: str, keys: dict[str, str], **settings: object
+    ) -> dict[str, str]:
+        """The environment of a process of node ``name`` of several serving this site.
+
+        The node has an instance folder of its own whose config.py holds
+        ``keys``, as each machine's would; the environment names no key.
+        Attachments stay in the one folder of the site: nodes must share
+        that storage (NFS or the like), as a file uploaded through one node
+        is downloaded through another.
+        """
+        instance = self.folder / f"instance-{name}"
+        instance.mkdir(exist_ok=True)
+        lines = [f"{key} = {value!r}\n" for key, value in keys.items()]
+        (instance / "config.py").write_text("".join(lines))
+        env = self.env(**settings)
+        del env["FEEDBACK_SECRET_KEY"]
+        env["FEEDBACK_INSTANCE_PATH"] = str(instance)
         return env
 
     def flask(
@@ -381,6 +412,31 @@ class Site:
             finally:
                 db.session.remove()
                 db.engine.dispose()
+
+    def serve(self, env: dict[str, str], workers: int = 2) -> Web:
+        """Start gunicorn as deployed (deploy/gunicorn.conf.py) on a free port; not waited for."""
+        port = free_port()
+        env = {
+            **env,
+            "WEB_CONCURRENCY": str(workers),
+            "FEEDBACK_BIND": f"127.0.0.1:{port}",
+        }
+        process = self.processes.spawn(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(PROJECT_ROOT / "deploy" / "gunicorn.conf.py"),
+                # Tests stop it at once; several run side by side.
+                "--graceful-timeout",
+                "3",
+                "--no-control-socket",
+                "app:app",
+            ],
+            env,
+        )
+        return Web(self, f"http://127.0.0.1:{port}", port, process)
 
     def submit(self, recipients: list[str], subject: str = "操场开放时间") -> list[int]:
         """Hand in one signed submission per address (each queues a receipt); return their ids."""
@@ -546,18 +602,41 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 class Client:
-    """A browser without JavaScript: cookies kept, redirects not followed."""
+    """A browser without JavaScript: cookies kept, redirects not followed.
 
-    def __init__(self, base: str) -> None:
+    ``forwarded_for`` is the address a proxy in front would report for it
+    (X-Forwarded-For), which the app trusts with ``PROXY_FIX_X_FOR`` set.
+    """
+
+    def __init__(
+        self,
+        base: str,
+        forwarded_for: str | None = None,
+        cookies: http.cookiejar.CookieJar | None = None,
+    ) -> None:
         self.base = base
+        self.forwarded_for = forwarded_for
+        self.cookies = cookies if cookies is not None else http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-            _NoRedirect,
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect
         )
+
+    def on(self, base: str) -> Client:
+        """The same browser, its requests sent to another node (cookies shared)."""
+        return Client(base, self.forwarded_for, self.cookies)
+
+    def twin(self, base: str) -> Client:
+        """Another browser holding a copy of these cookies, on ``base``."""
+        copied = http.cookiejar.CookieJar()
+        for cookie in self.cookies:
+            copied.set_cookie(cookie)
+        return Client(base, self.forwarded_for, copied)
 
     def request(self, path: str, data: dict[str, str] | None = None) -> Answer:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(self.base + path, data=body)
+        if self.forwarded_for is not None:
+            request.add_header("X-Forwarded-For", self.forwarded_for)
         try:
             response = self.opener.open(request, timeout=15)
         except urllib.error.HTTPError as error:
@@ -573,63 +652,61 @@ class Client:
         """Open the form at ``path`` and return its CSRF token."""
         page = self.request(path)
         assert page.status == 200, page.text[:500]
-        found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
+        found = re.search(
+            r'<input[^>]* name="csrf_token"[^>]* value="([^"]+)"', page.text
+        )
         assert found, f"no CSRF token on {path}"
         return found.group(1)
 
 
 @dataclass
 class Web:
-    """gunicorn serving a site, and what it needs."""
+    """gunicorn serving a site (Site.serve), and what it needs."""
 
     site: Site
     base: str
+    port: int
     process: subprocess.Popen[bytes]
 
-    def client(self) -> Client:
-        return Client(self.base)
+    def ready(self) -> bool:
+        """Whether a worker answers; fails with its output if it has ended instead."""
+        ended = self.process.poll() is not None
+        assert not ended, self.site.processes.output(self.process)
+        return _listening(self.port) and self.client().request("/healthz").status == 200
+
+    def wait(self) -> Web:
+        wait_until(self.ready, 30, f"gunicorn answers on {self.port}")
+        return self
+
+    def client(self, forwarded_for: str | None = None) -> Client:
+        return Client(self.base, forwarded_for)
+
+    def output(self) -> str:
+        return self.site.processes.output(self.process)
 
 
 @pytest.fixture(scope="module")
-def web(
-    tmp_path_factory: pytest.TempPathFactory, databases, cluster, redis_server
-) -> Iterator[Web]:
-    """Two gunicorn workers on the faults cluster, rate limits counted in Redis."""
-    folder = tmp_path_factory.mktemp("web")
+def module_site(
+    tmp_path_factory: pytest.TempPathFactory, databases, cluster
+) -> Iterator[Site]:
+    """A fresh demo database on the faults cluster for all of a module's tests.
+
+    What its processes started is stopped after the module's last test.
+    """
+    folder = tmp_path_factory.mktemp("site")
     processes = Processes(folder)
-    site = Site(databases.new("postgresql", cluster), folder, processes)
-    port = free_port()
-    env = site.env(
+    try:
+        yield Site(databases.new("postgresql", cluster), folder, processes)
+    finally:
+        processes.stop_all()
+
+
+@pytest.fixture(scope="module")
+def web(module_site: Site, redis_server: RedisServer) -> Web:
+    """Two gunicorn workers on the faults cluster, rate limits counted in Redis."""
+    env = module_site.env(
         RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{REDIS_PORT}/0",
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{redis_server.port}/0",
         AUTO_ROUTE=True,
     )
-    process = processes.spawn(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--graceful-timeout",
-            "3",
-            "--no-control-socket",
-            "app:app",
-        ],
-        env,
-    )
-    web = Web(site, f"http://127.0.0.1:{port}", process)
-    try:
-        wait_until(
-            lambda: process.poll() is not None or _listening(port),
-            30,
-            "gunicorn listens",
-        )
-        assert process.poll() is None, processes.output(process)
-        yield web
-    finally:
-        if process.poll() is None:
-            processes.stop(process)
-        processes.stop_all()
+    return module_site.serve(env).wait()
