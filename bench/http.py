@@ -363,21 +363,46 @@ def proc_stat(pid: int) -> tuple[int, list[int]]:
     return int(fields[1]), [int(x) for x in fields[11:15]]
 
 
-def peak_rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
+def kib(pid: int, name: str, key: str) -> int:
+    """Return the figure of ``key`` in /proc/<pid>/<name>, in KiB (0 if it is not there)."""
+    with open(f"/proc/{pid}/{name}") as lines:
+        for line in lines:
+            if line.startswith(key):
                 return int(line.split()[1])
     return 0
 
 
+def backends_cpu_seconds(database: str) -> float:
+    """The CPU time of the PostgreSQL server processes serving ``database`` now.
+
+    A backend that ended during the run (its worker replaced) is not counted.
+    """
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    title = cmdline.read().decode(errors="replace")
+                if title.startswith("postgres:") and f" {database} " in title:
+                    total += sum(proc_stat(int(entry))[1][:2])
+            except OSError:
+                continue
+    return total / TICK
+
+
 class Watcher(threading.Thread):
-    """Samples gunicorn's workers from /proc: each one's peak RSS, and the CPU they used."""
+    """Samples gunicorn's workers from /proc: each one's peak memory, and the CPU they used.
+
+    Peak RSS (VmHWM) counts the pages a worker shares with the others, as the
+    kernel reports it; the largest proportional share (PSS) seen counts each
+    shared page once, divided among its sharers, which is what adds up.
+    """
 
     def __init__(self, master: int) -> None:
         super().__init__(daemon=True)
         self.master = master
         self.peaks: dict[int, int] = {}
+        self.shares: dict[int, int] = {}
         self.done = threading.Event()
 
     def workers(self) -> list[int]:
@@ -394,7 +419,12 @@ class Watcher(threading.Thread):
     def sample(self) -> None:
         for pid in self.workers():
             try:
-                self.peaks[pid] = max(self.peaks.get(pid, 0), peak_rss_kib(pid))
+                self.peaks[pid] = max(
+                    self.peaks.get(pid, 0), kib(pid, "status", "VmHWM:")
+                )
+                self.shares[pid] = max(
+                    self.shares.get(pid, 0), kib(pid, "smaps_rollup", "Pss:")
+                )
             except OSError:
                 continue
 
@@ -500,6 +530,7 @@ def main() -> None:
 
     folder = Path(tempfile.mkdtemp(prefix="feedback-bench-http-"))
     database_url = os.environ.get("FEEDBACK_BENCH_DATABASE_URL", "")
+    database = database_url.rpartition("/")[2].partition("?")[0]
     app = scratch_app(
         database_url or f"sqlite:///{folder / 'bench.sqlite'}", **CHEAP_ARGON2
     )
@@ -520,6 +551,7 @@ def main() -> None:
             at_start["stored"] = submissions_stored(app)
             at_start["cpu"] = watcher.cpu_seconds()
             at_start["own"] = time.process_time()
+            at_start["database"] = backends_cpu_seconds(database)
 
         clients, shared = run_load(
             port, args.concurrency, args.seconds, args.requests, args.warmup, measuring
@@ -527,6 +559,7 @@ def main() -> None:
         seconds = time.perf_counter() - shared.measure_from
         cpu = watcher.cpu_seconds() - at_start["cpu"]
         own = time.process_time() - at_start["own"]
+        database_cpu = backends_cpu_seconds(database) - at_start["database"]
         watcher.sample()
         watcher.done.set()
         stored = submissions_stored(app) - at_start["stored"]
@@ -549,12 +582,21 @@ def main() -> None:
             f"{cpu / seconds:.2f} cores busy; this script's clients and sink: "
             f"{own / seconds:.2f} cores"
         )
+        if database_url:
+            print(
+                f"PostgreSQL backends' CPU: {database_cpu:.1f} s, "
+                f"{database_cpu * 1000 / max(total, 1):.1f} ms a request, "
+                f"{database_cpu / seconds:.2f} cores busy"
+            )
         peaks = sorted(watcher.peaks.values())
+        shares = sorted(watcher.shares.values())
         if peaks:
             print(
                 f"worker peak RSS (VmHWM): max {peaks[-1] / 1024:.0f} MiB, median "
                 f"{statistics.median(peaks) / 1024:.0f} MiB over {len(peaks)} worker "
-                f"processes; master {peak_rss_kib(server.pid) / 1024:.0f} MiB"
+                f"processes (peak PSS max {shares[-1] / 1024:.0f} MiB); master "
+                f"{kib(server.pid, 'status', 'VmHWM:') / 1024:.0f} MiB RSS, "
+                f"{kib(server.pid, 'smaps_rollup', 'Pss:') / 1024:.0f} MiB PSS"
             )
     finally:
         for process in (mailer, server):
