@@ -216,6 +216,12 @@ class Client:
         token = CSRF.search(page)
         return (token.group(1) if token else ""), page
 
+    def database_seconds(self, since: dict[int, int]) -> float:
+        """The CPU time the database's backends used after ``since`` (a copy of ``backends``)."""
+        self.sample()
+        used = sum(ticks - since.get(pid, 0) for pid, ticks in self.backends.items())
+        return used / TICK
+
     def run(self) -> None:
         visits = list(VISITS)
         weights = list(VISITS.values())
@@ -372,22 +378,19 @@ def kib(pid: int, name: str, key: str) -> int:
     return 0
 
 
-def backends_cpu_seconds(database: str) -> float:
-    """The CPU time of the PostgreSQL server processes serving ``database`` now.
-
-    A backend that ended during the run (its worker replaced) is not counted.
-    """
-    total = 0
+def backend_ticks(database: str) -> dict[int, int]:
+    """Return the CPU ticks of each PostgreSQL server process now serving ``database``."""
+    found = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
                     title = cmdline.read().decode(errors="replace")
                 if title.startswith("postgres:") and f" {database} " in title:
-                    total += sum(proc_stat(int(entry))[1][:2])
+                    found[int(entry)] = sum(proc_stat(int(entry))[1][:2])
             except OSError:
                 continue
-    return total / TICK
+    return found
 
 
 class Watcher(threading.Thread):
@@ -398,9 +401,13 @@ class Watcher(threading.Thread):
     shared page once, divided among its sharers, which is what adds up.
     """
 
-    def __init__(self, master: int) -> None:
+    def __init__(self, master: int, database: str) -> None:
         super().__init__(daemon=True)
         self.master = master
+        self.database = database
+        # The last CPU ticks seen of each PostgreSQL backend: one closed with
+        # its worker (replaced after max_requests) keeps what it had used.
+        self.backends: dict[int, int] = {}
         self.peaks: dict[int, int] = {}
         self.shares: dict[int, int] = {}
         self.done = threading.Event()
@@ -417,6 +424,9 @@ class Watcher(threading.Thread):
         return found
 
     def sample(self) -> None:
+        if self.database:
+            for pid, ticks in backend_ticks(self.database).items():
+                self.backends[pid] = max(self.backends.get(pid, 0), ticks)
         for pid in self.workers():
             try:
                 self.peaks[pid] = max(
@@ -438,6 +448,12 @@ class Watcher(threading.Thread):
             except OSError:
                 continue
         return total / TICK
+
+    def database_seconds(self, since: dict[int, int]) -> float:
+        """The CPU time the database's backends used after ``since`` (a copy of ``backends``)."""
+        self.sample()
+        used = sum(ticks - since.get(pid, 0) for pid, ticks in self.backends.items())
+        return used / TICK
 
     def run(self) -> None:
         while not self.done.wait(0.25):
@@ -543,15 +559,17 @@ def main() -> None:
         # The worker logs each message sent on its stream: stdout, which it drops.
         os.environ["FEEDBACK_LOG_STREAM"] = "stdout"
         mailer = outbox_worker(app, controller.port, 60)
-        watcher = Watcher(server.pid)
+        watcher = Watcher(server.pid, database)
         watcher.start()
         at_start: dict[str, float] = {}
+        backends: dict[int, int] = {}
 
         def measuring() -> None:
             at_start["stored"] = submissions_stored(app)
             at_start["cpu"] = watcher.cpu_seconds()
             at_start["own"] = time.process_time()
-            at_start["database"] = backends_cpu_seconds(database)
+            watcher.sample()
+            backends.update(watcher.backends)
 
         clients, shared = run_load(
             port, args.concurrency, args.seconds, args.requests, args.warmup, measuring
@@ -559,7 +577,7 @@ def main() -> None:
         seconds = time.perf_counter() - shared.measure_from
         cpu = watcher.cpu_seconds() - at_start["cpu"]
         own = time.process_time() - at_start["own"]
-        database_cpu = backends_cpu_seconds(database) - at_start["database"]
+        database_cpu = watcher.database_seconds(backends)
         watcher.sample()
         watcher.done.set()
         stored = submissions_stored(app) - at_start["stored"]
