@@ -8,6 +8,7 @@ SMTP sink that writes each message to ``instance/mail/*.eml``; staff read it at
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import threading
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> None:
     # Someone is reading this console: lines for eyes, not for a log collector.
     os.environ.setdefault("FEEDBACK_LOG_FORMAT", "text")
     app = create_app()
+    # A first look wants the URLs below, not a line per migration.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     with app.app_context():
         upgrade(directory=str(PROJECT_ROOT / "migrations"))
         demo.load(db.session)

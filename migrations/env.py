@@ -16,8 +16,11 @@ config = context.config
 # Tests and the quick start configure logging themselves; don't reset it.
 if config.config_file_name is not None and not logging.getLogger().handlers:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
-# Whoever upgrades sees each revision run ("Running upgrade a -> b"), or none.
-logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+# Whoever upgrades sees each revision run ("Running upgrade a -> b"), unless
+# the caller chose otherwise (the quick start's console is for its URLs).
+migration_log = logging.getLogger("alembic.runtime.migration")
+if migration_log.level == logging.NOTSET:
+    migration_log.setLevel(logging.INFO)
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
