@@ -189,7 +189,7 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path):
         if "feedback" in line or str(tmp_path) in line
     ]
     assert about_ours == []
-    assert len(units) == 2 + 2 * len(JOBS)
+    assert len(units) == 2 + 2 * len(JOBS) + 2  # web, outbox, jobs, backup
 
 
 def test_units_run_the_web_the_outbox_and_the_jobs_as_meant():
@@ -234,8 +234,23 @@ def test_units_run_the_web_the_outbox_and_the_jobs_as_meant():
         ]
         assert "75" in service["SuccessExitStatus"]  # "try again later" is no fault
         assert units[f"{job}.timer"]["Timer"]["OnCalendar"] == [when]
-    for job in ("feedback-sweep", "feedback-purge"):  # a missed run is caught up
-        assert units[f"{job}.timer"]["Timer"]["Persistent"] == ["true"]
+    for job in ("feedback-sweep", "feedback-purge", "feedback-backup"):
+        assert units[f"{job}.timer"]["Timer"]["Persistent"] == ["true"]  # caught up
+
+    # Nightly, into a new folder of the service's own, 30 days kept; a day
+    # without a backup is a failure, whatever the exit status.
+    backup = units["feedback-backup.service"]["Service"]
+    assert backup["Type"] == ["oneshot"]
+    assert (
+        f"{INSTALL_ROOT}/.venv/bin/flask --app app backup create "
+        in (backup["ExecStart"][0])
+    )
+    assert '"$STATE_DIRECTORY/' in backup["ExecStart"][0]
+    assert backup["StateDirectory"] == ["feedback-backups"]
+    assert backup["StateDirectoryMode"] == ["0700"]
+    assert "-mtime +30" in backup["ExecStartPost"][0]
+    assert "SuccessExitStatus" not in backup
+    assert units["feedback-backup.timer"]["Timer"]["OnCalendar"] == ["*-*-* 02:30"]
 
 
 def nginx_map(site: str, name: str, value: str) -> str:
