@@ -67,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback.i18n import ScriptDomain
     from feedback.i18n import select_locale
     from feedback.i18n import vary_by_reader
+    from feedback.services.attachments import read_storage
     from feedback.services.deadlines import read_mode
 
     # First, so that each request has its id and start time before any other
@@ -78,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.after_request(strict_transport)
     app.config["DEADLINE_MODE"] = read_mode(app.config["DEADLINE_MODE"])
+    app.config["ATTACHMENT_STORAGE"] = read_storage(app.config["ATTACHMENT_STORAGE"])
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"], Path(app.instance_path)
     )

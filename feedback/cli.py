@@ -570,6 +570,57 @@ def purge_command(now_text: str | None, dry_run: bool) -> None:
     click.echo(f"would purge: {counts}" if dry_run else f"purged: {counts}")
 
 
+attachments_cli = AppGroup("attachments", help="Where citizens' files are kept.")
+
+
+@attachments_cli.command("move")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Choice([storage.value for storage in Storage]),
+    help="Where the files go: database (every node sees them) or directory.",
+)
+def move_attachments_command(target: str) -> None:
+    """Move every attachment's bytes into one storage, each checked by SHA-256.
+
+    One file at a time, each committed on its own: stopped half-way, run it
+    again and it goes on. The old copy is removed only once the new one is
+    committed. A file missing or damaged is left where it is and named; the
+    command then exits 1. Set ATTACHMENT_STORAGE to the same storage, or new
+    files keep going to the old one.
+    """
+    to = Storage(target)
+    moved = 0
+    problems: list[str] = []
+    # The purge removes files too: one or the other at a time.
+    with _one_at_a_time("retention-purge"):
+        after = 0
+        while batch := attachments.to_move(db.session, to, after=after, limit=100):
+            for attachment in batch:
+                after = attachment.id
+                try:
+                    old = attachments.move(db.session, attachment, to)
+                    db.session.commit()
+                except attachments.AttachmentError as exc:
+                    db.session.rollback()
+                    if to is Storage.DIRECTORY:
+                        attachments.discard([attachments.path_of(attachment)])
+                    problems.append(str(exc))
+                    continue
+                attachments.discard([old] if old else [])
+                moved += 1
+        leftovers = (
+            attachments.leftover_files(db.session) if to is Storage.DATABASE else []
+        )
+        attachments.discard(leftovers)
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"moved={moved} left={len(problems)} old files removed={len(leftovers)}")
+    if problems:
+        sys.exit(1)
+
+
 apikey_cli = AppGroup("apikey", help="Keys of partners' Open311 applications.")
 
 
@@ -769,6 +820,7 @@ def init_app(app: Flask) -> None:
         mail_cli,
         deadlines_cli,
         retention_cli,
+        attachments_cli,
         apikey_cli,
         config_cli,
         backup_cli,

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
+from typing import TypeVar
+
+Choice = TypeVar("Choice", bound=enum.StrEnum)
+
+
+def enum_setting(choices: type[Choice], name: str, value: object) -> Choice:
+    """Return a setting as one of ``choices``; stop the service naming the right values."""
+    try:
+        return choices(str(value))
+    except ValueError:
+        allowed = " or ".join(repr(choice.value) for choice in choices)
+        raise RuntimeError(
+            f"{name} must be {allowed}, not {value!r}: fix it in "
+            f"instance/config.py or FEEDBACK_{name}."
+        ) from None
 
 
 class DefaultConfig:
@@ -117,6 +133,9 @@ class DefaultConfig:
     ATTACHMENT_MAX_FILES = 5
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENT_DIR = ""  # empty: instance/attachments (never under static/)
+    # Where new files go: "directory" (ATTACHMENT_DIR, one machine) or
+    # "database" (chunk rows, which every node of a site sees).
+    ATTACHMENT_STORAGE = "directory"
     MAX_CONTENT_LENGTH = 5 * 10 * 1024 * 1024 + 1024 * 1024
 
     # Rate limits per client (Flask-Limiter). memory:// suits one process;

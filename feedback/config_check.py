@@ -92,6 +92,15 @@ def findings(
                 "use PostgreSQL in production (DATABASE_URL=postgresql://…).",
             )
         )
+    if postgresql and str(config.get("ATTACHMENT_STORAGE", "")) == "directory":
+        found.append(
+            _warning(
+                "ATTACHMENT_STORAGE is directory: citizens' files stay on the disk of "
+                "the machine that took them, which other nodes cannot read.",
+                'with more than one node, set ATTACHMENT_STORAGE = "database" and run '
+                "`flask attachments move --to database` (or share ATTACHMENT_DIR).",
+            )
+        )
     if config.get("PROXY_FIX_X_FOR") and not config.get("METRICS_TOKEN"):
         found.append(
             _warning(
@@ -138,6 +147,7 @@ def shared_settings(config: Mapping[str, Any], attachment_dir: str) -> str:
         f"same on every node: SECRET_KEY={fingerprint(secret)} CODE_HMAC_KEY={code}"
         f" PUBLIC_URL={config.get('PUBLIC_URL')}"
         f" DATABASE={_without_password(str(config.get('SQLALCHEMY_DATABASE_URI') or ''))}"
+        f" ATTACHMENT_STORAGE={config.get('ATTACHMENT_STORAGE')}"
         f" ATTACHMENT_DIR={attachment_dir}"
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tempfile
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -11,9 +10,9 @@ from flask import abort
 from flask import Response
 from flask import send_file
 from flask import stream_with_context
-from flask.typing import ResponseReturnValue
 
 from feedback import spreadsheets
+from feedback.db import DbSession
 from feedback.models import Attachment
 from feedback.services import attachments
 
@@ -28,21 +27,27 @@ def _harden(response: Response) -> Response:
     return response
 
 
-def send_attachment(attachment: Attachment) -> ResponseReturnValue:
-    """Return the file as an attachment with its checked type and ``nosniff``."""
-    path = attachments.path_of(attachment)
-    if not path.is_file():
+def send_attachment(session: DbSession, attachment: Attachment) -> Response:
+    """Stream the file as an attachment with its checked type and ``nosniff``.
+
+    The bytes go out a chunk at a time from wherever they are stored; 404
+    when they are not there.
+    """
+    try:
+        body = attachments.chunks(session, attachment)
+    except attachments.MissingFile:
         abort(404)
-    # Files are at most ATTACHMENT_MAX_BYTES, so the bytes are read at once and
-    # no file handle outlives the request.
-    response = send_file(
-        io.BytesIO(path.read_bytes()),
-        mimetype=attachment.content_type,
-        as_attachment=True,
-        download_name=attachment.filename,
-        max_age=0,
+    response = Response(stream_with_context(body), mimetype=attachment.content_type)
+    response.content_length = attachment.size
+    return _name_as_attachment(
+        response, attachment.filename, _ascii_name(attachment.filename)
     )
-    return _harden(response)
+
+
+def _ascii_name(name: str) -> str:
+    """Return ``name`` with anything outside printable ASCII replaced, for old browsers."""
+    cleaned = "".join(c if 32 < ord(c) < 127 and c not in '"\\' else "_" for c in name)
+    return cleaned or "file"
 
 
 def _name_as_attachment(response: Response, name: str, ascii_name: str) -> Response:

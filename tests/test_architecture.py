@@ -23,6 +23,7 @@ PURE = {
     "feedback.text",
     "feedback.charts",
     "feedback.spreadsheets",
+    "feedback.config",
 }
 MODELS = {"feedback.models", "feedback.db"}
 WEB = {

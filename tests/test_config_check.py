@@ -40,8 +40,14 @@ def test_settings_fit_for_production_pass():
         "RATELIMIT_STORAGE_URI": "redis://cache:6379/0",
         "MAIL_DEFAULT_SENDER": ("梅江区教育局", "noreply@meijiang.gov.cn"),
         "MAIL_REPLY_DOMAIN": "reply.meijiang.gov.cn",
+        "ATTACHMENT_STORAGE": "database",
     }
     assert findings(config, web_concurrency=4, debug=False) == []
+    on_one_disk = config | {"ATTACHMENT_STORAGE": "directory"}
+    assert [
+        f.problem.split(":")[0]
+        for f in findings(on_one_disk, web_concurrency=4, debug=False)
+    ] == ["ATTACHMENT_STORAGE is directory"]
     # The quick start (debug, one process, SQLite) is left alone but for its demo domains.
     trial = config | {
         "PUBLIC_URL": "http://127.0.0.1:5000",

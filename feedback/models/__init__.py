@@ -29,10 +29,12 @@ from feedback.models.sections import Section
 from feedback.models.staff import Role
 from feedback.models.staff import StaffUser
 from feedback.models.submissions import Attachment
+from feedback.models.submissions import AttachmentChunk
 from feedback.models.submissions import Channel
 from feedback.models.submissions import InfoRequest
 from feedback.models.submissions import Note
 from feedback.models.submissions import Rating
+from feedback.models.submissions import Storage
 from feedback.models.submissions import Submission
 from feedback.models.submissions import SubmissionKind
 from feedback.models.submissions import SubmissionState
@@ -43,6 +45,7 @@ __all__ = [
     "ApiKey",
     "Aspect",
     "Attachment",
+    "AttachmentChunk",
     "AuditAction",
     "Channel",
     "DeadlineAlert",
@@ -72,6 +75,7 @@ __all__ = [
     "StatusKind",
     "Submission",
     "SubmissionKind",
+    "Storage",
     "SubmissionState",
     "status_kind",
 ]

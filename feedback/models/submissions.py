@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
+from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy.orm import Mapped
@@ -192,6 +193,13 @@ class Submission(Base):
         return f"<Submission {self.id} {self.reference} {self.state}>"
 
 
+class Storage(enum.StrEnum):
+    """Where an attachment's bytes are kept."""
+
+    DIRECTORY = "directory"  # a file in ATTACHMENT_DIR, on one machine's disk
+    DATABASE = "database"  # attachment_chunks rows, seen by every node
+
+
 class Attachment(Base):
     """A file a citizen sent with a submission, stored outside static/."""
 
@@ -207,6 +215,10 @@ class Attachment(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Rows from before there was a choice are files in the directory.
+    stored_in: Mapped[Storage] = mapped_column(
+        default=Storage.DIRECTORY, server_default=Storage.DIRECTORY.value
+    )
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
     info_request: Mapped[InfoRequest | None] = relationship(
@@ -215,6 +227,22 @@ class Attachment(Base):
 
     def __repr__(self) -> str:
         return f"<Attachment {self.id} {self.content_type}>"
+
+
+class AttachmentChunk(Base):
+    """A slice of an attachment's bytes kept in the database, in order by ``seq``.
+
+    Slices keep each row small, so a file is written and read back a slice at
+    a time and never held whole in memory on the way out.
+    """
+
+    __tablename__ = "attachment_chunks"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("attachments.id"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Note(Base):

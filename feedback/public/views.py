@@ -254,7 +254,7 @@ def track_attachment(attachment_id: int) -> ResponseReturnValue:
     attachment = db.session.get(Attachment, attachment_id)
     if found is None or attachment is None or attachment.submission_id != found.id:
         abort(404)
-    return send_attachment(attachment)
+    return send_attachment(db.session, attachment)
 
 
 @bp.post("/preferences")

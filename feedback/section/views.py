@@ -88,4 +88,4 @@ def attachment(token: str, attachment_id: int) -> ResponseReturnValue:
     item = db.session.get(Attachment, attachment_id)
     if item is None or item.submission_id != submission.id:
         abort(404)
-    return send_attachment(item)
+    return send_attachment(db.session, item)

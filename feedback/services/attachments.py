@@ -1,24 +1,58 @@
-"""Citizens' files: checking their type from content, storing them safely, reading them back."""
+"""Citizens' files: checking their type from content, storing them safely, reading them back.
+
+The bytes live where ATTACHMENT_STORAGE says: as files in ATTACHMENT_DIR (one
+machine's disk, the default for a single SQLite install) or in the database,
+in slices of CHUNK_SIZE (every node sees them). Each row records where its
+own bytes are, so files stored either way are read back either way.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy import select
 
+from feedback.config import enum_setting
 from feedback.db import DbSession
 from feedback.models import Attachment
+from feedback.models import AttachmentChunk
 from feedback.models import InfoRequest
+from feedback.models import Storage
 from feedback.models import Submission
 from feedback.services import DomainError
+
+# Bytes a chunk row holds, and a file is read in: small enough for any
+# database's row, large enough that a 10 MB file is 40 rows.
+CHUNK_SIZE = 256 * 1024
 
 
 class AttachmentError(DomainError):
     """A file was refused; the message says which and why."""
+
+
+class MissingFile(AttachmentError):
+    """An attachment's bytes are not where its row says they are."""
+
+
+class DamagedFile(AttachmentError):
+    """An attachment's bytes are there but differ from the SHA-256 on its row."""
+
+
+def read_storage(setting: object) -> Storage:
+    """Return the ``ATTACHMENT_STORAGE`` setting as a storage; refuse one it cannot be."""
+    return enum_setting(Storage, "ATTACHMENT_STORAGE", setting)
+
+
+def configured_storage() -> Storage:
+    """Return where new files go (ATTACHMENT_STORAGE)."""
+    return read_storage(current_app.config["ATTACHMENT_STORAGE"])
 
 
 @dataclass(frozen=True)
@@ -100,34 +134,144 @@ def store(
     uploads: list[Upload],
     info_request: InfoRequest | None = None,
 ) -> list[Path]:
-    """Write the files to disk (synced) and add their rows; return the paths written.
+    """Store the files where ATTACHMENT_STORAGE says and add their rows.
 
-    Files sent with the answer to a question carry ``info_request``. The
-    caller commits; if that fails it must remove the returned paths.
+    Files sent with the answer to a question carry ``info_request``. Returns
+    the files written to disk (synced); the caller commits, and if that
+    fails it must remove them. Bytes stored in the database go with the
+    commit or not at all.
     """
     written: list[Path] = []
-    folder = storage_dir()
+    storage = configured_storage()
     try:
         for upload, content_type, extension in check(uploads):
-            stored_name = secrets.token_hex(16) + extension
-            path = folder / stored_name
-            _write_durably(path, upload.data)
-            written.append(path)
-            session.add(
-                Attachment(
-                    submission=submission,
-                    info_request=info_request,
-                    filename=Path(upload.filename).name[:255] or f"file{extension}",
-                    stored_name=stored_name,
-                    content_type=content_type,
-                    size=len(upload.data),
-                    sha256=hashlib.sha256(upload.data).hexdigest(),
-                )
+            attachment = Attachment(
+                submission=submission,
+                info_request=info_request,
+                filename=Path(upload.filename).name[:255] or f"file{extension}",
+                stored_name=secrets.token_hex(16) + extension,
+                content_type=content_type,
+                size=len(upload.data),
+                sha256=hashlib.sha256(upload.data).hexdigest(),
             )
+            session.add(attachment)
+            path = put(session, attachment, upload.data, storage)
+            if path is not None:
+                written.append(path)
     except Exception:
         discard(written)
         raise
     return written
+
+
+def put(
+    session: DbSession, attachment: Attachment, data: bytes, storage: Storage
+) -> Path | None:
+    """Write an attachment's bytes into ``storage`` and record that they are there.
+
+    Returns the file written (synced) for the directory, None for the
+    database, whose chunk rows are added to the session. The bytes are not
+    removed from where they were: see :func:`forget`.
+    """
+    attachment.stored_in = storage
+    if storage is Storage.DIRECTORY:
+        path = storage_dir() / attachment.stored_name
+        _write_durably(path, data)
+        return path
+    session.flush()  # the row's id, which the chunks point at
+    session.execute(
+        delete(AttachmentChunk).where(AttachmentChunk.attachment_id == attachment.id)
+    )
+    session.add_all(
+        AttachmentChunk(
+            attachment_id=attachment.id,
+            seq=seq,
+            data=data[start : start + CHUNK_SIZE],
+        )
+        for seq, start in enumerate(range(0, len(data), CHUNK_SIZE))
+    )
+    session.flush()
+    return None
+
+
+def chunks(session: DbSession, attachment: Attachment) -> Iterator[bytes]:
+    """Yield an attachment's bytes from wherever they are, CHUNK_SIZE at a time.
+
+    Only one slice is in memory at once. Raises :class:`MissingFile` when
+    the bytes are not there (before yielding anything).
+    """
+    if attachment.stored_in is Storage.DIRECTORY:
+        return _file_chunks(path_of(attachment))
+    return _row_chunks(session, attachment.id)
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    if not path.is_file():
+        raise MissingFile(f"{path.name}: not in the attachment folder")
+
+    def read() -> Iterator[bytes]:
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(CHUNK_SIZE):
+                    yield block
+        except FileNotFoundError as exc:  # removed since it was looked for
+            raise MissingFile(f"{path.name}: not in the attachment folder") from exc
+
+    return read()
+
+
+def _row_chunks(session: DbSession, attachment_id: int) -> Iterator[bytes]:
+    numbers = list(
+        session.scalars(
+            select(AttachmentChunk.seq)
+            .where(AttachmentChunk.attachment_id == attachment_id)
+            .order_by(AttachmentChunk.seq)
+        )
+    )
+    if numbers != list(range(len(numbers))) or not numbers:
+        raise MissingFile(f"attachment {attachment_id}: its chunks are not all there")
+
+    def read() -> Iterator[bytes]:
+        # One row a query: a server-side cursor would hold the connection's
+        # transaction open for the whole download.
+        for seq in numbers:
+            data = session.scalar(
+                select(AttachmentChunk.data).where(
+                    AttachmentChunk.attachment_id == attachment_id,
+                    AttachmentChunk.seq == seq,
+                )
+            )
+            if data is None:
+                raise MissingFile(f"attachment {attachment_id}: chunk {seq} is gone")
+            yield data
+
+    return read()
+
+
+def stored_sha256(session: DbSession, attachment: Attachment) -> str | None:
+    """Return the SHA-256 of the bytes as stored, or None when they are missing."""
+    digest = hashlib.sha256()
+    try:
+        for block in chunks(session, attachment):
+            digest.update(block)
+    except MissingFile:
+        return None
+    return digest.hexdigest()
+
+
+def forget(session: DbSession, attachment: Attachment, storage: Storage) -> Path | None:
+    """Remove an attachment's bytes from ``storage``.
+
+    Chunk rows are deleted in the session (gone with its commit); a file's
+    path is returned for the caller to :func:`discard` once it has
+    committed, so that a failed commit loses nothing.
+    """
+    if storage is Storage.DIRECTORY:
+        return path_of(attachment)
+    session.execute(
+        delete(AttachmentChunk).where(AttachmentChunk.attachment_id == attachment.id)
+    )
+    return None
 
 
 def discard(paths: list[Path]) -> None:
@@ -137,5 +281,56 @@ def discard(paths: list[Path]) -> None:
 
 
 def path_of(attachment: Attachment) -> Path:
-    """Return where an attachment's bytes are kept."""
-    return storage_dir() / attachment.stored_name
+    """Return where an attachment's file is, or would be, in the directory."""
+    return configured_dir() / attachment.stored_name
+
+
+def to_move(
+    session: DbSession, to: Storage, *, after: int, limit: int
+) -> list[Attachment]:
+    """Return the next attachments, by id after ``after``, whose bytes are not in ``to``."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.stored_in != to, Attachment.id > after)
+            .order_by(Attachment.id)
+            .limit(limit)
+        )
+    )
+
+
+def move(session: DbSession, attachment: Attachment, to: Storage) -> Path | None:
+    """Copy an attachment's bytes into ``to``, checked, and let go of the old copy.
+
+    The bytes are read whole (a file is at most ATTACHMENT_MAX_BYTES), their
+    SHA-256 checked against the row before and after the copy. Returns the
+    old file for the caller to :func:`discard` after it commits (old chunk
+    rows go with the commit). Raises :class:`MissingFile` or
+    :class:`DamagedFile`, leaving the row where it was; on that error the
+    caller rolls back and discards :func:`path_of` if ``to`` is the directory.
+    """
+    source = attachment.stored_in
+    data = b"".join(chunks(session, attachment))
+    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+        raise DamagedFile(f"attachment {attachment.id}: its bytes differ from its hash")
+    put(session, attachment, data, to)
+    if stored_sha256(session, attachment) != attachment.sha256:
+        raise DamagedFile(f"attachment {attachment.id}: the copy differs from its hash")
+    return forget(session, attachment, source)
+
+
+def leftover_files(session: DbSession) -> list[Path]:
+    """Return files still on disk for attachments whose checked bytes are in the database.
+
+    A move that stopped between its commit and removing the old file leaves
+    one behind; the database copy is checked before the file is named.
+    """
+    found = []
+    stored = session.scalars(
+        select(Attachment).where(Attachment.stored_in == Storage.DATABASE)
+    )
+    for attachment in stored:
+        path = path_of(attachment)
+        if path.is_file() and stored_sha256(session, attachment) == attachment.sha256:
+            found.append(path)
+    return found

@@ -22,6 +22,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from feedback.config import enum_setting
 from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
@@ -40,14 +41,7 @@ class DeadlineMode(enum.StrEnum):
 
 def read_mode(setting: object) -> DeadlineMode:
     """Return the ``DEADLINE_MODE`` setting as a mode; refuse one it cannot be."""
-    try:
-        return DeadlineMode(str(setting))
-    except ValueError:
-        choices = " or ".join(repr(mode.value) for mode in DeadlineMode)
-        raise RuntimeError(
-            f"DEADLINE_MODE must be {choices}, not {setting!r}: fix it in "
-            "instance/config.py or FEEDBACK_DEADLINE_MODE."
-        ) from None
+    return enum_setting(DeadlineMode, "DEADLINE_MODE", setting)
 
 
 def local_date(moment: datetime, tz_name: str) -> date:

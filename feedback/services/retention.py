@@ -102,7 +102,13 @@ def purge(session: DbSession, submission: Submission, now: datetime) -> int:
     for note in submission.notes:
         note.body = clean(note.body) or ""
     files = list(submission.attachments)
-    paths = [attachments.path_of(a) for a in files]
+    # Bytes kept in the database go with this transaction; files on disk
+    # once it has committed (remove_files).
+    paths = [
+        path
+        for attachment in files
+        if (path := attachments.forget(session, attachment, attachment.stored_in))
+    ]
     for attachment in files:
         session.delete(attachment)
     session.execute(

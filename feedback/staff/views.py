@@ -141,7 +141,7 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
     """Hand staff a citizen's file, if they may read its submission."""
     item = db.get_or_404(Attachment, attachment_id)
     visible(item.submission_id)
-    return send_attachment(item)
+    return send_attachment(db.session, item)
 
 
 QUEUE_LABELS = {

@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -339,11 +340,11 @@ class Site:
     ) -> dict[str, str]:
         """The environment of a process of node ``name`` of several serving this site.
 
-        The node has an instance folder of its own whose config.py holds
-        ``keys``, as each machine's would; the environment names no key.
-        Attachments stay in the one folder of the site: nodes must share
-        that storage (NFS or the like), as a file uploaded through one node
-        is downloaded through another.
+        The node has an instance folder of its own, empty but for the
+        config.py that holds ``keys``, as each machine's would; the
+        environment names no key. Nothing is shared on disk: attachments
+        go to the default folder in that instance folder, unless
+        ``ATTACHMENT_STORAGE`` is "database", which every node reads.
         """
         instance = self.folder / f"instance-{name}"
         instance.mkdir(exist_ok=True)
@@ -351,6 +352,7 @@ class Site:
         (instance / "config.py").write_text("".join(lines))
         env = self.env(**settings)
         del env["FEEDBACK_SECRET_KEY"]
+        del env["FEEDBACK_ATTACHMENT_DIR"]
         env["FEEDBACK_INSTANCE_PATH"] = str(instance)
         return env
 
@@ -594,6 +596,27 @@ class Answer:
     status: int
     headers: Message
     text: str
+    content: bytes = b""  # the body as sent (a download's bytes)
+
+
+def _multipart(
+    fields: dict[str, str], files: list[tuple[str, str, bytes]], boundary: str
+) -> bytes:
+    """Encode a form with files as a browser does (multipart/form-data)."""
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value.encode()
+        + b"\r\n"
+        for name, value in fields.items()
+    ]
+    parts += [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+        f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+        + data
+        + b"\r\n"
+        for name, filename, data in files
+    ]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -632,9 +655,21 @@ class Client:
             copied.set_cookie(cookie)
         return Client(base, self.forwarded_for, copied)
 
-    def request(self, path: str, data: dict[str, str] | None = None) -> Answer:
+    def request(
+        self,
+        path: str,
+        data: dict[str, str] | None = None,
+        files: list[tuple[str, str, bytes]] | None = None,
+    ) -> Answer:
+        """GET, or POST ``data`` (with ``files``: field, file name, bytes)."""
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         request = urllib.request.Request(self.base + path, data=body)
+        if files:
+            boundary = secrets.token_hex(16)
+            request.data = _multipart(data or {}, files, boundary)
+            request.add_header(
+                "Content-Type", f"multipart/form-data; boundary={boundary}"
+            )
         if self.forwarded_for is not None:
             request.add_header("X-Forwarded-For", self.forwarded_for)
         try:
@@ -642,10 +677,12 @@ class Client:
         except urllib.error.HTTPError as error:
             response = error
         with response:
+            content = response.read()
             return Answer(
                 response.status,
                 response.headers,
-                response.read().decode(errors="replace"),
+                content.decode(errors="replace"),
+                content,
             )
 
     def token(self, path: str) -> str:

@@ -40,6 +40,8 @@ def settings(redis_server):
         "SUBMIT_RATE_LIMIT": f"{SUBMIT_LIMIT}/hour",
         # Each client is told apart by X-Forwarded-For, as behind nginx.
         "PROXY_FIX_X_FOR": 1,
+        # Nothing shared on disk: files live in the database.
+        "ATTACHMENT_STORAGE": "database",
     }
 
 
@@ -140,18 +142,55 @@ def test_a_submission_made_on_node_a_is_tracked_on_node_b(nodes):
     receipt = on_a.request("/submit", _form(on_a.token("/submit")))
     assert receipt.status == 200, receipt.text[:500]
     assert RECEIVED in receipt.text
-    shown = re.search(r'id="access-code">(.*?)</dd>', receipt.text)
-    assert shown
-    code = re.sub(r"<[^>]+>", "", shown.group(1))
-    reference = re.search(r'class="reference">([^<]+)<', receipt.text)
-    assert reference
+    reference, code = _receipt(receipt)
 
     on_b = b.client("203.0.113.21")  # another browser, say the author's phone
     tracked = on_b.request("/track", {"csrf_token": on_b.token("/track"), "code": code})
 
     assert tracked.status == 200, tracked.text[:500]
-    assert reference.group(1) in tracked.text
+    assert reference in tracked.text
     assert "希望学校食堂公布每周菜单。" in tracked.text
+
+
+def _receipt(answer):
+    """Return (reference, access code) from a receipt page."""
+    shown = re.search(r'id="access-code">(.*?)</dd>', answer.text)
+    reference = re.search(r'class="reference">([^<]+)<', answer.text)
+    assert shown, answer.text[:500]
+    assert reference, answer.text[:500]
+    return reference.group(1), re.sub(r"<[^>]+>", "", shown.group(1))
+
+
+def test_a_file_uploaded_through_node_a_downloads_through_node_b(nodes, module_site):
+    a, b = nodes
+    # A photo of more than two database chunks (256 KB each).
+    photo = b"\x89PNG\r\n\x1a\n" + secrets.token_bytes(600 * 1024)
+    on_a = a.client("203.0.113.40")
+    receipt = on_a.request(
+        "/submit",
+        _form(on_a.token("/submit")),
+        files=[("attachments", "照片.png", photo)],
+    )
+    assert receipt.status == 200, receipt.text[:500]
+    _reference, code = _receipt(receipt)
+    (stored,) = module_site.rows(
+        "SELECT a.id, a.stored_in, count(c.seq) AS chunks FROM attachments a"
+        " JOIN attachment_chunks c ON c.attachment_id = a.id"
+        " GROUP BY a.id, a.stored_in ORDER BY a.id DESC LIMIT 1"
+    )
+
+    on_b = b.client("203.0.113.41")  # the author, later, through the other node
+    fields = {"csrf_token": on_b.token("/track"), "code": code}
+    download = on_b.request(f"/track/attachments/{stored['id']}", fields)
+
+    assert (stored["stored_in"], stored["chunks"]) == ("database", 3)
+    assert download.status == 200, download.text[:500]
+    assert download.content == photo
+    assert download.headers["Content-Length"] == str(len(photo))
+    # Neither node's own instance folder holds a file.
+    for name in ("a", "b"):
+        folder = module_site.folder / f"instance-{name}" / "attachments"
+        assert not folder.exists() or not any(folder.iterdir())
 
 
 def test_the_submit_limit_counts_across_both_nodes(nodes, module_site):
