@@ -161,10 +161,18 @@ def test_a_backup_restores_into_an_empty_database_with_every_row_and_file(
             Storage.DIRECTORY,
         ]
         backup = tmp_path / "backup"
-        created = _flask(source, "backup", "create", str(backup))
-        assert created.returncode == 0, created.stderr
-        assert "holds personal data" in created.stdout
-        assert "2 as files, 1 inside the database, 0 missing" in created.stdout
+        if restore_into is Storage.DIRECTORY:  # once per engine, as cron runs it
+            created = _flask(source, "backup", "create", str(backup))
+            assert created.returncode == 0, created.stderr
+            output = created.stdout
+        else:
+            result = source.test_cli_runner().invoke(
+                args=["backup", "create", str(backup)]
+            )
+            assert result.exit_code == 0, result.output
+            output = result.output
+        assert "holds personal data" in output
+        assert "2 as files, 1 inside the database, 0 missing" in output
 
         modes = {
             path.relative_to(backup).as_posix(): stat.S_IMODE(path.stat().st_mode)
@@ -196,19 +204,23 @@ def test_a_backup_restores_into_an_empty_database_with_every_row_and_file(
                 counts.pop("attachment_chunks") + chunks_added
             )
             assert found == counts
-            uploaded = {len(JPEG): JPEG, len(PDF): PDF, len(PNG): PNG}
-            for attachment in db.session.scalars(select(Attachment)):
-                kept = sent[attachment.id][0]
-                assert attachment.stored_in is (
-                    kept if kept is Storage.DATABASE else restore_into
-                )
-                stored = b"".join(attachments.chunks(db.session, attachment))
-                assert stored == uploaded[attachment.size]
+            stored_in = {
+                a.id: a.stored_in for a in db.session.scalars(select(Attachment))
+            }
+        assert stored_in == {
+            id_: storage if storage is Storage.DATABASE else restore_into
+            for id_, (storage, _size) in sent.items()
+        }
 
-        # The restored copy works: the lead signs in, the author tracks.
+        # The restored copy works: the lead signs in and downloads every
+        # file as it was sent, the author tracks with the access code.
         client = restored.test_client()
         assert client.post("/auth/login", data=LEAD).status_code == 302
-        assert client.get("/staff/").status_code == 200
+        uploaded = {len(JPEG): JPEG, len(PDF): PDF, len(PNG): PNG}
+        for id_, (_storage, size) in sent.items():
+            download = client.get(f"/staff/attachments/{id_}")
+            assert download.status_code == 200
+            assert download.get_data() == uploaded[size]
         tracked = restored.test_client().post("/track", data={"code": code})
         assert "食堂价格 0001" in tracked.get_data(as_text=True)
 

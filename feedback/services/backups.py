@@ -300,7 +300,7 @@ def _copy_sqlite(engine: Engine, target: Path) -> _Snapshot:
     _private_file(target).close()
     with engine.connect() as connection:
         source = connection.connection.driver_connection
-        assert isinstance(source, sqlite3.Connection)  # noqa: S101 - the dialect says so
+        assert isinstance(source, sqlite3.Connection)  # the dialect is pysqlite
         copy = sqlite3.connect(target)
         try:
             source.backup(copy)
