@@ -300,3 +300,23 @@ def test_a_backup_goes_into_a_new_or_empty_directory(small_backup, make_app):
     )
     assert result.exit_code == 1
     assert "is not an empty directory" in result.output
+
+
+def test_an_attachment_whose_file_is_gone_is_named_and_the_backup_kept(
+    make_app, tmp_path
+):
+    app = make_app(ATTACHMENT_STORAGE="directory")
+    with app.app_context():
+        demo.load(db.session)
+        db.session.commit()
+    _submit(app, "0004", [("说明.pdf", PDF)])
+    with app.app_context():
+        attachment = db.session.scalar(select(Attachment))
+        attachments.path_of(attachment).unlink()
+        lost = attachment.id
+    backup = tmp_path / "backup"
+    result = app.test_cli_runner().invoke(args=["backup", "create", str(backup)])
+    assert result.exit_code == 1
+    assert f"attachments whose file was already missing: {lost}" in result.output
+    manifest = json.loads((backup / "manifest.json").read_text())
+    assert manifest["attachments"][str(lost)]["where"] == "missing"

@@ -210,7 +210,7 @@ def create(engine: Engine, directory: Path) -> Manifest:
     ``directory`` must not exist or be empty. Attachments whose file is
     already missing are recorded as such (``manifest.kept(Where.MISSING)``).
     """
-    _prepare(directory)
+    made = _prepare(directory)
     try:
         with locks.exclusive(engine, PURGE_LOCK, wait=True):
             if engine.dialect.name == "postgresql":
@@ -232,6 +232,8 @@ def create(engine: Engine, directory: Path) -> Manifest:
     except BaseException:
         # A backup that failed leaves no personal data behind it.
         _empty(directory)
+        if made:
+            directory.rmdir()
         raise
     return manifest
 
@@ -244,8 +246,10 @@ def _empty(directory: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _prepare(directory: Path) -> None:
-    if directory.exists():
+def _prepare(directory: Path) -> bool:
+    """Make ``directory`` owner-only, refusing one that holds anything; True if made."""
+    made = not directory.exists()
+    if not made:
         if not directory.is_dir() or any(directory.iterdir()):
             raise BackupError(
                 f"{directory} exists and is not an empty directory: "
@@ -254,6 +258,7 @@ def _prepare(directory: Path) -> None:
     else:
         directory.mkdir(parents=True, mode=0o700)
     directory.chmod(0o700)  # mkdir's mode is filtered by the umask
+    return made
 
 
 def _private_file(path: Path) -> BinaryIO:
