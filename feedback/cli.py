@@ -1,4 +1,4 @@
-"""Command groups for operators and cron: staff, demo, outbox, notices, mail, deadlines, apikey."""
+"""Command groups for operators and cron: staff, demo, outbox, notices, mail, deadlines, apikey, backup."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from feedback.models import Submission
 from feedback.services import accounts
 from feedback.services import api_keys
 from feedback.services import attachments
+from feedback.services import backups
 from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import holiday_calendars
@@ -694,6 +695,121 @@ def check_config_command() -> None:
         sys.exit(1)
 
 
+backup_cli = AppGroup("backup", help="Back the service up, and restore it.")
+
+
+@backup_cli.command("create")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def create_backup_command(directory: Path) -> None:
+    """Write a consistent backup of the database and attachments into DIRECTORY.
+
+    DIRECTORY must not exist or be empty; it is made readable by its owner
+    only. Exit 1 if it cannot be made, or if an attachment's file was
+    already missing (the backup is written, and says which).
+    """
+    with _database_or_later():
+        try:
+            manifest = backups.create(db.engine, directory)
+        except backups.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    missing = manifest.kept(backups.Where.MISSING)
+    size = sum(kept.size for kept in manifest.files.values())
+    revisions = ", ".join(manifest.revisions) or "none"
+    click.echo(f"backup written: {directory}")
+    click.echo(
+        f"  database: {manifest.engine}, schema {revisions}, "
+        f"{len(manifest.tables)} tables, {manifest.rows} rows"
+    )
+    click.echo(
+        f"  attachments: {len(manifest.kept(backups.Where.FILE))} as files, "
+        f"{len(manifest.kept(backups.Where.DATABASE))} inside the database, "
+        f"{len(missing)} missing"
+    )
+    click.echo(
+        f"  files: {len(manifest.files)} ({size / 1024 / 1024:.1f} MB), "
+        f"each with its SHA-256 in {backups.MANIFEST}"
+    )
+    click.echo(
+        "This backup holds personal data: keep it as carefully as the database "
+        "(only its owner may read it), and delete it after "
+        f"{backups.KEEP_DAYS} days, as the retention rule requires."
+    )
+    if missing:
+        click.echo(
+            f"error: attachments whose file was already missing: "
+            f"{', '.join(map(str, missing))}",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@backup_cli.command("restore")
+@click.argument(
+    "directory", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+def restore_backup_command(directory: Path) -> None:
+    """Restore the backup in DIRECTORY into the configured, empty database.
+
+    Every file is checked against the manifest before anything is written;
+    afterwards every table's row count and every attachment's SHA-256.
+    Attachment files go into the configured ATTACHMENT_STORAGE. Exit 1 if
+    refused or if a check fails, naming what.
+    """
+    storage = attachments.configured_storage()
+    with _database_or_later():
+        try:
+            manifest = backups.read(directory)
+            backups.check_target(db.engine, manifest)
+            backups.check_files(directory, manifest)
+            backups.restore_database(db.engine, directory, manifest)
+            differences = backups.compare_counts(
+                manifest, backups.count_rows(db.engine)
+            )
+            put = 0
+            for so_far in backups.restore_files(
+                db.session, directory, manifest, storage
+            ):
+                db.session.commit()
+                put = so_far
+            differences += backups.check_attachments(db.session, manifest)
+            db.session.rollback()
+        except backups.BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+    inside = manifest.kept(backups.Where.DATABASE)
+    missing = manifest.kept(backups.Where.MISSING)
+    revisions = ", ".join(manifest.revisions) or "none"
+    click.echo(
+        f"restored: {manifest.engine} database of {manifest.created_at} "
+        f"from {directory}, schema {revisions}"
+    )
+    click.echo(f"  tables: {len(manifest.tables)}, rows: {manifest.rows}")
+    click.echo(
+        f"  attachments: {put} files put into {storage.value} storage, "
+        f"{len(inside)} inside the database"
+    )
+    if inside and storage is not Storage.DATABASE:
+        click.echo(
+            f"  the {len(inside)} attachments inside the database stay there "
+            f"(ATTACHMENT_STORAGE is {storage.value!r}) and download as they "
+            "are; `flask --app app attachments move --to directory` moves them"
+        )
+    if missing:
+        click.echo(
+            "  attachments whose file was already missing when the backup was "
+            f"made: {', '.join(map(str, missing))}"
+        )
+    if differences:
+        click.echo("verification failed:", err=True)
+        for difference in differences:
+            click.echo(f"  {difference}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"verified: {len(manifest.tables)} tables' row counts and "
+        f"{len(manifest.attachments) - len(missing)} attachments' SHA-256 "
+        "match the manifest"
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     for group in (
@@ -707,5 +823,6 @@ def init_app(app: Flask) -> None:
         attachments_cli,
         apikey_cli,
         config_cli,
+        backup_cli,
     ):
         app.cli.add_command(group)

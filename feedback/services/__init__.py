@@ -4,9 +4,11 @@ The view or command that calls them commits once, so that a change, its audit
 row and its mail land together or not at all. Where a mailbox or a mail
 server is talked to one message at a time, the commit still belongs to the
 command: ``mail_fetch.fetch`` yields each message's outcome and marks it seen
-only after its command has committed it. The one exception is
-``outbox.deliver_pending``, which commits each lease and each delivery, since
-a message that went out must be recorded before the next is sent.
+only after its command has committed it; ``backups.restore_files`` likewise
+yields after each batch of files, and its command commits there. The one
+exception is ``outbox.deliver_pending``, which commits each lease and each
+delivery, since a message that went out must be recorded before the next is
+sent.
 """
 
 from __future__ import annotations
