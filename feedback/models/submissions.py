@@ -112,7 +112,16 @@ class Submission(Base):
     reference: Mapped[str | None] = mapped_column(String(32), unique=True)
     # HMAC of the secret access code (查询码): one indexed lookup, no plain text.
     access_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # No longer written: the form's key was kept here in plain text, which
+    # made it a second access code. Emptied by migration 270bcfc3568c; dropped in a later
+    # release, once no node runs code that reads it.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Keyed hash of the form's one-time key, so that the same form sent twice
+    # files one submission; cleared by the retention purge.
+    form_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Keyed hash of a random nonce kept in the sending browser's session: only
+    # that session is shown the access code again on a repeated form.
+    receipt_nonce_hash: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[SubmissionState] = mapped_column(
         default=SubmissionState.RECEIVED, index=True
     )
@@ -219,6 +228,9 @@ class Attachment(Base):
     stored_in: Mapped[Storage] = mapped_column(
         default=Storage.DIRECTORY, server_default=Storage.DIRECTORY.value
     )
+    # A PDF holding JavaScript or actions that launch or open things: taken,
+    # but staff are warned before they open it.
+    active_content: Mapped[bool] = mapped_column(default=False, server_default="0")
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
     info_request: Mapped[InfoRequest | None] = relationship(
