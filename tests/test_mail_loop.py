@@ -139,12 +139,13 @@ def test_matches_by_headers_or_subject_are_held_with_the_submission(mail_app):
 
 def test_forged_reply_address_is_held_whatever_else_matches(mail_app):
     app, handler = mail_app
-    submission_id, _reference = _routed(app)
+    submission_id, reference = _routed(app)
     original = _delivered(handler, "finance@meijiang-edu.example")
     address = original["Reply-To"]
     forged = address.replace(f"reply+{submission_id}-", f"reply+{submission_id}-0")
     result = _ingest(app, _answer(original, style="outlook", to=forged))
-    assert result.output.startswith("held: bad_signature")
+    # Its thread headers still suggest the submission to the lead.
+    assert result.output == f"held: bad_signature {reference}\n"
     other = address.replace(f"reply+{submission_id}-", f"reply+{submission_id + 1}-")
     assert _ingest(app, _answer(original, style="qq", to=other)).output.startswith(
         "held: bad_signature"

@@ -98,9 +98,8 @@ def _match(
         if any(submission_id is None for submission_id in ids):
             # The headers or the subject may still say which submission the
             # sender meant: suggest it to the lead, never file by it.
-            return HoldReason.BAD_SIGNATURE, _unsigned_match(session, message, subject)[
-                1
-            ]
+            _reason, likely = _unsigned_match(session, message, subject)
+            return HoldReason.BAD_SIGNATURE, likely
         found = session.get(Submission, ids[0])
         if found is None:
             return HoldReason.NO_MATCH, None
@@ -141,12 +140,14 @@ def _unsigned_match(
 def _section_addresses(session: DbSession) -> dict[str, set[int]]:
     """Map each section's own address and its staff's addresses to those sections."""
     owners: dict[str, set[int]] = {}
-    rows = session.execute(select(Section.email, Section.id)).all()
-    rows += session.execute(
-        select(StaffUser.email, StaffUser.section_id).where(
-            StaffUser.section_id.is_not(None)
-        )
-    ).all()
+    rows = [
+        *session.execute(select(Section.email, Section.id)),
+        *session.execute(
+            select(StaffUser.email, StaffUser.section_id).where(
+                StaffUser.section_id.is_not(None)
+            )
+        ),
+    ]
     for address, section_id in rows:
         owners.setdefault(address.lower(), set()).add(section_id)
     return owners
