@@ -481,6 +481,7 @@ def inspect_command(file: str, as_json: bool) -> None:
         click.echo(
             json.dumps(
                 {
+                    "action": decision.action,
                     "match": reference,
                     "reason": decision.reason.value,
                     "reply_text": decision.reply_text,
@@ -489,6 +490,7 @@ def inspect_command(file: str, as_json: bool) -> None:
             )
         )
         return
+    click.echo(f"action:  {decision.action}")
     click.echo(f"reason:  {decision.reason}")
     click.echo(f"match:   {reference or '-'}")
     click.echo(f"from:    {decision.sender}")

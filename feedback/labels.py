@@ -52,12 +52,14 @@ RATING_NAMES = {
 
 HOLD_REASONS = {
     HoldReason.REPLY_ADDRESS: _l("按回复地址归入"),
-    HoldReason.HEADER: _l("按邮件会话归入"),
-    HoldReason.SUBJECT: _l("按主题中的编号归入"),
     HoldReason.NEW_SUBMISSION: _l("新的公众来信"),
+    HoldReason.HEADER: _l("仅按邮件会话找到，未寄到签名回复地址"),
+    HoldReason.SUBJECT: _l("仅按主题中的编号找到，未寄到签名回复地址"),
     HoldReason.NO_MATCH: _l("找不到对应的意见"),
     HoldReason.BAD_SIGNATURE: _l("回复地址被改动"),
     HoldReason.FOREIGN_DOMAIN: _l("发件人不在股室的邮箱域名内"),
+    HoldReason.OTHER_SECTION: _l("发件人是其他股室的邮箱"),
+    HoldReason.NOT_WAITING: _l("该件已不在等待这个股室答复"),
     HoldReason.AUTO_REPLY: _l("自动回复"),
     HoldReason.DUPLICATE: _l("重复的邮件"),
 }

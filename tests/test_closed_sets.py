@@ -106,8 +106,16 @@ def test_each_reason_files_holds_or_drops_as_documented():
         for state in InboundState
     }
     assert by_state == {
-        InboundState.FILED: {"reply_address", "header", "subject", "new_submission"},
-        InboundState.HELD: {"no_match", "bad_signature", "foreign_domain"},
+        InboundState.FILED: {"reply_address", "new_submission"},
+        InboundState.HELD: {
+            "header",
+            "subject",
+            "no_match",
+            "bad_signature",
+            "foreign_domain",
+            "other_section",
+            "not_waiting",
+        },
         InboundState.DISCARDED: {"auto_reply", "duplicate"},
     }
 
@@ -122,7 +130,8 @@ def test_inspect_json_is_printed_as_before(app, runner, tmp_path):
     path.write_bytes(message.as_bytes())
     result = runner.invoke(args=["mail", "inspect", str(path), "--json"])
     assert result.output == (
-        '{"match": null, "reason": "no_match", "reply_text": "没有对应的意见。"}\n'
+        '{"action": "hold", "match": null, "reason": "no_match", '
+        '"reply_text": "没有对应的意见。"}\n'
     )
 
 

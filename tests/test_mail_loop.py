@@ -117,12 +117,12 @@ def test_reply_by_email_becomes_a_draft_without_the_quote(mail_app, style):
         assert b"In-Reply-To" in inbound.raw  # kept whole, as it came
 
 
-def test_matching_falls_back_to_headers_then_subject(mail_app):
+def test_matches_by_headers_or_subject_are_held_with_the_submission(mail_app):
     app, handler = mail_app
     _id, reference = _routed(app)
     original = _delivered(handler, "finance@meijiang-edu.example")
     by_header = _answer(original, style="gmail", to="finance-desk@meijiang-edu.example")
-    assert _ingest(app, by_header).output.startswith(f"filed: header {reference}")
+    assert _ingest(app, by_header).output.startswith(f"held: header {reference}")
 
     subject_only = EmailMessage()
     subject_only["From"] = "caiwu.zhang@meijiang-edu.example"
@@ -131,18 +131,21 @@ def test_matching_falls_back_to_headers_then_subject(mail_app):
     subject_only["Message-ID"] = "<subject-only@mail.example>"
     subject_only.set_content("补充：下月起执行。")
     assert _ingest(app, subject_only.as_bytes()).output.startswith(
-        f"filed: subject {reference}"
+        f"held: subject {reference}"
     )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Reply)) == 0
 
 
 def test_forged_reply_address_is_held_whatever_else_matches(mail_app):
     app, handler = mail_app
-    submission_id, _reference = _routed(app)
+    submission_id, reference = _routed(app)
     original = _delivered(handler, "finance@meijiang-edu.example")
     address = original["Reply-To"]
     forged = address.replace(f"reply+{submission_id}-", f"reply+{submission_id}-0")
     result = _ingest(app, _answer(original, style="outlook", to=forged))
-    assert result.output.startswith("held: bad_signature")
+    # Its thread headers still suggest the submission to the lead.
+    assert result.output == f"held: bad_signature {reference}\n"
     other = address.replace(f"reply+{submission_id}-", f"reply+{submission_id + 1}-")
     assert _ingest(app, _answer(original, style="qq", to=other)).output.startswith(
         "held: bad_signature"
@@ -247,6 +250,7 @@ def test_inspect_changes_nothing_and_prints_json(mail_app, tmp_path):
     result = app.test_cli_runner().invoke(args=["mail", "inspect", str(path), "--json"])
     payload = json.loads(result.output)
     assert payload == {
+        "action": "file_draft",
         "match": reference,
         "reason": "reply_address",
         "reply_text": payload["reply_text"],

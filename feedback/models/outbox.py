@@ -105,19 +105,24 @@ class InboundState(enum.StrEnum):
 class HoldReason(enum.StrEnum):
     """Why a message that came in was filed, held or dropped.
 
-    ``flask mail inspect`` prints these values; scripts read them.
+    ``flask mail inspect`` prints these values; scripts read them. Only a
+    reply to the signed reply address, from the routed section, to a
+    submission waiting for that section's answer, is filed as a draft: a
+    ``From`` can be forged and reference numbers are public, so every other
+    match waits for the lead (see ``feedback.services.inbound``).
     """
 
-    # Filed as a section's reply, found by its signed reply address, by the
-    # In-Reply-To/References headers, or by the reference in the subject.
+    # Filed as the section's draft: the signed reply address checked out.
     REPLY_ADDRESS = "reply_address"
-    HEADER = "header"
-    SUBJECT = "subject"
     NEW_SUBMISSION = "new_submission"  # filed as a citizen's new submission
     # Held for the lead.
+    HEADER = "header"  # found by In-Reply-To/References only
+    SUBJECT = "subject"  # found by the reference in the subject only
     NO_MATCH = "no_match"
     BAD_SIGNATURE = "bad_signature"  # a reply address someone changed
     FOREIGN_DOMAIN = "foreign_domain"  # not from the section's mail domains
+    OTHER_SECTION = "other_section"  # from another section's or its staff's address
+    NOT_WAITING = "not_waiting"  # closed, answered or routed elsewhere since
     # Dropped.
     AUTO_REPLY = "auto_reply"
     DUPLICATE = "duplicate"  # a Message-ID already received
@@ -126,18 +131,28 @@ class HoldReason(enum.StrEnum):
     def state(self) -> InboundState:
         """Where a message goes for this reason.
 
-        A reply whose submission takes none is held all the same: see
-        ``feedback.services.inbound``.
+        A reply the draft service still refuses (an empty one) is held all
+        the same: see ``feedback.services.inbound``.
         """
-        if self in (
-            HoldReason.NO_MATCH,
-            HoldReason.BAD_SIGNATURE,
-            HoldReason.FOREIGN_DOMAIN,
-        ):
-            return InboundState.HELD
+        if self in (HoldReason.REPLY_ADDRESS, HoldReason.NEW_SUBMISSION):
+            return InboundState.FILED
         if self in (HoldReason.AUTO_REPLY, HoldReason.DUPLICATE):
             return InboundState.DISCARDED
-        return InboundState.FILED
+        return InboundState.HELD
+
+    @property
+    def action(self) -> str:
+        """Name what is done for this reason, as ``mail inspect --json`` prints it."""
+        if self is HoldReason.NEW_SUBMISSION:
+            return "new_submission"
+        return _ACTIONS[self.state]
+
+
+_ACTIONS = {
+    InboundState.FILED: "file_draft",
+    InboundState.HELD: "hold",
+    InboundState.DISCARDED: "drop",
+}
 
 
 class InboundMessage(Base):

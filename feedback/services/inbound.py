@@ -3,8 +3,15 @@
 ``decide`` only reads, so ``flask mail inspect`` can show what would happen;
 ``ingest`` decides and then acts. Matching tries, in order, the reply address,
 then ``In-Reply-To``/``References``, then the reference number in the subject.
-A reply address whose signature does not verify holds the message whatever
-else would match it.
+
+Only the signed reply address proves which submission a reply is for: a
+``From`` is easily forged and reference numbers are public. So a message
+becomes a section's draft by itself only when it went to that address, its
+sender writes from the routed section (see :func:`_from_section`), and the
+submission still waits for that section's answer. Every other match waits in
+the holding pen with the submission it points to, which the lead files with
+one click (:func:`file_held`). A reply address whose signature does not verify
+holds the message whatever else matches it.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from email.utils import getaddresses
 from email.utils import parseaddr
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from feedback.db import DbSession
@@ -26,16 +34,16 @@ from feedback.models import InboundMessage
 from feedback.models import InboundState
 from feedback.models import OutboxMessage
 from feedback.models import ReplyChannel
+from feedback.models import Section
 from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.models import SubmissionKind
+from feedback.models import SubmissionState
 from feedback.services import DomainError
 from feedback.services import replies
 from feedback.services import submissions
 from feedback.signing import verify_reply_address
 
-# Matches that make the message a section's reply to the submission found.
-REPLY_MATCHES = (HoldReason.REPLY_ADDRESS, HoldReason.HEADER, HoldReason.SUBJECT)
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 
 
@@ -53,6 +61,10 @@ class Decision:
     @property
     def state(self) -> InboundState:
         return self.reason.state
+
+    @property
+    def action(self) -> str:
+        return self.reason.action
 
 
 def _recipients(message: EmailMessage) -> list[str]:
@@ -84,11 +96,27 @@ def _match(
     if reply_parts:
         ids = [verify_reply_address(part) for part in reply_parts]
         if any(submission_id is None for submission_id in ids):
-            return HoldReason.BAD_SIGNATURE, None
+            # The headers or the subject may still say which submission the
+            # sender meant: suggest it to the lead, never file by it.
+            _reason, likely = _unsigned_match(session, message, subject)
+            return HoldReason.BAD_SIGNATURE, likely
         found = session.get(Submission, ids[0])
         if found is None:
             return HoldReason.NO_MATCH, None
         return HoldReason.REPLY_ADDRESS, found
+    reason, found = _unsigned_match(session, message, subject)
+    if found is not None:
+        return reason, found
+    public = current_app.config["PUBLIC_MAIL_ADDRESS"].lower()
+    if public and public in _recipients(message):
+        return HoldReason.NEW_SUBMISSION, None
+    return HoldReason.NO_MATCH, None
+
+
+def _unsigned_match(
+    session: DbSession, message: EmailMessage, subject: str
+) -> tuple[HoldReason, Submission | None]:
+    """Find a submission by the thread headers, then by the reference in the subject."""
     threads = _message_ids(message.get("In-Reply-To")) + _message_ids(
         message.get("References")
     )
@@ -106,21 +134,69 @@ def _match(
         found = submissions.find_by_reference(session, reference)
         if found is not None:
             return HoldReason.SUBJECT, found
-    public = current_app.config["PUBLIC_MAIL_ADDRESS"].lower()
-    if public and public in _recipients(message):
-        return HoldReason.NEW_SUBMISSION, None
     return HoldReason.NO_MATCH, None
 
 
-def _from_section(submission: Submission, sender: str) -> bool:
-    """Return whether ``sender`` writes from a domain of the submission's section."""
+def _section_addresses(session: DbSession) -> dict[str, set[int]]:
+    """Map each section's own address and its staff's addresses to those sections."""
+    owners: dict[str, set[int]] = {}
+    rows = [
+        *session.execute(select(Section.email, Section.id)),
+        *session.execute(
+            select(StaffUser.email, StaffUser.section_id).where(
+                StaffUser.section_id.is_not(None)
+            )
+        ),
+    ]
+    for address, section_id in rows:
+        owners.setdefault(address.lower(), set()).add(section_id)
+    return owners
+
+
+def _from_section(section: Section, sender: str, owners: dict[str, set[int]]) -> bool:
+    """Return whether ``sender`` may write for ``section``.
+
+    A section writes from the domains of its functional address and of its
+    routing-table reply domains, and from its own staff accounts' exact
+    addresses. A staff account's whole domain is not taken: one on a public
+    mail service would let in every user of that service.
+    """
+    if section.id in owners.get(sender, set()):
+        return True
+    return sender.rpartition("@")[2] in section.domains
+
+
+def awaits_reply(submission: Submission, section: Section | None = None) -> bool:
+    """Return whether ``submission`` waits for its section's (or ``section``'s) answer."""
+    return (
+        submission.section is not None
+        and not submission.is_misconduct
+        and submission.state is SubmissionState.ROUTED
+        and (section is None or submission.section_id == section.id)
+    )
+
+
+def _reply_reason(
+    session: DbSession, reason: HoldReason, submission: Submission, sender: str
+) -> HoldReason:
+    """Say whether a message found for ``submission`` is filed, and else why not."""
     section = submission.section
-    if section is None or submission.is_misconduct:
-        return False
-    domain = sender.rpartition("@")[2].lower()
-    allowed = {d.lower().lstrip("@") for d in section.reply_domains.split()}
-    allowed.add(section.email.rpartition("@")[2].lower())
-    return domain in allowed
+    owners = _section_addresses(session)
+    if (
+        section is None
+        or submission.is_misconduct
+        or not _from_section(section, sender, owners)
+    ):
+        return HoldReason.FOREIGN_DOMAIN
+    if owners.get(sender) and section.id not in owners[sender]:
+        # Sections usually share the bureau's domain: an address that is
+        # another section's own is not this section answering.
+        return HoldReason.OTHER_SECTION
+    if reason is not HoldReason.REPLY_ADDRESS:
+        return reason
+    if not awaits_reply(submission):
+        return HoldReason.NOT_WAITING
+    return reason
 
 
 def decide(session: DbSession, message: EmailMessage) -> Decision:
@@ -143,9 +219,9 @@ def decide(session: DbSession, message: EmailMessage) -> Decision:
     if extract.is_auto_reply(message):
         return decision(HoldReason.AUTO_REPLY)
     reason, submission = _match(session, message, subject)
-    if submission is not None and not _from_section(submission, sender):
-        return decision(HoldReason.FOREIGN_DOMAIN, submission)
-    return decision(reason, submission)
+    if submission is None or reason is HoldReason.BAD_SIGNATURE:
+        return decision(reason, submission)
+    return decision(_reply_reason(session, reason, submission, sender), submission)
 
 
 @dataclass(frozen=True)
@@ -173,8 +249,8 @@ def ingest(session: DbSession, raw: bytes) -> Outcome:
     )
     session.add(inbound)
     note = None
-    if decision.reason in REPLY_MATCHES:
-        # decide() gives a reply match only with a submission whose section it checked
+    if decision.reason is HoldReason.REPLY_ADDRESS:
+        # decide() files only with a submission whose section it checked
         assert decision.submission is not None
         note = _file_reply(session, inbound, decision.submission, decision.reply_text)
     elif decision.reason is HoldReason.NEW_SUBMISSION:
@@ -191,6 +267,7 @@ def _file_reply(
     text: str,
     *,
     actor: StaffUser | None = None,
+    reason: str | None = None,
 ) -> str | None:
     """Make the reply a draft for the lead; hold it if the submission takes none."""
     section = submission.section
@@ -204,6 +281,7 @@ def _file_reply(
             channel=ReplyChannel.EMAIL,
             author_label=inbound.sender,
             actor=actor,
+            reason=reason,
         )
     except DomainError as exc:
         inbound.state = InboundState.HELD
@@ -237,14 +315,34 @@ def file_held(
     submission: Submission,
     *,
     actor: StaffUser,
+    section: Section | None = None,
 ) -> None:
-    """File a held message as a draft reply to ``submission``, on the lead's word."""
+    """File a held message as a draft reply to ``submission``, on the lead's word.
+
+    With ``section`` (the one-click button of the pen, which names the section
+    the lead saw), the submission must still wait for that section's answer:
+    a submission routed elsewhere since is not filed under the wrong name.
+    """
     if inbound.state is not InboundState.HELD:
-        raise PenError("This message is not in the holding pen.")
+        raise PenError(_("这封邮件已不在待处理邮件中。"))
     if submission.section is None or submission.is_misconduct:
-        raise PenError("Only a submission routed to a section takes a section's reply.")
+        raise PenError(_("只有转办给股室的意见才能收股室的答复。"))
+    if section is not None and not awaits_reply(submission, section):
+        raise PenError(
+            _(
+                "%(ref)s已不在等待%(section)s的答复，请核对后再归入。",
+                ref=submission.reference,
+                section=section.name,
+            )
+        )
+    held_for = f"held mail {inbound.id} from {inbound.sender}: {inbound.hold_reason}"
     note = _file_reply(
-        session, inbound, submission, inbound.reply_text or "", actor=actor
+        session,
+        inbound,
+        submission,
+        inbound.reply_text or "",
+        actor=actor,
+        reason=held_for,
     )
     if note:
         raise PenError(note)

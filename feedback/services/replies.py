@@ -38,8 +38,12 @@ def draft(
     channel: ReplyChannel,
     author_label: str,
     actor: StaffUser | None = None,
+    reason: str | None = None,
 ) -> Reply:
-    """Record a section's answer as a draft that waits for the lead."""
+    """Record a section's answer as a draft that waits for the lead.
+
+    ``reason`` goes to the audit row: where a draft the lead filed came from.
+    """
     if submission.section_id != section.id or submission.is_misconduct:
         raise NotAllowed("This submission is not routed to your section.")
     if submission.state is not SubmissionState.ROUTED:
@@ -61,6 +65,7 @@ def draft(
         reply,
         actor=actor,
         actor_label=author_label,
+        reason=reason,
     )
     return reply
 

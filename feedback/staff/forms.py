@@ -125,9 +125,17 @@ class ProgressForm(PrefixedForm):
 
 
 class FileHeldForm(FlaskForm):
-    """The reference number a held message belongs to."""
+    """The reference number a held message belongs to.
+
+    The pen's one-click button also sends the section it named, so that the
+    message is filed only while the submission still waits for that section.
+    """
 
     reference = text_field(_l("归入编号"), max=32, required=_l("请填写编号。"))
+    section_id = IntegerField(
+        validators=[Optional(), NumberRange(min=1, max=2**31 - 1)],
+        widget=widgets.HiddenInput(),
+    )
 
 
 class SectionForm(PrefixedForm):

@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
@@ -30,6 +31,7 @@ from feedback.models import InboundState
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
+from feedback.models import Section
 from feedback.models import Submission
 from feedback.services import inbound
 from feedback.services import outbox
@@ -176,10 +178,19 @@ def outbox_banner() -> dict[str, object]:
     return {"outbox_alert": outbox.alert(db.session)}
 
 
+@dataclass(frozen=True)
+class HeldRow:
+    """A message in the pen, the submission it seems to answer, and whether it files."""
+
+    message: InboundMessage
+    suggested: Submission | None
+    fileable: bool  # the suggested submission waits for its section's answer
+
+
 @bp.get("/held")
 @role_required(Role.LEAD)
 def held_mail() -> ResponseReturnValue:
-    """List the messages in the holding pen, newest first."""
+    """List the messages in the holding pen, newest first, each with its likely match."""
     messages = list(
         db.session.scalars(
             select(InboundMessage)
@@ -188,7 +199,23 @@ def held_mail() -> ResponseReturnValue:
             .limit(200)
         )
     )
-    return render_template("staff/held_mail.html", messages=messages)
+    ids = {m.submission_id for m in messages if m.submission_id is not None}
+    suggested = {
+        s.id: s
+        for s in db.session.scalars(
+            select(Submission)
+            .where(Submission.id.in_(ids))
+            .options(selectinload(Submission.section))
+        )
+    }
+    rows = []
+    for message in messages:
+        submission = (
+            suggested.get(message.submission_id) if message.submission_id else None
+        )
+        fileable = submission is not None and inbound.awaits_reply(submission)
+        rows.append(HeldRow(message, submission, fileable))
+    return render_template("staff/held_mail.html", rows=rows)
 
 
 @bp.get("/held/<int:message_id>")
@@ -219,7 +246,14 @@ def file_held(message_id: int) -> ResponseReturnValue:
 
     def act() -> Submission:
         submission = submissions.by_reference(db.session, form.reference.data)
-        inbound.file_held(db.session, message, submission, actor=g.user)
+        section = None
+        if form.section_id.data is not None:
+            section = db.session.get(Section, form.section_id.data)
+            if section is None:
+                raise inbound.PenError(_("没有这个股室。"))
+        inbound.file_held(
+            db.session, message, submission, actor=g.user, section=section
+        )
         return submission
 
     return decide(
