@@ -175,9 +175,13 @@ class DefaultConfig:
     # `retention purge` removes it after that (the anonymised record stays).
     RETENTION_YEARS = 3
 
-    # After this many wrong passwords in a row an account is locked for a while.
+    # Wrong passwords and second-factor codes, counted until a full sign-in:
+    # a client is stopped for an account after LOGIN_MAX_FAILURES within
+    # LOGIN_LOCK_MINUTES; the account is locked for everyone for an hour after
+    # LOGIN_ACCOUNT_MAX_FAILURES within an hour. Its owner is e-mailed each time.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    LOGIN_ACCOUNT_MAX_FAILURES = 20
     LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
 
     # argon2id cost (the library's defaults); tests lower them to save time.

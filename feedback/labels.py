@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from feedback.models import Channel
 from feedback.models import FailureKind
 from feedback.models import HoldReason
+from feedback.models import Notification
 from feedback.models import OutboxState
 from feedback.models import Rating
 from feedback.models import StatusKind
@@ -76,6 +77,22 @@ OUTBOX_STATES = {
     OutboxState.SENDING: _l("发送中"),
     OutboxState.SENT: _l("已发送"),
     OutboxState.FAILED: _l("发送失败"),
+}
+
+# What an outgoing message is, the one thing about it admins may read
+# besides its delivery (they see no subject, address or reference).
+NOTIFICATION_NAMES = {
+    Notification.RECEIPT: _l("受理回执"),
+    Notification.SUBMISSION_ROUTED: _l("分办通知"),
+    Notification.DEADLINE_REMINDER: _l("到期提醒"),
+    Notification.DEADLINE_ESCALATION: _l("超期督办"),
+    Notification.AUTHOR_UPDATE: _l("办理进展"),
+    Notification.REPLY_RETURNED: _l("答复退回"),
+    Notification.REPLY_APPROVED: _l("答复送达"),
+    Notification.INFO_ANSWERED: _l("补充材料通知"),
+    Notification.RATED_DISSATISFIED: _l("不满意评价通知"),
+    Notification.SIGN_IN_LOCKED: _l("登录暂停通知"),
+    Notification.SECTION_ADDRESS_CHANGED: _l("股室邮箱变更通知"),
 }
 
 OUTBOX_FAILURES = {

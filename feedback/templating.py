@@ -138,5 +138,6 @@ def init_app(app: Flask) -> None:
         HOLD_REASONS=labels.HOLD_REASONS,
         OUTBOX_STATES=labels.OUTBOX_STATES,
         OUTBOX_FAILURES=labels.OUTBOX_FAILURES,
+        NOTIFICATION_NAMES=labels.NOTIFICATION_NAMES,
         STATUS_KINDS=StatusKind,
     )

@@ -98,7 +98,7 @@ MATRIX = {
     "staff.import_holidays": ("POST", "/staff/holidays/import", {"admin"}),
     "staff.remove_holiday": ("POST", "/staff/holidays/2026-10-01/remove", {"admin"}),
     "staff.mail_sink": ("GET", "/staff/mail", EVERYONE),
-    "staff.mail_sink_message": ("GET", "/staff/mail/{mail}", {"A", "lead", "admin"}),
+    "staff.mail_sink_message": ("GET", "/staff/mail/{mail}", {"A", "lead"}),
     "staff.export_ledger": ("GET", "/staff/exports/ledger.xlsx", {"lead", "admin"}),
     # Sections get their own submissions only (tests/test_exports.py).
     "staff.export_submissions": (

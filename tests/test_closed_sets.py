@@ -44,6 +44,7 @@ LABELLED = [
     (HoldReason, labels.HOLD_REASONS),
     (OutboxState, labels.OUTBOX_STATES),
     (FailureKind, labels.OUTBOX_FAILURES),
+    (Notification, labels.NOTIFICATION_NAMES),
     (StatusKind, labels.STATUS_KIND_LABELS),
 ]
 

@@ -1,9 +1,12 @@
 """Each finding of the security review, attacked again: it must hold."""
 
 import json
+import os
 import re
+import secrets
 from email.message import EmailMessage
 
+import pyotp
 import pytest
 from helpers import login
 from helpers import staff_user
@@ -17,12 +20,19 @@ from feedback.models import AuditAction
 from feedback.models import Event
 from feedback.models import InboundMessage
 from feedback.models import InboundState
+from feedback.models import Notification
+from feedback.models import OutboxMessage
+from feedback.models import OutboxState
 from feedback.models import Reply
 from feedback.models import ReplyChannel
 from feedback.models import ReplyState
 from feedback.models import Role
 from feedback.models import Section
+from feedback.models import SubmissionKind
+from feedback.services import failures
 from feedback.services import replies
+from feedback.services import sections as routing
+from feedback.services import submissions
 from feedback.services import triage
 from feedback.signing import reply_address
 
@@ -184,3 +194,300 @@ def test_lead_files_a_held_reply_with_one_click_and_nobody_else_can(office_case)
         )
         assert event.actor_id == users[Role.LEAD].id
         assert f"held mail {held_id}" in event.reason
+
+
+# ---- 3. Admins read citizens' business
+
+CITIZEN = "whistle.blower@citizen-mail.example"
+
+
+def test_admins_see_how_mail_goes_never_what_or_to_whom(app, demo_loaded):
+    with app.app_context():
+        session = db.session
+        report = submit(
+            session,
+            kind=SubmissionKind.MISCONDUCT,
+            subject="举报某校长收受礼金",
+            author=submissions.Author(name="王五", email=CITIZEN),
+        ).submission
+        opinion = submit(session, subject="食堂饭菜太咸").submission
+        office = session.scalar(select(Section).where(Section.name == "办公室"))
+        triage.route(session, opinion, office, actor=staff_user(Role.LEAD))
+        receipt = session.scalar(
+            select(OutboxMessage).where(OutboxMessage.recipient == CITIZEN)
+        )
+        receipt.state = OutboxState.FAILED
+        receipt.last_error = (
+            f"recipient_refused: {{'{CITIZEN}': (550, b'no mailbox for "
+            f"{CITIZEN}, re {report.reference}')}}"
+        )
+        session.commit()
+        reference = report.reference
+        client = app.test_client()
+        login(client, staff_user(Role.ADMIN))
+        seen = client.get("/staff/outbox").get_data(as_text=True)
+        login(client, staff_user(Role.LEAD))
+        full = client.get("/staff/outbox").get_data(as_text=True)
+    for private in (CITIZEN, "whistle.blower", reference, "举报某校长", "食堂饭菜太咸"):
+        assert private not in seen
+    for private in (CITIZEN, reference, "食堂饭菜太咸"):
+        assert private in full  # the lead keeps the whole view
+    # What delivery needs is all there: kind, domain, state and the refusal.
+    assert "受理回执" in seen
+    assert "citizen-mail.example" in seen
+    assert "邮件服务器拒收此收件地址" in seen
+    assert "no mailbox for" in seen
+
+
+def from_demo(app):
+    with app.app_context():
+        demo.load(db.session)
+        db.session.commit()
+
+
+def _sink_mail(folder, name, headers):
+    lines = [f"{key}: {value}" for key, value in headers.items()]
+    (folder / name).write_text(
+        "\n".join(["From: noreply@meijiang-edu.example", *lines, "", "正文", ""]),
+        encoding="utf-8",
+    )
+
+
+def _listed(client):
+    return client.get("/staff/mail").get_data(as_text=True)
+
+
+def test_demo_mailbox_matches_exact_addresses_not_substrings(make_app, tmp_path):
+    sink = tmp_path / "sink"
+    sink.mkdir()
+    _sink_mail(
+        sink, "1.eml", {"To": "headoffice@meijiang-edu.example", "Subject": "给总办"}
+    )
+    _sink_mail(
+        sink,
+        "2.eml",
+        {
+            "To": "someone@example.org",
+            "Cc": '"办公室" <OFFICE@meijiang-edu.example>',
+            "Subject": "抄送办公室",
+        },
+    )
+    app = make_app(MAIL_SINK_DIR=str(sink))
+    with app.app_context():
+        from_demo(app)
+        client = app.test_client()
+        login(client, staff_user(Role.SECTION, "办公室"))
+        listing = _listed(client)
+        assert client.get("/staff/mail/1.eml").status_code == 404
+    assert "给总办" not in listing
+    assert "抄送办公室" in listing
+
+
+def test_receipts_with_access_codes_are_for_the_lead_alone(make_app, tmp_path):
+    sink = tmp_path / "sink"
+    sink.mkdir()
+    app = make_app(MAIL_SINK_DIR=str(sink))
+    from_demo(app)
+    with app.app_context():
+        session = db.session
+        # Citizens who typed a section's and a staff account's address.
+        for address in ("office@meijiang-edu.example", "admin@meijiang-edu.example"):
+            submit(session, author=submissions.Author(email=address))
+        session.commit()
+        for n, row in enumerate(
+            session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.template == Notification.RECEIPT
+                )
+            )
+        ):
+            headers = {
+                "To": row.recipient,
+                "Message-ID": row.message_id,
+                "Subject": f"回执{n}",
+            }
+            _sink_mail(sink, f"r{n}.eml", headers)
+        # The same addresses, other mail: each may read its own.
+        _sink_mail(
+            sink, "s.eml", {"To": "office@meijiang-edu.example", "Subject": "分办"}
+        )
+        _sink_mail(
+            sink, "a.eml", {"To": "admin@meijiang-edu.example", "Subject": "通知"}
+        )
+        client = app.test_client()
+        login(client, staff_user(Role.SECTION, "办公室"))
+        section = _listed(client)
+        login(client, staff_user(Role.ADMIN))
+        admin = _listed(client)
+        refused = client.get("/staff/mail/r1.eml").status_code
+        login(client, staff_user(Role.LEAD))
+        lead = _listed(client)
+    assert "回执" not in section
+    assert "分办" in section
+    assert "回执" not in admin
+    assert "通知" in admin
+    assert "分办" not in admin  # a section's mailbox is not a staff account
+    assert refused == 404
+    assert "回执0" in lead
+    assert "回执1" in lead
+
+
+def test_changing_a_sections_address_tells_old_new_and_lead(app, demo_loaded):
+    with app.app_context():
+        session = db.session
+        office = session.scalar(select(Section).where(Section.name == "办公室"))
+        routing.save_section(
+            session,
+            office,
+            name=office.name,
+            email="office-new@meijiang-edu.example",
+            reply_domains=office.reply_domains,
+            kinds=office.kinds.split(),
+            active=True,
+            actor=staff_user(Role.ADMIN),
+        )
+        session.commit()
+        sent = session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.template == Notification.SECTION_ADDRESS_CHANGED
+            )
+        ).all()
+    assert sorted(m.recipient for m in sent) == [
+        "lead@meijiang-edu.example",
+        "office-new@meijiang-edu.example",
+        "office@meijiang-edu.example",
+    ]
+    assert all("office-new@meijiang-edu.example" in m.body_text for m in sent)
+
+
+# ---- 4. Sign-in
+
+LEAD = {"email": "lead@meijiang-edu.example", "password": "demo-lead-pass"}
+
+
+def _from(client_address):
+    return {"REMOTE_ADDR": client_address}
+
+
+def _sign_in(client, where="10.0.0.1", **overrides):
+    return client.post(
+        "/auth/login", data={**LEAD, **overrides}, environ_base=_from(where)
+    )
+
+
+def test_wrong_codes_after_a_right_password_still_lock(app, demo_loaded):
+    with app.app_context():
+        user = staff_user(Role.LEAD)
+        secret = user.totp_secret = pyotp.random_base32()
+        db.session.commit()
+    client = app.test_client()
+    for _ in range(3):
+        _sign_in(client, password="wrong password")
+    assert _sign_in(client).status_code == 302  # on to the second factor
+    for _ in range(2):
+        client.post(
+            "/auth/totp", data={"code": "000000"}, environ_base=_from("10.0.0.1")
+        )
+    right = client.post(
+        "/auth/totp",
+        data={"code": pyotp.TOTP(secret).now()},
+        environ_base=_from("10.0.0.1"),
+    )
+    assert right.status_code == 429  # five failures: the password did not reset them
+    assert client.get("/staff/").status_code == 302
+    with app.app_context():
+        assert staff_user(Role.LEAD).failed_logins == 5
+
+
+def test_a_client_is_stopped_the_owner_only_at_the_account_limit(make_app):
+    app = make_app(LOGIN_ACCOUNT_MAX_FAILURES=7)
+    from_demo(app)
+    attacker, owner = app.test_client(), app.test_client()
+    for _ in range(5):
+        _sign_in(attacker, password="guess")
+    assert _sign_in(attacker).status_code == 200  # even the right password
+    assert _sign_in(owner, where="10.0.0.2").status_code == 302
+    assert _sign_in(attacker).status_code == 200  # still stopped
+    # The owner's sign-in cleared the account's count: seven more, from two
+    # clients, lock it for everyone.
+    for _ in range(5):
+        _sign_in(attacker, where="10.0.0.3", password="guess")
+    for _ in range(2):
+        _sign_in(attacker, where="10.0.0.4", password="guess")
+    assert _sign_in(app.test_client(), where="10.0.0.2").status_code == 200
+    with app.app_context():
+        assert staff_user(Role.LEAD).locked_until is not None
+
+
+def test_unknown_wrong_and_locked_get_the_same_answer(app, demo_loaded):
+    client = app.test_client()
+
+    def page(email, password, where):
+        response = _sign_in(client, where=where, email=email, password=password)
+        return response.status_code, response.get_data(as_text=True).replace(
+            email, "EMAIL"
+        )
+
+    unknown = page("nobody@meijiang-edu.example", "guess", "10.0.1.1")
+    wrong = page(LEAD["email"], "guess", "10.0.1.2")
+    for _ in range(5):
+        _sign_in(client, where="10.0.1.3", password="guess")
+    locked = page(LEAD["email"], LEAD["password"], "10.0.1.3")
+    assert unknown == wrong == locked
+    assert unknown[0] == 200
+    assert "或尝试次数太多" in unknown[1]
+
+
+def test_the_owner_is_mailed_on_every_lock(make_app):
+    app = make_app(LOGIN_ACCOUNT_MAX_FAILURES=10)
+    from_demo(app)
+    client = app.test_client()
+    for where in ("10.0.2.1", "10.0.2.2"):
+        for _ in range(6):  # the sixth is refused, not counted, not mailed
+            _sign_in(client, where=where, password="guess")
+    with app.app_context():
+        mails = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.template == Notification.SIGN_IN_LOCKED)
+            .order_by(OutboxMessage.id)
+        ).all()
+        locks = db.session.scalars(
+            select(Event.reason).where(Event.action == AuditAction.ACCOUNT_LOCKED)
+        ).all()
+    assert [m.recipient for m in mails] == [LEAD["email"]] * 2
+    assert "其他设备仍可登录" in mails[0].body_text
+    assert "任何人都不能登录" in mails[1].body_text
+    assert locks == ["client", "account"]
+
+
+def test_password_change_on_a_locked_account_is_a_message(app, demo_loaded):
+    client = app.test_client()
+    with app.app_context():
+        login(client, staff_user(Role.LEAD))
+    wrong = {"current": "guess", "new": "0123456789ab", "again": "0123456789ab"}
+    for _ in range(5):
+        client.post("/auth/password", data=wrong)
+    response = client.post(
+        "/auth/password", data={**wrong, "current": LEAD["password"]}
+    )
+    assert response.status_code == 429
+    assert "尝试次数太多" in response.get_data(as_text=True)
+
+
+def test_sign_in_counts_are_shared_through_real_redis(make_app):
+    url = os.environ.get("FEEDBACK_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("set FEEDBACK_TEST_REDIS_URL to a Redis server (.ci/run does)")
+    settings = {"RATELIMIT_STORAGE_URI": url, "LOGIN_MAX_FAILURES": 2}
+    # Two processes of the service, on one database and one Redis.
+    first, second = make_app(**settings), make_app(**settings)
+    from_demo(first)
+    where = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.9"
+    try:
+        for _ in range(2):
+            _sign_in(first.test_client(), where=where, password="guess")
+        assert _sign_in(second.test_client(), where=where).status_code == 200
+        assert _sign_in(second.test_client(), where="10.0.3.1").status_code == 302
+    finally:
+        with first.app_context():
+            failures.forget(failures.Attempt(email=LEAD["email"], client=where))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import segno
 from flask import abort
 from flask import current_app
@@ -17,6 +14,7 @@ from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 
 from feedback.auth import bp
 from feedback.auth.forms import LoginForm
@@ -26,6 +24,7 @@ from feedback.extensions import db
 from feedback.extensions import limiter
 from feedback.models import StaffUser
 from feedback.services import accounts
+from feedback.services import sign_in
 from feedback.urls import safe_next
 from feedback.web.actions import decide
 from feedback.web.forms import add_error
@@ -55,22 +54,27 @@ def login() -> ResponseReturnValue:
     """Sign a staff member in."""
     form = LoginForm()
     # Signing in and out commit by hand, not through web.actions.decide: a
-    # refused sign-in is committed too (the count of wrong passwords and codes
-    # must outlive it), and both then clear the session, flashes included.
+    # refused sign-in is committed too (the counts of failures, a lock and the
+    # mail telling of it must outlive it), and both then clear the session,
+    # flashes included.
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(
-                db.session, form.email.data, form.password.data
+            user = sign_in.authenticate(
+                db.session, form.email.data, form.password.data, client=_client()
             )
-        except accounts.LockedOut as exc:
-            db.session.commit()
-            add_error(form.password, _locked_message(exc.until))
-            return render_template("auth/login.html", form=form), 429
+        except sign_in.LockedOut:
+            user = None
+        db.session.commit()  # keeps the counts of failures, and any lock
         if user is None:
-            db.session.commit()  # keeps the count of wrong passwords
-            add_error(form.password, _("电子邮箱或密码不正确。"))
+            # One answer for an unknown address, a wrong password and a lock,
+            # so that none of them tells which accounts exist.
+            add_error(
+                form.password,
+                _(
+                    "电子邮箱或密码不正确，或尝试次数太多、暂时不能登录。请稍后再试，或请管理员重设密码。"
+                ),
+            )
         elif user.totp_secret:
-            db.session.commit()
             session.clear()
             session["pending_user_id"] = user.id
             session["pending_v"] = user.session_version
@@ -84,7 +88,7 @@ def login() -> ResponseReturnValue:
 
 def _signed_in(user: StaffUser) -> ResponseReturnValue:
     """Start the session of a user who passed every factor."""
-    accounts.complete_login(db.session, user)
+    sign_in.complete_login(db.session, user, client=_client())
     db.session.commit()
     session.clear()
     session["user_id"] = user.id
@@ -92,12 +96,13 @@ def _signed_in(user: StaffUser) -> ResponseReturnValue:
     return redirect(safe_next(request.args.get("next"), url_for("staff.index")))
 
 
-def _locked_message(until: datetime) -> str:
-    local = until.astimezone(ZoneInfo(current_app.config["TIME_ZONE"]))
-    return _(
-        "密码错误次数太多，账号已暂时锁定，请在%(time)s以后再试，或请管理员重设密码。",
-        time=local.strftime("%H:%M"),
-    )
+def _client() -> str:
+    """The client a sign-in attempt comes from, as the rate limits see it."""
+    return get_remote_address()
+
+
+def _too_many() -> str:
+    return _("尝试次数太多，暂时不能核对。请稍后再试，或请管理员重设密码。")
 
 
 @bp.route("/totp", methods=["GET", "POST"])
@@ -115,13 +120,16 @@ def second_factor() -> ResponseReturnValue:
         return redirect(url_for("auth.login"))
     form = TotpForm()
     if form.validate_on_submit():
-        until = accounts.is_locked(user)
-        if until is not None:
-            add_error(form.code, _locked_message(until))
+        try:
+            right = sign_in.check_totp(
+                db.session, user, form.code.data, client=_client()
+            )
+        except sign_in.LockedOut:
+            add_error(form.code, _too_many())
             return render_template("auth/totp.html", form=form), 429
-        if accounts.check_totp(db.session, user, form.code.data):
+        if right:
             return _signed_in(user)
-        db.session.commit()  # keeps the count of wrong codes
+        db.session.commit()  # keeps the count of wrong codes, and any lock
         add_error(form.code, _("验证码不正确或已用过，请输入手机上显示的新验证码。"))
     return render_template("auth/totp.html", form=form)
 
@@ -161,7 +169,17 @@ def two_factor() -> ResponseReturnValue:
             )
         return _setup_page(user, form, secret)
     if form.validate_on_submit() and action == "disable":
-        if accounts.check_totp(db.session, user, form.code.data):
+        try:
+            right = sign_in.check_totp(
+                db.session, user, form.code.data, client=_client()
+            )
+        except sign_in.LockedOut:
+            add_error(form.code, _too_many())
+            page = render_template(
+                "auth/two_factor.html", form=form, secret=None, qr=None
+            )
+            return page, 429
+        if right:
 
             def disable() -> None:
                 accounts.disable_totp(db.session, user, actor=user)
@@ -191,8 +209,15 @@ def change_password() -> ResponseReturnValue:
         return redirect(url_for("auth.login", next=request.full_path))
     form = PasswordForm()
     if form.validate_on_submit():
-        if accounts.authenticate(db.session, g.user.email, form.current.data) is None:
-            db.session.commit()
+        try:
+            right = sign_in.authenticate(
+                db.session, g.user.email, form.current.data, client=_client()
+            )
+        except sign_in.LockedOut:
+            add_error(form.current, _too_many())
+            return render_template("auth/password.html", form=form), 429
+        if right is None:
+            db.session.commit()  # keeps the count of wrong passwords, and any lock
             add_error(form.current, _("当前密码不正确。"))
         else:
             user = g.user

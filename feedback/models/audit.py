@@ -37,7 +37,7 @@ class AuditAction(enum.StrEnum):
     PROBLEM_EDITED = "problem_edited"  # title, text, deadline or section changed
     NOTICE_IMPORTED = "notice_imported"  # a published notice updated the board
     SECTION_SAVED = "section_saved"  # the routing table changed
-    ACCOUNT_LOCKED = "account_locked"  # too many wrong passwords in a row
+    ACCOUNT_LOCKED = "account_locked"  # too many failed sign-ins: a client, or everyone
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an action name
     STAFF_DISABLED = "staff_disabled"
     REFUSED = "refused"  # 不予受理, with the reason the author sees

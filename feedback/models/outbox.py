@@ -51,6 +51,10 @@ class Notification(enum.StrEnum):
     REPLY_APPROVED = "reply_approved"  # to the author: the reply
     INFO_ANSWERED = "info_answered"  # to whoever handles it: the author answered
     RATED_DISSATISFIED = "rated_dissatisfied"  # to the leads: a 不满意 rating
+    SIGN_IN_LOCKED = (
+        "sign_in_locked"  # to a staff member: sign-in to their account stopped
+    )
+    SECTION_ADDRESS_CHANGED = "section_address_changed"  # old and new mailbox, leads
 
 
 class OutboxMessage(Base):

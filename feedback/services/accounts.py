@@ -1,17 +1,12 @@
-"""Staff accounts: creating them, checking passwords, ending sessions."""
+"""Staff accounts: creating them, hashing passwords, second factors, ending sessions."""
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 from datetime import datetime
-from datetime import timedelta
-from functools import cache
 
 import pyotp
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError
-from argon2.exceptions import VerificationError
 from flask import current_app
 from sqlalchemy import func
 from sqlalchemy import select
@@ -24,21 +19,17 @@ from feedback.models import Section
 from feedback.models import StaffUser
 from feedback.services import audit
 from feedback.services import DomainError
+from feedback.services import failures
 
 
-def _hasher() -> PasswordHasher:
+def password_hasher() -> PasswordHasher:
+    """Return the argon2id hasher with this site's costs."""
     config = current_app.config
     return PasswordHasher(
         time_cost=config["ARGON2_TIME_COST"],
         memory_cost=config["ARGON2_MEMORY_KIB"],
         parallelism=config["ARGON2_PARALLELISM"],
     )
-
-
-@cache
-def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
-    """A hash to verify against when the e-mail is unknown, so both take as long."""
-    return PasswordHasher(time_cost, memory_kib, parallelism).hash("not a password")
 
 
 MIN_PASSWORD_LENGTH = 10
@@ -50,7 +41,7 @@ class AccountError(DomainError):
 
 def hash_password(password: str) -> str:
     """Return an argon2id hash of ``password``."""
-    return _hasher().hash(password)
+    return password_hasher().hash(password)
 
 
 def find_by_email(session: DbSession, email: str) -> StaffUser | None:
@@ -94,66 +85,6 @@ def create_user(
     return user
 
 
-class LockedOut(AccountError):
-    """Too many wrong passwords: the account is locked for a while."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__("locked")
-        self.until = until
-
-
-def _count_failure(session: DbSession, user: StaffUser, now: datetime) -> None:
-    """Count a wrong password or code; lock the account after too many in a row."""
-    config = current_app.config
-    user.failed_logins += 1
-    if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
-        audit.record(session, AuditAction.ACCOUNT_LOCKED, user, actor_label="system")
-
-
-def is_locked(user: StaffUser) -> datetime | None:
-    """Return until when ``user`` is locked out, or None."""
-    if user.locked_until is not None and user.locked_until > utcnow():
-        return user.locked_until
-    return None
-
-
-def authenticate(session: DbSession, email: str, password: str) -> StaffUser | None:
-    """Return the active account these credentials open, or None.
-
-    Wrong passwords are counted; after LOGIN_MAX_FAILURES in a row the account
-    is locked for LOGIN_LOCK_MINUTES (raising ``LockedOut``, even for the right
-    password), so guessing is slow without anyone being shut out for good.
-    """
-    user = find_by_email(session, email)
-    hasher = _hasher()
-    if user is None or not user.active:
-        dummy = _dummy_hash(hasher.time_cost, hasher.memory_cost, hasher.parallelism)
-        with contextlib.suppress(VerificationError):
-            hasher.verify(dummy, password)
-        return None
-    now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
-        raise LockedOut(user.locked_until)
-    try:
-        hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        _count_failure(session, user, now)
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
-
-
-def complete_login(session: DbSession, user: StaffUser) -> None:
-    """Record a sign-in that passed every factor the account has."""
-    user.last_login_at = utcnow()
-    audit.record(session, AuditAction.LOGGED_IN, user, actor=user)
-
-
 # Two-factor sign-in (TOTP, RFC 6238) for the lead and admins. The secret is a
 # shared key the server must read to check codes, so it cannot be hashed: the
 # database and its backups must be protected as the password hashes are.
@@ -185,12 +116,10 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def check_totp(
-    session: DbSession, user: StaffUser, code: str, *, now: datetime | None = None
-) -> bool:
-    """Check a code for ``user``'s second factor; each code works once.
+def use_totp_code(user: StaffUser, code: str, *, now: datetime | None = None) -> bool:
+    """Return whether ``code`` is a fresh code of ``user``'s second factor, and use it up.
 
-    Wrong codes count towards the same lockout as wrong passwords.
+    Counting the wrong ones is ``sign_in``'s business.
     """
     if user.totp_secret is None:
         return False
@@ -198,10 +127,8 @@ def check_totp(
     if step is None or (
         user.totp_last_step is not None and step <= user.totp_last_step
     ):
-        _count_failure(session, user, now or utcnow())
         return False
     user.totp_last_step = step
-    user.failed_logins = 0
     return True
 
 
@@ -253,6 +180,7 @@ def set_password(
     user.session_version += 1
     user.failed_logins = 0
     user.locked_until = None
+    failures.forget_account(user.email)
     audit.record(
         session,
         AuditAction.PASSWORD_CHANGED,

@@ -37,6 +37,9 @@ SUBJECTS = {
     Notification.REPLY_APPROVED: _l("[%(ref)s] 您的意见已答复"),
     Notification.INFO_ANSWERED: _l("[%(ref)s] 群众已补充材料"),
     Notification.RATED_DISSATISFIED: _l("[%(ref)s] 群众对答复不满意"),
+    # Mail about staff accounts and sections names no submission.
+    Notification.SIGN_IN_LOCKED: _l("您的账号登录已暂停"),
+    Notification.SECTION_ADDRESS_CHANGED: _l("%(section)s的收件邮箱已更改"),
 }
 
 
@@ -56,36 +59,43 @@ class AuthorUpdate(enum.StrEnum):
 
 
 def _render(
-    name: Notification, submission: Submission, context: dict[str, object]
+    name: Notification, subject_args: dict[str, object], context: dict[str, object]
 ) -> tuple[str, str, str]:
-    """Return the subject, text and HTML of ``emails/<name>`` about ``submission``,
-    in the bureau's script."""
+    """Return the subject, text and HTML of ``emails/<name>``, in the bureau's script."""
     with force_locale(STAFF_LOCALE):
-        subject = str(SUBJECTS[name]) % {
-            "ref": submission.reference,
-            "subject": submission.subject,
-            "due": submission.due_on,
-        }
-        text = render_template(f"emails/{name}.txt", submission=submission, **context)
-        html = render_template(f"emails/{name}.html", submission=submission, **context)
+        subject = str(SUBJECTS[name]) % subject_args
+        text = render_template(f"emails/{name}.txt", **context)
+        html = render_template(f"emails/{name}.html", **context)
     return subject, text, html
 
 
 def _queue(
     session: DbSession,
     name: Notification,
-    submission: Submission,
+    submission: Submission | None,
     recipients: list[str],
     context: dict[str, object],
     *,
+    subject_args: dict[str, object] | None = None,
     reply_to: str | None = None,
     redact_after_send: bool = False,
 ) -> None:
     """Render ``emails/<name>`` now, once, and queue a copy in the outbox for
-    each recipient."""
+    each recipient.
+
+    Mail about a submission names it in its subject (``subject_args`` are
+    for mail about none).
+    """
     if not recipients:
         return
-    subject, text, html = _render(name, submission, context)
+    if submission is not None:
+        subject_args = {
+            "ref": submission.reference,
+            "subject": submission.subject,
+            "due": submission.due_on,
+        }
+        context = {"submission": submission, **context}
+    subject, text, html = _render(name, subject_args or {}, context)
     for recipient in recipients:
         outbox.enqueue(
             session,
@@ -234,3 +244,55 @@ def rated_dissatisfied(session: DbSession, submission: Submission) -> None:
     """Put a 不满意 rating before every lead, who may reopen the submission."""
     leads = accounts.active_leads(session)
     _to_leads(session, Notification.RATED_DISSATISFIED, submission, leads)
+
+
+def _to_staff(
+    session: DbSession,
+    name: Notification,
+    recipients: list[str],
+    subject_args: dict[str, object],
+    **context: object,
+) -> None:
+    """Queue ``emails/<name>``, about no submission, to each of ``recipients`` once."""
+    unique = list(dict.fromkeys(recipients))
+    _queue(session, name, None, unique, context, subject_args=subject_args)
+
+
+def sign_in_locked(
+    session: DbSession, user: StaffUser, *, whole_account: bool, minutes: int
+) -> None:
+    """Tell a staff member that sign-in to their account was stopped, and for how long.
+
+    ``whole_account``: stopped for everyone, not only for the client that
+    failed too often.
+    """
+    _to_staff(
+        session,
+        Notification.SIGN_IN_LOCKED,
+        [user.email],
+        {},
+        user=user,
+        whole_account=whole_account,
+        minutes=minutes,
+        login_url=external_url("auth.login"),
+    )
+
+
+def section_address_changed(
+    session: DbSession, section: Section, old: str, *, actor: StaffUser
+) -> None:
+    """Tell the old and the new mailbox of a section, and the leads, of the change.
+
+    The old mailbox hears of it, so that a change nobody there asked for is
+    noticed before the section's mail goes astray.
+    """
+    leads = [lead.email for lead in accounts.active_leads(session)]
+    _to_staff(
+        session,
+        Notification.SECTION_ADDRESS_CHANGED,
+        [old, section.email, *leads],
+        {"section": section.name},
+        section=section,
+        old=old,
+        actor=actor,
+    )

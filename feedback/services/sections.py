@@ -14,6 +14,7 @@ from feedback.models import StaffUser
 from feedback.models import SubmissionKind
 from feedback.services import audit
 from feedback.services import DomainError
+from feedback.services import notifications
 
 DOMAIN = re.compile(
     r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
@@ -37,7 +38,11 @@ def save_section(
     active: bool,
     actor: StaffUser,
 ) -> Section:
-    """Create or change a section; its e-mail's domain always counts as a reply domain."""
+    """Create or change a section; its e-mail's domain always counts as a reply domain.
+
+    A changed mailbox is told to the old and the new address and to the
+    leads: a section's mail must not be diverted unnoticed.
+    """
     name = name.strip()
     duplicate = session.scalar(
         select(Section.id).where(func.lower(Section.name) == name.lower()).limit(1)
@@ -51,6 +56,7 @@ def save_section(
     allowed = {k.value for k in ROUTABLE_KINDS}
     if any(kind not in allowed for kind in kinds):
         raise SectionError("Misconduct reports are never routed to a section.")
+    old_email = section.email if section is not None else None
     if section is None:
         section = Section(name=name, email=email.strip())
         session.add(section)
@@ -67,4 +73,6 @@ def save_section(
         actor=actor,
         reason=f"{section.email}; domains: {section.reply_domains}; kinds: {section.kinds}",
     )
+    if old_email is not None and old_email.lower() != section.email.lower():
+        notifications.section_address_changed(session, section, old_email, actor=actor)
     return section

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import email
 import email.policy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
+from email.utils import getaddresses
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,14 +27,18 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from feedback import masking
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
+from feedback.models import FailureKind
 from feedback.models import InboundMessage
 from feedback.models import InboundState
+from feedback.models import Notification
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Role
 from feedback.models import Section
+from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.services import inbound
 from feedback.services import outbox
@@ -65,11 +72,51 @@ def _sink_dir() -> Path:
     return Path(folder)
 
 
+def _addresses(mail: EmailMessage) -> set[str]:
+    """Return the exact addresses ``mail`` went to (To and Cc), lower-cased."""
+    fields = [str(value) for key in ("To", "Cc") for value in mail.get_all(key, [])]
+    return {address.lower() for _name, address in getaddresses(fields) if address}
+
+
+def _carries_access_code(mail: EmailMessage) -> bool:
+    """Return whether ``mail`` is a message the outbox marked as carrying an access code."""
+    message_id = str(mail.get("Message-ID", "")).strip()
+    if not message_id:
+        return False
+    sent = db.session.execute(
+        select(OutboxMessage.template, OutboxMessage.redact_after_send).where(
+            OutboxMessage.message_id == message_id
+        )
+    ).first()
+    return sent is not None and (
+        sent.redact_after_send or sent.template is Notification.RECEIPT
+    )
+
+
 def _readable(mail: EmailMessage) -> bool:
-    """Section staff read only what was sent to their own section."""
-    if g.user.role is not Role.SECTION:
+    """Whether the signed-in user may read ``mail`` from the demo sink.
+
+    The lead reads everything. Nobody else reads a receipt with an access
+    code; section staff read mail sent to their section's own address, and
+    admins mail sent only to staff accounts.
+    """
+    user = g.user
+    if user.role is Role.LEAD:
         return True
-    return g.user.section is not None and g.user.section.email in str(mail["To"])
+    addresses = _addresses(mail)
+    if not addresses or _carries_access_code(mail):
+        return False
+    if user.role is Role.SECTION:
+        return user.section is not None and user.section.email.lower() in addresses
+    if user.role is Role.ADMIN:
+        staff = {
+            e.lower()
+            for e in db.session.scalars(
+                select(StaffUser.email).where(StaffUser.active.is_(True))
+            )
+        }
+        return addresses <= staff
+    return False
 
 
 def _load(path: Path) -> SinkMail:
@@ -100,18 +147,68 @@ def mail_sink_message(name: str) -> ResponseReturnValue:
     return render_template("staff/mail_message.html", mail=mail)
 
 
+# A reference number, whatever the site's prefix (REFERENCE_PREFIX).
+REFERENCE = re.compile(r"[A-Za-z]*\d{8}-\d{5}")
+
+
+@dataclass
+class Delivery:
+    """What an admin may read of an outgoing message: how its delivery goes.
+
+    Never its subject, its recipient's address or the submission it is
+    about, which are the citizens' and the lead's business.
+    """
+
+    id: int
+    template: Notification
+    domain: str
+    state: OutboxState
+    attempts: int
+    failure: FailureKind | None
+    detail: str
+    created_at: datetime
+    sent_at: datetime | None
+    failed_at: datetime | None
+
+    @classmethod
+    def of(cls, message: OutboxMessage) -> Delivery:
+        failure = outbox.failure_kind(message.last_error)
+        detail = message.last_error or ""
+        if failure is not None:
+            detail = detail.partition(": ")[2]
+        return cls(
+            id=message.id,
+            template=message.template,
+            domain=message.recipient.rpartition("@")[2],
+            state=message.state,
+            attempts=message.attempts,
+            failure=failure,
+            # A server's answer may quote the address or the subject.
+            detail=masking.mask(REFERENCE.sub(_("［编号已隐去］"), detail)),
+            created_at=message.created_at,
+            sent_at=message.sent_at,
+            failed_at=message.failed_at,
+        )
+
+
 @bp.get("/outbox")
 @role_required(Role.LEAD, Role.ADMIN)
 def outbox_list() -> ResponseReturnValue:
-    """Show the newest outgoing messages and their sending state."""
+    """Show the newest outgoing messages and their sending state.
+
+    The lead sees each message whole; admins only what its delivery needs.
+    """
     messages = list(
         db.session.execute(
             select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(200)
         ).scalars()
     )
+    full = g.user.role is Role.LEAD
     return render_template(
         "staff/outbox.html",
-        messages=messages,
+        full=full,
+        messages=messages if full else [],
+        deliveries=[] if full else [Delivery.of(m) for m in messages],
         failures={m.id: outbox.failure_kind(m.last_error) for m in messages},
         retry_form=FlaskForm(),
         any_failed=db.session.scalar(
