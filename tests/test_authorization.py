@@ -1050,7 +1050,7 @@ def test_allowed_roles_act_and_the_others_change_nothing(acting_app, rule):
                 wrong.append(
                     f"{visitor} may not, yet POST {url} -> {status}, or changed"
                 )
-    assert wrong == []
+    assert not wrong, "\n".join(wrong)
 
 
 def test_the_notice_preview_stores_nothing(make_app):
