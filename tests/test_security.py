@@ -8,6 +8,7 @@ from helpers import corpus
 from helpers import login
 from helpers import read_receipt
 from helpers import staff_user
+from helpers import submit
 from sqlalchemy import select
 from sqlalchemy import update
 
@@ -213,16 +214,7 @@ def test_receipts_beyond_the_limit_are_suppressed_and_shown_to_the_lead(
 
 
 def test_references_are_random_and_follow_no_ids(session):
-    made = [
-        submissions.submit(
-            session,
-            kind=SubmissionKind.OPINION,
-            subject="操场",
-            body="开放时间。",
-            author=submissions.Author(),
-        ).submission
-        for _ in range(60)
-    ]
+    made = [submit(session).submission for _ in range(60)]
     session.commit()
     references = [s.reference for s in made]
     assert all(re.fullmatch(r"MJ\d{8}-\d{5}", r) for r in references)
