@@ -69,6 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback.i18n import vary_by_reader
     from feedback.services.attachments import read_storage
     from feedback.services.deadlines import read_mode
+    from feedback.services.notifications import receipt_limits
 
     # First, so that each request has its id and start time before any other
     # hook can refuse it.
@@ -80,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.after_request(strict_transport)
     app.config["DEADLINE_MODE"] = read_mode(app.config["DEADLINE_MODE"])
     app.config["ATTACHMENT_STORAGE"] = read_storage(app.config["ATTACHMENT_STORAGE"])
+    receipt_limits(app.config["RECEIPT_RATE_LIMIT"])  # a typo stops the start
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"], Path(app.instance_path)
     )

@@ -149,6 +149,9 @@ class DefaultConfig:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     SUBMIT_RATE_LIMIT = "20 per hour;100 per day"
+    # New-submission receipts to one e-mail address, counted in the database
+    # (so across every node); those beyond are kept unsent, for the lead.
+    RECEIPT_RATE_LIMIT = "3/hour"
     TRACK_RATE_LIMIT = "20 per minute;200 per day"
     # Requests filed through Open311, counted per API key: one partner's
     # application speaks for many citizens.

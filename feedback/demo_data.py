@@ -64,7 +64,6 @@ class StatusChangeSpec(TypedDict):
 
 
 class PublishedReplySpec(TypedDict):
-    key: str  # the submission's idempotency key, so loading twice adds nothing
     kind: str
     aspect: int
     problem: int
@@ -539,7 +538,6 @@ STATUS_CHANGES: list[StatusChangeSpec] = [
 # numbers and e-mail addresses are masked on publication, as in real use.
 PUBLISHED_REPLIES: list[PublishedReplySpec] = [
     {
-        "key": "demo-published-reply-1",
         "kind": "suggestion",
         "aspect": 2,
         "problem": 5,
@@ -562,7 +560,6 @@ PUBLISHED_REPLIES: list[PublishedReplySpec] = [
         "published_at": datetime(2025, 8, 25, 10, 0, tzinfo=BEIJING),
     },
     {
-        "key": "demo-published-reply-2",
         "kind": "opinion",
         "aspect": 3,
         "problem": 3,
@@ -581,7 +578,6 @@ PUBLISHED_REPLIES: list[PublishedReplySpec] = [
         "published_at": datetime(2025, 9, 28, 9, 0, tzinfo=BEIJING),
     },
     {
-        "key": "demo-published-reply-3",
         "kind": "complaint",
         "aspect": 2,
         "problem": 6,

@@ -77,6 +77,7 @@ OUTBOX_STATES = {
     OutboxState.SENDING: _l("发送中"),
     OutboxState.SENT: _l("已发送"),
     OutboxState.FAILED: _l("发送失败"),
+    OutboxState.SUPPRESSED: _l("未发送（回执过多）"),
 }
 
 # What an outgoing message is, the one thing about it admins may read

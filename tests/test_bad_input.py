@@ -36,6 +36,7 @@ from wtforms import SelectChoice
 
 from feedback.extensions import db
 from feedback.models import OutboxMessage
+from feedback.models import OutboxState
 from feedback.models import Reply
 from feedback.models import ReplyChannel
 from feedback.models import Role
@@ -263,8 +264,10 @@ def store_in_every_citizen_field(
 
     A refusal names its reason on the form and on the page, which shows back
     what was typed; what is kept is stored exactly, and the receipt mail
-    (rendered when it is queued) shows its subject escaped.
+    (rendered when it is queued) repeats none of it.
     """
+    # Every receipt rendered, not suppressed for going to the one address.
+    app.config["RECEIPT_RATE_LIMIT"] = "100000/hour"
     kept: dict[int, str] = {}
     codes: dict[int, str] = {}
     refused: list[str] = []
@@ -295,8 +298,10 @@ def store_in_every_citizen_field(
         for mail in mails:
             text = kept[mail.submission_id]
             assert runnable_markup(mail.body_html) == [], repr(text)
-            assert str(escape(text[:100])) in mail.body_html, repr(text)
-            assert text[:100] in mail.body_text, repr(text)
+            assert mail.state is not OutboxState.SUPPRESSED
+            if len(text.strip()) >= 12:  # shorter ones may be words of the mail
+                assert str(escape(text[:100])) not in mail.body_html, repr(text)
+                assert text[:100] not in mail.body_text, repr(text)
             mailed.add(mail.submission_id)
         assert mailed == set(kept)
     for text in refused:

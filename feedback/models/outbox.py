@@ -25,6 +25,9 @@ class OutboxState(enum.StrEnum):
     SENDING = "sending"  # claimed by a worker until locked_until
     SENT = "sent"
     FAILED = "failed"  # refused, or failing for OUTBOX_GIVE_UP_HOURS; staff may retry
+    # A new-submission receipt beyond RECEIPT_RATE_LIMIT for its address: kept
+    # for the lead to see, never sent (the receipt page showed the code).
+    SUPPRESSED = "suppressed"
 
 
 class FailureKind(enum.StrEnum):

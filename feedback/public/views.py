@@ -9,6 +9,7 @@ from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -44,6 +45,8 @@ from feedback.web.forms import add_error
 from feedback.web.forms import SelectChoice
 
 NO_STORE = {"Cache-Control": "no-store"}
+# The session key of the nonce that lets one browser see its receipt again.
+RECEIPT_NONCE = "receipt_nonce"
 
 
 def _submit_form(*, database_down: bool = False) -> SubmitForm:
@@ -70,6 +73,7 @@ def _submit_again(note: str, *, database_down: bool) -> str:
     """Show the form again with what was typed, ready to be sent with one press."""
     form = _submit_form(database_down=database_down)
     form.idempotency_key.data = form.idempotency_key.data or secrets.token_urlsafe(24)
+    _receipt_nonce()
     return _render_submit(form, note, database_down=database_down)
 
 
@@ -81,14 +85,38 @@ def _uploads(form: SubmitForm | AnswerForm) -> list[attachments.Upload]:
     ]
 
 
-def _receipt_page(receipt: submissions.Receipt) -> tuple[str, int, dict[str, str]]:
+def _receipt_nonce() -> str:
+    """Return this browser session's receipt nonce, made when it has none.
+
+    Made when the form is served, so that a double click (two posts with the
+    same cookie) carries one nonce. Only the nonce lives in the session
+    cookie, which its holder can read; the access code never does.
+    """
+    nonce = session.get(RECEIPT_NONCE)
+    if not isinstance(nonce, str) or not nonce:
+        nonce = session[RECEIPT_NONCE] = secrets.token_urlsafe(16)
+    return nonce
+
+
+def _receipt_page(
+    submission: Submission,
+    access_code: str | None,
+    *,
+    again: bool = False,
+    mailed: bool = False,
+) -> tuple[str, int, dict[str, str]]:
     page = render_template(
         "public/receipt.html",
-        submission=receipt.submission,
-        access_code=receipt.access_code,
-        again=receipt.again,
+        submission=submission,
+        access_code=access_code,
+        again=again,
+        mailed=mailed,
     )
     return page, 200, NO_STORE
+
+
+def _repeat_page(repeat: submissions.Repeat) -> tuple[str, int, dict[str, str]]:
+    return _receipt_page(repeat.submission, repeat.access_code, again=True)
 
 
 def _submit_limit() -> str:
@@ -106,6 +134,7 @@ def submit() -> ResponseReturnValue:
     form = _submit_form()
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
+        _receipt_nonce()
         chosen = request.args.get("problem", "")
         if chosen.isdigit():
             form.problem_id.data = chosen
@@ -116,9 +145,10 @@ def submit() -> ResponseReturnValue:
         # The honeypot: people never see this field, form-filling robots do.
         note = _("请清空“请勿填写”一栏后再提交。您填写的其他内容都还在。")
         return _render_submit(form, note), 400, NO_STORE
-    earlier = submissions.find_by_form_key(db.session, form.idempotency_key.data)
+    nonce = _receipt_nonce()
+    earlier = submissions.find_by_form_key(db.session, form.idempotency_key.data, nonce)
     if earlier is not None:  # a double click or a refresh: the same receipt again
-        return _receipt_page(earlier)
+        return _repeat_page(earlier)
     problem_obj = None
     if form.problem_id.data:
         problem_obj = db.session.get(Problem, int(form.problem_id.data))
@@ -135,13 +165,16 @@ def submit() -> ResponseReturnValue:
             author=form.author(),
             problem=problem_obj,
             publish_consent=form.publish_consent.data,
-            idempotency_key=form.idempotency_key.data or None,
+            form_key=form.idempotency_key.data or None,
+            receipt_nonce=nonce,
             uploads=_uploads(form),
         )
         # Drawn before the commit, which expires every attribute: were the
         # database to go away just after it, a stored submission would still
         # get its receipt rather than an error.
-        page = _receipt_page(receipt)
+        page = _receipt_page(
+            receipt.submission, receipt.access_code, mailed=receipt.mailed
+        )
         db.session.commit()  # durable before the citizen reads "received"
     except DomainError as exc:
         db.session.rollback()
@@ -151,10 +184,12 @@ def submit() -> ResponseReturnValue:
         db.session.rollback()
         if receipt is not None:
             attachments.discard(list(receipt.written))
-        earlier = submissions.find_by_form_key(db.session, form.idempotency_key.data)
+        earlier = submissions.find_by_form_key(
+            db.session, form.idempotency_key.data, nonce
+        )
         if earlier is None:
             raise
-        return _receipt_page(earlier)
+        return _repeat_page(earlier)
     return page
 
 

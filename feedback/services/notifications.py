@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from datetime import timedelta
 
+from flask import current_app
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from limits import parse_many
+from limits import RateLimitItem
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy import text
 
 from feedback.db import DbSession
+from feedback.db import utcnow
 from feedback.models import InfoRequest
 from feedback.models import Notification
+from feedback.models import OutboxMessage
+from feedback.models import OutboxState
 from feedback.models import Reply
 from feedback.models import Section
 from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.services import accounts
+from feedback.services import locks
 from feedback.services import outbox
 from feedback.signing import external_url
 from feedback.signing import reply_address
@@ -79,7 +90,7 @@ def _queue(
     subject_args: dict[str, object] | None = None,
     reply_to: str | None = None,
     redact_after_send: bool = False,
-) -> None:
+) -> list[OutboxMessage]:
     """Render ``emails/<name>`` now, once, and queue a copy in the outbox for
     each recipient.
 
@@ -87,7 +98,7 @@ def _queue(
     for mail about none).
     """
     if not recipients:
-        return
+        return []
     if submission is not None:
         subject_args = {
             "ref": submission.reference,
@@ -95,19 +106,21 @@ def _queue(
             "due": submission.due_on,
         }
         context = {"submission": submission, **context}
-    subject, text, html = _render(name, subject_args or {}, context)
-    for recipient in recipients:
+    subject, body_text, body_html = _render(name, subject_args or {}, context)
+    return [
         outbox.enqueue(
             session,
             template=name,
             recipient=recipient,
             subject=subject,
-            body_text=text,
-            body_html=html,
+            body_text=body_text,
+            body_html=body_html,
             submission=submission,
             reply_to=reply_to,
             redact_after_send=redact_after_send,
         )
+        for recipient in recipients
+    ]
 
 
 def _to_leads(
@@ -151,12 +164,12 @@ def _to_author(
     *,
     redact_after_send: bool = False,
     **context: object,
-) -> None:
+) -> list[OutboxMessage]:
     """Queue ``emails/<name>`` to the author, if they left an e-mail address,
     with the link to the tracking page."""
     if not submission.author_email:
-        return
-    _queue(
+        return []
+    return _queue(
         session,
         name,
         submission,
@@ -178,15 +191,65 @@ def reply_approved(session: DbSession, submission: Submission, reply: Reply) -> 
     _to_author(session, Notification.REPLY_APPROVED, submission, reply=reply)
 
 
-def receipt(session: DbSession, submission: Submission, access_code: str) -> None:
-    """Send the author their reference and access code; the copy kept is redacted."""
-    _to_author(
+def receipt_limits(setting: str) -> list[RateLimitItem]:
+    """Read ``RECEIPT_RATE_LIMIT`` ("3/hour", "3 per hour;10 per day");
+    raise ValueError for anything else."""
+    return parse_many(setting)
+
+
+def _receipt_allowed(session: DbSession, address: str) -> bool:
+    """Say whether one more new-submission receipt may go to ``address``.
+
+    Counted in the outbox, so every node counts the same mail. On PostgreSQL
+    a lock held until the commit keeps two nodes from counting at once; on
+    SQLite the submission just written already holds the only write lock.
+    """
+    address = address.strip().lower()
+    if session.get_bind().dialect.name == "postgresql":
+        key = locks.advisory_key(f"receipt:{address}")
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    now = utcnow()
+    for limit in receipt_limits(current_app.config["RECEIPT_RATE_LIMIT"]):
+        since = now - timedelta(seconds=limit.get_expiry())
+        sent = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.template == Notification.RECEIPT,
+                func.lower(OutboxMessage.recipient) == address,
+                OutboxMessage.state != OutboxState.SUPPRESSED,
+                OutboxMessage.created_at >= since,
+            )
+        )
+        if (sent or 0) >= limit.amount:
+            return False
+    return True
+
+
+def receipt(session: DbSession, submission: Submission, access_code: str) -> bool:
+    """Send the author their reference and access code; the copy kept is redacted.
+
+    It carries nothing the author wrote, so that nobody can have the bureau
+    mail their words to a stranger. Beyond ``RECEIPT_RATE_LIMIT`` receipts to
+    one address it is kept suppressed instead, without the code: the receipt
+    page showed the code, and the lead sees what was held back. Return
+    whether a receipt is on its way.
+    """
+    address = submission.author_email
+    if not address:
+        return False
+    allowed = _receipt_allowed(session, address)
+    messages = _to_author(
         session,
         Notification.RECEIPT,
         submission,
         redact_after_send=True,
         access_code=access_code,
     )
+    if not allowed:
+        for message in messages:
+            outbox.suppress(message)
+    return allowed
 
 
 def deadline_reminder(session: DbSession, submission: Submission, today: date) -> None:

@@ -159,6 +159,15 @@ def enqueue(
     return message
 
 
+def suppress(message: OutboxMessage) -> None:
+    """Keep a queued message unsent for good, and without its bodies.
+
+    No worker claims a suppressed message, and no retry puts it back.
+    """
+    message.state = OutboxState.SUPPRESSED
+    message.body_text = message.body_html = REDACTED
+
+
 # --- Errors -------------------------------------------------------------------
 
 

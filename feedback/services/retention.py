@@ -95,6 +95,10 @@ def purge(session: DbSession, submission: Submission, now: datetime) -> int:
     submission.author_name = None
     submission.author_phone = None
     submission.author_email = None
+    # Even hashed, the form key and the receipt nonce tie the case to a
+    # browser; nobody sends that form again after all this time.
+    submission.form_key_hash = None
+    submission.receipt_nonce_hash = None
     for request in submission.info_requests:
         request.answer = clean(request.answer)
     for reply in submission.replies:

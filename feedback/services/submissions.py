@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -26,6 +29,7 @@ from feedback.services import DomainError
 from feedback.services import notifications
 from feedback.services import tracking
 from feedback.services import triage
+from feedback.signing import keyed_hash
 
 
 class SubmissionError(DomainError):
@@ -51,24 +55,83 @@ class Receipt:
 
     submission: Submission
     access_code: str
-    again: bool = False  # the same form was sent before; this is its receipt
+    mailed: bool = False  # a receipt by e-mail is on its way
     # Files written for this receipt: remove them if the commit fails.
     written: tuple[Path, ...] = ()
 
 
+@dataclass(frozen=True)
+class Repeat:
+    """A form sent again: its submission, and its access code only when the
+    browser session that sent it first asks again within REPEAT_WINDOW."""
+
+    submission: Submission
+    access_code: str | None
+
+
 FORM_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# The purposes of the keyed hashes kept with a submission sent by a form.
+FORM_KEY_PURPOSE = "form-key"
+RECEIPT_NONCE_PURPOSE = "receipt-nonce"
+# How long the sending browser is shown the access code again on a repeated
+# form: long enough for a refresh or a lost page, short enough that a
+# borrowed computer does not keep handing it out.
+REPEAT_WINDOW = timedelta(hours=24)
+# Tries at a random, unused reference number before giving up.
+REFERENCE_TRIES = 20
+REFERENCE_DIGITS = 5
 
 
-def find_by_form_key(session: DbSession, key: str | None) -> Receipt | None:
-    """Return the receipt of a form that was already sent, if it was."""
-    if not key or not FORM_KEY.fullmatch(key):
+def _form_key(key: str | None) -> str | None:
+    return key if key and FORM_KEY.fullmatch(key) else None
+
+
+def find_by_form_key(
+    session: DbSession,
+    key: str | None,
+    receipt_nonce: str | None,
+    now: datetime | None = None,
+) -> Repeat | None:
+    """Return what is shown for a form that was already sent, if it was.
+
+    The key alone finds the submission, and so its public reference; the
+    access code comes back only with the nonce of the session that sent it.
+    """
+    key = _form_key(key)
+    if key is None:
         return None
     submission = session.scalar(
-        select(Submission).where(Submission.idempotency_key == key)
+        select(Submission).where(
+            Submission.form_key_hash == keyed_hash(FORM_KEY_PURPOSE, key)
+        )
     )
     if submission is None:
         return None
-    return Receipt(submission, tracking.new_access_code(key), again=True)
+    stored = submission.receipt_nonce_hash
+    same_browser = bool(
+        receipt_nonce
+        and stored
+        and hmac.compare_digest(
+            stored, keyed_hash(RECEIPT_NONCE_PURPOSE, receipt_nonce)
+        )
+    )
+    if same_browser and (now or utcnow()) - submission.created_at < REPEAT_WINDOW:
+        return Repeat(submission, tracking.new_access_code(key, receipt_nonce))
+    return Repeat(submission, None)
+
+
+def _new_reference(session: DbSession, received_at: datetime) -> str:
+    """Return an unused reference of the day: its digits random, so that the
+    numbers say neither how many came nor where a 举报 sits among them."""
+    config = current_app.config
+    local_day = deadlines.local_date(received_at, config["TIME_ZONE"])
+    for _try in range(REFERENCE_TRIES):
+        candidate = f"{config['REFERENCE_PREFIX']}{local_day:%Y%m%d}-" + (
+            f"{secrets.randbelow(10**REFERENCE_DIGITS):0{REFERENCE_DIGITS}d}"
+        )
+        if find_by_reference(session, candidate) is None:
+            return candidate
+    raise RuntimeError(f"no unused reference number left for {local_day}")
 
 
 def find_by_reference(session: DbSession, reference: str) -> Submission | None:
@@ -113,37 +176,37 @@ def submit(
     problem: Problem | None = None,
     channel: Channel = Channel.WEB,
     publish_consent: bool = False,
-    idempotency_key: str | None = None,
+    form_key: str | None = None,
+    receipt_nonce: str | None = None,
     uploads: list[attachments.Upload] | None = None,
     received_at: datetime | None = None,
     actor_label: str = "citizen",
 ) -> Receipt:
     """Record a submission with its files, reference and access code.
 
-    A form sent twice returns the first receipt. The files are written and
-    synced before this returns; the caller commits, and on failure removes
-    ``receipt.written`` with ``attachments.discard``. When the auto-routing
-    setting allows, the submission is routed at once. ``actor_label`` says
-    in the audit log who handed it in, e.g. which Open311 key.
+    ``form_key`` is the form's one-time key: only its keyed hash is kept, and
+    a second submission with the same key fails on its unique constraint, so
+    look for the first with :func:`find_by_form_key` before. ``receipt_nonce``
+    is the sending browser session's nonce, which with the key gives the same
+    code again to that browser. The files are written and synced before this
+    returns; the caller commits, and on failure removes ``receipt.written``
+    with ``attachments.discard``. When the auto-routing setting allows, the
+    submission is routed at once. ``actor_label`` says in the audit log who
+    handed it in, e.g. which Open311 key.
     """
     if not subject.strip() or not body.strip():
         raise SubmissionError("A subject and a text are required.")
     if author.name and not (author.phone or author.email):
         raise SubmissionError("A real-name submission needs a phone or an e-mail.")
-    earlier = find_by_form_key(session, idempotency_key)
-    if earlier is not None:
-        return earlier
-    key = (
-        idempotency_key
-        if idempotency_key and FORM_KEY.fullmatch(idempotency_key)
-        else None
-    )
+    key = _form_key(form_key)
+    nonce = receipt_nonce if key else None
     config = current_app.config
-    code = tracking.new_access_code(key)
+    code = tracking.new_access_code(key, nonce)
     received_at = received_at or utcnow()  # staff give the date a letter came
     submission = Submission(
         kind=kind,
         channel=channel,
+        reference=_new_reference(session, received_at),
         subject=subject,
         body=body,
         problem=problem,
@@ -153,19 +216,16 @@ def submit(
         author_email=author.email,
         publish_consent=publish_consent,
         access_code_hash=tracking.hash_code(code),
-        idempotency_key=key,
+        form_key_hash=keyed_hash(FORM_KEY_PURPOSE, key) if key else None,
+        receipt_nonce_hash=keyed_hash(RECEIPT_NONCE_PURPOSE, nonce) if nonce else None,
         received_at=received_at,
         triage_due_on=triage_due(session, kind, received_at),
     )
     session.add(submission)
     session.flush()
-    local_day = deadlines.local_date(received_at, config["TIME_ZONE"])
-    submission.reference = (
-        f"{config['REFERENCE_PREFIX']}{local_day:%Y%m%d}-{submission.id:05d}"
-    )
     written = attachments.store(session, submission, uploads or [])
     audit.record(session, AuditAction.SUBMITTED, submission, actor_label=actor_label)
-    notifications.receipt(session, submission, code)
+    mailed = notifications.receipt(session, submission, code)
     if config["AUTO_ROUTE"]:
         triage.auto_route(session, submission)
-    return Receipt(submission=submission, access_code=code, written=tuple(written))
+    return Receipt(submission, code, mailed=mailed, written=tuple(written))
