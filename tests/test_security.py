@@ -702,3 +702,43 @@ def test_references_are_random_and_follow_no_ids(session):
     steps = [b - a for a, b in zip(digits, digits[1:], strict=False)]
     assert steps.count(1) < 3  # consecutive submissions, numbers far apart
     assert digits != sorted(digits)
+
+
+def test_a_reference_another_node_took_meanwhile_is_drawn_again(
+    app, client, session, monkeypatch
+):
+    taken = submit(session).submission
+    session.commit()
+    taken_digits = int(taken.reference[-5:])
+    # Another node drew the same number between this one's check and its
+    # commit: the check sees it free once, and the first draw repeats it.
+    draws = iter([taken_digits])
+    real_draw = secrets.randbelow
+    monkeypatch.setattr(
+        submissions.secrets, "randbelow", lambda n: next(draws, None) or real_draw(n)
+    )
+    real_find = submissions.find_by_reference
+    looked = []
+
+    def find_once_blind(db_session, reference):
+        looked.append(reference)
+        return None if len(looked) == 1 else real_find(db_session, reference)
+
+    monkeypatch.setattr(submissions, "find_by_reference", find_once_blind)
+    page = client.get("/submit").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page)
+    assert key
+    response = client.post(
+        "/submit",
+        data={
+            "kind": "opinion",
+            "subject": "同号",
+            "body": "两台机器同时抽到同一个编号。",
+            "identity": "anonymous",
+            "idempotency_key": key.group(1),
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    reference, _code = read_receipt(response.get_data(as_text=True))
+    assert looked[0] == taken.reference
+    assert reference != taken.reference

@@ -155,42 +155,47 @@ def submit() -> ResponseReturnValue:
     # Unlike a staff decision (feedback.web.actions), a lost race on the form
     # key is answered with the twin's receipt, and the files written for the
     # loser are removed: this transaction is run here, not by ``attempt``.
-    receipt = None
-    try:
-        receipt = submissions.submit(
-            db.session,
-            kind=SubmissionKind(form.kind.data),
-            subject=form.subject.data,
-            body=form.body.data,
-            author=form.author(),
-            problem=problem_obj,
-            publish_consent=form.publish_consent.data,
-            form_key=form.idempotency_key.data or None,
-            receipt_nonce=nonce,
-            uploads=_uploads(form),
-        )
-        # Drawn before the commit, which expires every attribute: were the
-        # database to go away just after it, a stored submission would still
-        # get its receipt rather than an error.
-        page = _receipt_page(
-            receipt.submission, receipt.access_code, mailed=receipt.mailed
-        )
-        db.session.commit()  # durable before the citizen reads "received"
-    except DomainError as exc:
-        db.session.rollback()
-        return _render_submit(form, str(exc)), 400, NO_STORE
-    except IntegrityError:
-        # The same form, sent twice at once, lost the race to its twin.
-        db.session.rollback()
-        if receipt is not None:
-            attachments.discard(list(receipt.written))
-        earlier = submissions.find_by_form_key(
-            db.session, form.idempotency_key.data, nonce
-        )
-        if earlier is None:
-            raise
-        return _repeat_page(earlier)
-    return page
+    uploads = _uploads(form)
+    # A reference drawn at the same moment by another node loses the same
+    # way as a twin form, but has no twin: it is drawn again.
+    for _attempt in range(3):
+        receipt = None
+        try:
+            receipt = submissions.submit(
+                db.session,
+                kind=SubmissionKind(form.kind.data),
+                subject=form.subject.data,
+                body=form.body.data,
+                author=form.author(),
+                problem=problem_obj,
+                publish_consent=form.publish_consent.data,
+                form_key=form.idempotency_key.data or None,
+                receipt_nonce=nonce,
+                uploads=uploads,
+            )
+            # Drawn before the commit, which expires every attribute: were the
+            # database to go away just after it, a stored submission would still
+            # get its receipt rather than an error.
+            page = _receipt_page(
+                receipt.submission, receipt.access_code, mailed=receipt.mailed
+            )
+            db.session.commit()  # durable before the citizen reads "received"
+        except DomainError as exc:
+            db.session.rollback()
+            return _render_submit(form, str(exc)), 400, NO_STORE
+        except IntegrityError:
+            # The same form, sent twice at once, lost the race to its twin.
+            db.session.rollback()
+            if receipt is not None:
+                attachments.discard(list(receipt.written))
+            earlier = submissions.find_by_form_key(
+                db.session, form.idempotency_key.data, nonce
+            )
+            if earlier is not None:
+                return _repeat_page(earlier)
+            continue
+        return page
+    raise RuntimeError("no unused reference number after three draws")
 
 
 def _track_page(
