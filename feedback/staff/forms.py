@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField as UploadField
+from flask_wtf.file import FileRequired
 from flask_wtf.file import FileSize
 from wtforms import BooleanField
-from wtforms import FileField
 from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import SelectField
@@ -381,7 +381,7 @@ class CalendarFileForm(PrefixedForm):
 
     PREFIX = "ics"
 
-    calendar = FileField(_l("日历文件（.ics）"), validators=[DataRequired()])
+    calendar = UploadField(_l("日历文件（.ics）"), validators=[FileRequired()])
 
 
 class RemoveHolidayForm(PrefixedForm):
