@@ -8,6 +8,9 @@ uses, found by scanning the module's source, and the literal names of its
 empty and repeated; as a visitor and as each role, by GET and POST (CSRF is
 off in the test app), in process, on the database of this pass. It runs in
 both passes (SQLite and PostgreSQL) and must finish in under a minute.
+
+One value goes into every parameter of a request: NUL in any one of them is
+refused at the door, which would hide what the others do to the view.
 """
 
 from __future__ import annotations

@@ -83,6 +83,8 @@ class FilledPassword(PasswordField):
 class DayField(DateField):
     """A day (``YYYY-MM-DD``) between 1900 and 2100: others are refused with a message."""
 
+    data: date | None
+
     def __init__(
         self,
         label: Label | None = None,
