@@ -70,6 +70,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback.services.attachments import read_storage
     from feedback.services.deadlines import read_mode
     from feedback.services.notifications import receipt_limits
+    from feedback.urls import IdConverter
 
     # First, so that each request has its id and start time before any other
     # hook can refuse it.
@@ -87,6 +88,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    # Before any route is added: each rule takes its converter when added.
+    app.url_map.converters["int"] = IdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     errors.init_app(app)

@@ -58,7 +58,7 @@ def keeps_typed_input(endpoint: str) -> Callable[[FormKeeper], FormKeeper]:
 
 
 class UnreadableInput(BadRequest):
-    """A query string, form or file name holds NUL or half a surrogate pair."""
+    """A query string, form, file name or path holds NUL or half a surrogate pair."""
 
 
 class DatabaseUnavailable(ServiceUnavailable):
@@ -163,11 +163,21 @@ def _filenames() -> MultiDict[str, str]:
 def refuse_unreadable_input() -> None:
     """Refuse, before any view reads them, fields no database can store or search.
 
-    An upload's file name counts as a field: it is stored with the attachment.
+    An upload's file name counts as a field: it is stored with the attachment;
+    so does a part of the path a route reads as text (a token, a day).
     """
-    if unreadable(request.args) or (
-        request.method == "POST"
-        and (unreadable(request.form) or unreadable(_filenames()))
+    path_parts = MultiDict(
+        (name, value)
+        for name, value in (request.view_args or {}).items()
+        if isinstance(value, str)
+    )
+    if (
+        unreadable(request.args)
+        or unreadable(path_parts)
+        or (
+            request.method == "POST"
+            and (unreadable(request.form) or unreadable(_filenames()))
+        )
     ):
         raise UnreadableInput(
             _("请求中含有无法处理的控制字符（如空字符），请删除后再试。")

@@ -1,8 +1,9 @@
-"""Field validators and readers shared by forms: free text, one line, raw fields, filter ids."""
+"""Field validators and readers shared by forms: free text, one line, raw fields, ids, dates."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -55,7 +56,49 @@ def unreadable(fields: MultiDict[str, str]) -> bool:
     )
 
 
+# The largest id a database's integer column holds (PostgreSQL's bigint,
+# SQLite's INTEGER); a larger one is looked up by nobody, so it is refused.
+MAX_ID = 2**63 - 1
+
+
+def ascii_number(text: str | None, *, most: int = MAX_ID) -> int | None:
+    """Return ``text`` as a whole number if it is one, in ASCII digits, up to ``most``.
+
+    ``str.isdigit`` also accepts digits int() refuses (₀₁₂, ²), and int()
+    accepts other scripts' digits and surrounding spaces: neither is a number
+    a form or a link of ours sends.
+    """
+    if not text or not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= most else None
+
+
 def chosen_id(field: SelectField) -> int | None:
     """Return the id a filter's select field holds, or None if it holds none or a bad one."""
-    data = field.data
-    return int(data) if data and not field.errors and data.isdigit() else None
+    return None if field.errors else ascii_number(field.data)
+
+
+# Dates people mean: older or later ones are typing slips or probes, and
+# some would not survive a change of time zone (date.min, date.max).
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+
+
+def plausible_year(day: date) -> bool:
+    """Tell whether ``day`` falls in the years a date of this service may have."""
+    return EARLIEST_YEAR <= day.year <= LATEST_YEAR
+
+
+class PlausibleDate:
+    """Refuse a date before 1900 or after 2100, with a message."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if isinstance(field.data, date) and not plausible_year(field.data):
+            raise ValidationError(
+                _l(
+                    "日期须在%(first)s年至%(last)s年之间。",
+                    first=EARLIEST_YEAR,
+                    last=LATEST_YEAR,
+                )
+            )

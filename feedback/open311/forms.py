@@ -18,6 +18,9 @@ from wtforms import ValidationError
 
 from feedback.models import SubmissionKind
 from feedback.services import public_requests
+from feedback.validators import EARLIEST_YEAR
+from feedback.validators import LATEST_YEAR
+from feedback.validators import plausible_year
 from feedback.web.forms import add_error
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import email_field
@@ -137,6 +140,15 @@ class W3DateTimeField(Field):
             raise ValueError(
                 _("日期时间格式不正确，请用如 2025-01-01T00:00:00+08:00 的格式。")
             ) from exc
+        if not plausible_year(moment.date()):
+            self.data = None
+            raise ValueError(
+                _(
+                    "日期须在%(first)s年至%(last)s年之间。",
+                    first=EARLIEST_YEAR,
+                    last=LATEST_YEAR,
+                )
+            )
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ZoneInfo(current_app.config["TIME_ZONE"]))
         self.data = moment

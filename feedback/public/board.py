@@ -20,6 +20,7 @@ from feedback.public import bp
 from feedback.services import board
 from feedback.services import deadlines
 from feedback.services import triage
+from feedback.validators import chosen_id
 from feedback.web.forms import BoardFilterForm
 
 FEED_LOCALE = "zh_Hans_CN"
@@ -34,17 +35,11 @@ def _filter_form() -> BoardFilterForm:
 def _render_round(inspection: Inspection | None) -> ResponseReturnValue:
     if inspection is None:
         return render_template("public/round.html", inspection=None)
-    form = _filter_form()
-    form.validate()  # unknown choices are reported and ignored, never a 500
-    kind = (
-        StatusKind(form.kind.data) if form.kind.data and not form.kind.errors else None
-    )
-    section_id = (
-        int(form.section.data)
-        if form.section.data and not form.section.errors
-        else None
-    )
-    query = (form.q.data or "").strip()[:100]
+    form = _filter_form().read()
+    kind_value = form.understood(form.kind)
+    kind = StatusKind(kind_value) if kind_value else None
+    section_id = chosen_id(form.section)
+    query = form.understood(form.q) or ""
     filtering = bool(kind or section_id or query)
     shown = (
         board.matching_problem_ids(

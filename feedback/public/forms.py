@@ -29,6 +29,7 @@ from feedback.web.forms import add_error
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import email_field
 from feedback.web.forms import FilledText
+from feedback.web.forms import FilterForm
 from feedback.web.forms import SelectChoice
 from feedback.web.forms import text_area
 from feedback.web.forms import text_field
@@ -144,15 +145,8 @@ class PreferenceForm(FlaskForm):
             raise ValidationError("unknown choice")
 
 
-class ReplyFilterForm(FlaskForm):
-    """Filters on the list of published replies, read from the query string.
-
-    A FlaskForm (without CSRF: it changes nothing) so that WTForms' own
-    messages come in the reader's language.
-    """
-
-    class Meta:
-        csrf = False
+class ReplyFilterForm(FilterForm):
+    """Filters on the list of published replies, read from the query string."""
 
     section = SelectField(_l("答复单位"), validators=[Optional()])
     problem = SelectField(_l("涉及问题"), validators=[Optional()])

@@ -48,12 +48,11 @@ def _filter_form() -> ReplyFilterForm:
     form.kind.choices = [SelectChoice("", _("全部类型"))] + labelled_choices(
         KIND_NAMES, public_replies.PUBLIC_KINDS
     )
-    form.validate()  # what does not fit is reported and ignored, never a 500
-    return form
+    return form.read()
 
 
 def _filters(form: ReplyFilterForm) -> public_replies.Filters:
-    kind = form.kind.data if form.kind.data and not form.kind.errors else None
+    kind = form.understood(form.kind)
     first_day = form.first_day
     after, before = (
         public_replies.month_span(first_day, current_app.config["TIME_ZONE"])

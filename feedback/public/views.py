@@ -39,6 +39,7 @@ from feedback.services import questions
 from feedback.services import submissions
 from feedback.services import tracking
 from feedback.urls import safe_next
+from feedback.validators import ascii_number
 from feedback.web.actions import attempt
 from feedback.web.actions import Refused
 from feedback.web.forms import add_error
@@ -135,9 +136,9 @@ def submit() -> ResponseReturnValue:
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
         _receipt_nonce()
-        chosen = request.args.get("problem", "")
-        if chosen.isdigit():
-            form.problem_id.data = chosen
+        chosen = ascii_number(request.args.get("problem"))
+        if chosen is not None:
+            form.problem_id.data = str(chosen)
         return _render_submit(form), 200, NO_STORE
     if not form.validate_on_submit():
         return _render_submit(form), 400, NO_STORE

@@ -26,20 +26,23 @@ PAGE_SIZE = 100
 @role_required(Role.LEAD, Role.ADMIN)
 def audit_log() -> ResponseReturnValue:
     """List audit events, newest first, filtered and paged by id (keyset)."""
-    form = AuditFilterForm(request.args, meta={"csrf": False})
+    form = AuditFilterForm(request.args)
     form.action.choices = [SelectChoice("", _("全部"))] + [
         SelectChoice(a.value, a.value) for a in AuditAction
     ]
-    form.validate()
+    form.read()
     query = select(Event).order_by(Event.id.desc()).limit(PAGE_SIZE + 1)
-    if form.action.data and not form.action.errors:
-        query = query.where(Event.action == AuditAction(form.action.data))
-    if form.reference.data:
+    action = form.understood(form.action)
+    if action:
+        query = query.where(Event.action == AuditAction(action))
+    reference = form.understood(form.reference)
+    if reference:
         query = query.join(Submission, Submission.id == Event.submission_id).where(
-            Submission.reference == form.reference.data.strip()
+            Submission.reference == reference
         )
-    if form.before.data:
-        query = query.where(Event.id < form.before.data)
+    before = form.understood(form.before)
+    if before:
+        query = query.where(Event.id < before)
     if g.user.role is Role.ADMIN:
         # Admins see configuration and accounts, never what citizens wrote.
         query = query.where(Event.submission_id.is_(None))

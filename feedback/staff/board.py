@@ -117,13 +117,12 @@ def ledger_selection() -> LedgerSelection:
         for a in (inspection.aspects if inspection else [])
     ]
     form.offer(triage.active_sections(db.session))
-    form.validate()
-    kind = (
-        StatusKind(form.kind.data) if form.kind.data and not form.kind.errors else None
-    )
+    form.read()
+    kind_value = form.understood(form.kind)
+    kind = StatusKind(kind_value) if kind_value else None
     section_id = chosen_id(form.section)
     aspect_id = chosen_id(form.aspect)
-    query = (form.q.data or "").strip()[:100]
+    query = form.understood(form.q) or ""
     if inspection is None:
         return LedgerSelection(form, None, [], False)
     filtering = bool(kind or section_id or aspect_id or query)

@@ -11,18 +11,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField as UploadField
+from flask_wtf.file import FileRequired
 from flask_wtf.file import FileSize
 from wtforms import BooleanField
-from wtforms import DateField
-from wtforms import FileField
 from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import SelectField
 from wtforms import SelectMultipleField
-from wtforms import StringField
 from wtforms import widgets
 from wtforms.validators import DataRequired
-from wtforms.validators import Length
 from wtforms.validators import NumberRange
 from wtforms.validators import Optional
 
@@ -30,13 +27,17 @@ from feedback.extensions import db
 from feedback.models import Section
 from feedback.models import Submission
 from feedback.services import triage
+from feedback.validators import MAX_ID
 from feedback.web.forms import add_error
 from feedback.web.forms import AuthorForm
 from feedback.web.forms import BoardFilterForm
+from feedback.web.forms import DayField
 from feedback.web.forms import email_field
 from feedback.web.forms import FilledDate
 from feedback.web.forms import FilledInteger
+from feedback.web.forms import FilterForm
 from feedback.web.forms import PrefixedForm
+from feedback.web.forms import search_field
 from feedback.web.forms import SelectChoice
 from feedback.web.forms import text_area
 from feedback.web.forms import text_field
@@ -95,7 +96,7 @@ class EditProblemForm(PrefixedForm):
     title = text_field(_l("问题标题"), max=500, required=_l("请填写标题。"))
     details = text_area(_l("问题表现"), max=20000)
     measures = text_area(_l("整改措施"), max=20000)
-    deadline = DateField(_l("整改时限"), validators=[Optional()])
+    deadline = DayField(_l("整改时限"), validators=[Optional()])
     section_id = SelectField(_l("责任股室"), validators=[Optional()])
 
 
@@ -260,12 +261,15 @@ class ReturnForm(PrefixedForm):
     )
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(FilterForm):
     """Filters of the audit page, read from the query string."""
 
     action = SelectField(_l("操作"), validators=[Optional()])
-    reference = StringField(_l("编号"), validators=[Optional(), Length(max=32)])
-    before = IntegerField(validators=[Optional()])
+    reference = text_field(_l("编号"), max=32)
+    # The page's "older" link; an id no column holds is ignored like a typo.
+    before = IntegerField(
+        _l("翻页位置"), validators=[Optional(), NumberRange(min=1, max=MAX_ID)]
+    )
 
 
 class OfflineSubmissionForm(AuthorForm):
@@ -285,16 +289,16 @@ class OfflineSubmissionForm(AuthorForm):
     )
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(FilterForm):
     """The lead's filters on a queue, read from the query string."""
 
     kind = SelectField(_l("类型"), validators=[Optional()])
     state = SelectField(_l("办理状态"), validators=[Optional()])
     section = SelectField(_l("承办股室"), validators=[Optional()])
     problem = SelectField(_l("涉及问题"), validators=[Optional()])
-    received_from = DateField(_l("收到日期从"), validators=[Optional()])
-    received_to = DateField(_l("收到日期到"), validators=[Optional()])
-    q = StringField(_l("编号或关键词"), validators=[Optional(), Length(max=100)])
+    received_from = DayField(_l("收到日期从"), validators=[Optional()])
+    received_to = DayField(_l("收到日期到"), validators=[Optional()])
+    q = search_field(_l("编号或关键词"))
 
 
 class LedgerFilterForm(BoardFilterForm):
@@ -385,7 +389,7 @@ class CalendarFileForm(PrefixedForm):
 
     PREFIX = "ics"
 
-    calendar = FileField(_l("日历文件（.ics）"), validators=[DataRequired()])
+    calendar = UploadField(_l("日历文件（.ics）"), validators=[FileRequired()])
 
 
 class RemoveHolidayForm(PrefixedForm):

@@ -27,15 +27,17 @@ from feedback.staff import bp
 from feedback.staff.forms import CalendarFileForm
 from feedback.staff.forms import HolidayForm
 from feedback.staff.forms import RemoveHolidayForm
+from feedback.validators import ascii_number
+from feedback.validators import LATEST_YEAR
 from feedback.web.actions import decide
 
 MAX_ICS_BYTES = 1024 * 1024
 
 
 def _year() -> int:
-    text = request.args.get("year", "")
-    if text.isdigit() and 2000 <= int(text) <= 2100:
-        return int(text)
+    year = ascii_number(request.args.get("year"), most=LATEST_YEAR)
+    if year is not None and year >= 2000:
+        return year
     return deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"]).year
 
 

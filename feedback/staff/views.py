@@ -159,7 +159,7 @@ QUEUE_LABELS = {
 def queue_filters() -> tuple[QueueFilterForm, queues.Filters]:
     """Read the lead desk's filters from the query string; bad values are ignored."""
     zone = ZoneInfo(current_app.config["TIME_ZONE"])
-    form = QueueFilterForm(request.args, meta={"csrf": False})
+    form = QueueFilterForm(request.args)
     form.kind.choices = [SelectChoice("", _("全部"))] + labelled_choices(
         KIND_NAMES, SubmissionKind
     )
@@ -173,29 +173,23 @@ def queue_filters() -> tuple[QueueFilterForm, queues.Filters]:
         SelectChoice(str(p.id), f"{p.code} {p.title}")
         for p in board.all_problems(db.session)
     ]
-    form.validate()
+    form.read()
 
     def start_of(day: date | None, offset: int = 0) -> datetime | None:
         if day is None:
             return None
         return datetime.combine(day + timedelta(days=offset), time.min, tzinfo=zone)
 
+    kind = form.understood(form.kind)
+    state = form.understood(form.state)
     filters = queues.Filters(
-        kind=SubmissionKind(form.kind.data)
-        if form.kind.data and not form.kind.errors
-        else None,
-        state=SubmissionState(form.state.data)
-        if form.state.data and not form.state.errors
-        else None,
+        kind=SubmissionKind(kind) if kind else None,
+        state=SubmissionState(state) if state else None,
         section_id=chosen_id(form.section),
         problem_id=chosen_id(form.problem),
-        received_after=start_of(
-            None if form.received_from.errors else form.received_from.data
-        ),
-        received_before=start_of(
-            None if form.received_to.errors else form.received_to.data, 1
-        ),
-        text=form.q.data or "",
+        received_after=start_of(form.understood(form.received_from)),
+        received_before=start_of(form.understood(form.received_to), 1),
+        text=form.understood(form.q) or "",
     )
     return form, filters
 

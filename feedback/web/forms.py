@@ -23,7 +23,6 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import EmailField
 from wtforms import Field
-from wtforms import Form
 from wtforms import IntegerField
 from wtforms import MonthField
 from wtforms import PasswordField
@@ -46,8 +45,10 @@ from feedback.labels import STATUS_KIND_LABELS
 from feedback.models import Section
 from feedback.services import stats
 from feedback.services import submissions
+from feedback.validators import ascii_number
 from feedback.validators import chosen_id
 from feedback.validators import PlainText
+from feedback.validators import PlausibleDate
 from feedback.validators import SingleLine
 
 Label: TypeAlias = str | LazyString
@@ -79,7 +80,21 @@ class FilledPassword(PasswordField):
     data: str
 
 
-class FilledDate(DateField):
+class DayField(DateField):
+    """A day (``YYYY-MM-DD``) between 1900 and 2100: others are refused with a message."""
+
+    data: date | None
+
+    def __init__(
+        self,
+        label: Label | None = None,
+        validators: list[Any] | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(label, [*(validators or []), PlausibleDate()], **options)
+
+
+class FilledDate(DayField):
     """A day a form requires: once validated, ``data`` is a date."""
 
     data: date
@@ -283,16 +298,46 @@ class ReplyForm(PrefixedForm):
     def from_template(cls, choice: str | None) -> Self:
         """Build the form starting from the reply template chosen with ``?template=N``."""
         chosen = current_app.config["REPLY_TEMPLATES"]
-        text = None
-        if choice and choice.isdigit() and int(choice) < len(chosen):
-            text = chosen[int(choice)]
-        return cls(body=text)
+        number = ascii_number(choice, most=len(chosen) - 1)
+        return cls(body=None if number is None else chosen[number])
 
 
-class BoardFilterForm(Form):
+class FilterForm(FlaskForm):
+    """Filters read from the query string, forgivingly: the one way every list reads them.
+
+    :meth:`read` validates; a field that fails keeps its errors, which the
+    page names (``_macros/forms.html``: ``ignored_filters``), and
+    :meth:`understood` then counts it as unset. A bad filter is reported and
+    ignored, never a 500. A FlaskForm without CSRF (a filter changes nothing),
+    so that WTForms' own messages come in the reader's language.
+    """
+
+    class Meta:
+        csrf = False
+
+    def read(self) -> Self:
+        """Validate the filters; those that fail are kept for the page and ignored."""
+        self.validate()
+        return self
+
+    def understood(self, field: Field) -> Any:
+        """Return what ``field`` holds, or None if it was left empty or failed."""
+        data = None if field.errors else field.data
+        if isinstance(data, str):
+            data = data.strip()
+        return None if data in ("", []) else data
+
+
+def search_field(label: Label) -> SearchField:
+    """Return a filter's search box: one line of at most 100 characters, no
+    control characters, checked before it is looked up."""
+    return SearchField(label, validators=[Optional(), PlainText(), Length(max=100)])
+
+
+class BoardFilterForm(FilterForm):
     """Filters and search on a round's board, read from the query string."""
 
-    q = SearchField(_l("搜索问题"), validators=[Optional(), Length(max=100)])
+    q = search_field(_l("搜索问题"))
     kind = SelectField(_l("整改状态"), validators=[Optional()])
     section = SelectField(_l("责任股室"), validators=[Optional()])
 
@@ -326,7 +371,10 @@ class TypedMonthField(MonthField):
     ) -> None:
         # WTForms 3.3 takes invalid_value_message; types-WTForms (3.2) lacks it.
         super().__init__(  # type: ignore[call-arg]
-            label, validators, invalid_value_message=invalid_value_message, **options
+            label,
+            [*(validators or []), PlausibleDate()],
+            invalid_value_message=invalid_value_message,
+            **options,
         )
 
     def process_formdata(self, valuelist: list[Any]) -> None:
@@ -338,7 +386,7 @@ class TypedMonthField(MonthField):
         super().process_formdata(valuelist)
 
 
-class StatisticsFilterForm(Form):
+class StatisticsFilterForm(FilterForm):
     """The period and round of a statistics page, read from the query string."""
 
     first = TypedMonthField(

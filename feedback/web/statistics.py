@@ -54,6 +54,6 @@ def render_statistics(template: str, scope: stats.Scope) -> ResponseReturnValue:
     form.round.choices = [SelectChoice("", _("全部轮次"))] + [
         SelectChoice(str(r.id), i18n.script(r.name)) for r in board.rounds(db.session)
     ]
-    form.validate()  # a bad month or round is reported and ignored, never a 500
+    form.read()
     report = cached_report(scope, form.filters())
     return render_template(template, report=report, form=form, action=request.path)
