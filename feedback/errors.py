@@ -189,6 +189,18 @@ def _server_error(error: Exception) -> ResponseReturnValue:
     return render_template("errors/500.html"), 500
 
 
+def _say_filters_were_ignored(response: Response) -> Response:
+    """Answer 400 for a list shown without a filter it could not read.
+
+    The page names the filter and shows the list without it: the reader
+    loses nothing, and the status tells a program that the request was not
+    taken as sent.
+    """
+    if g.get("filters_ignored") and response.status_code == 200:
+        response.status_code = 400
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers, and the check of raw fields before every view.
 
@@ -197,6 +209,7 @@ def init_app(app: Flask) -> None:
     """
     app.before_request(refuse_unreadable_input)
     app.after_request(_ask_to_retry)
+    app.after_request(_say_filters_were_ignored)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(TooManyRequests, _too_many)
     app.register_error_handler(UnreadableInput, _unreadable)

@@ -102,7 +102,9 @@ def test_filters_by_kind_and_section(client, session, demo_loaded):
     "query", ["kind=nonsense", "section=abc", "section=99999", "q=" + "长" * 500]
 )
 def test_bad_filters_never_fail(client, demo_loaded, query):
-    assert client.get(f"/?{query}").status_code == 200
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400  # the board, without the bad filter
+    assert "有的筛选条件无法识别" in response.get_data(as_text=True)
 
 
 def test_problem_page_counts_opinions_without_misconduct_reports(

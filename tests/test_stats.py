@@ -436,7 +436,7 @@ def test_bad_filters_are_explained_and_ignored(app, seeded):
         ("round=x", "没有这个巡察轮次。"),
     ):
         response = client.get(f"/statistics?{query}")
-        assert response.status_code == 200
+        assert response.status_code == 400  # shown without the bad filter
         assert message in response.get_data(as_text=True)
     everything = parse(client.get("/statistics").get_data(as_text=True))
     ignored = parse(client.get("/statistics?first=2025-13").get_data(as_text=True))

@@ -17,6 +17,7 @@ from typing import TypeAlias
 from typing import TypeVar
 
 from flask import current_app
+from flask import g
 from flask_babel import lazy_gettext as _l
 from flask_babel import LazyString
 from flask_wtf import FlaskForm
@@ -316,8 +317,14 @@ class FilterForm(FlaskForm):
         csrf = False
 
     def read(self) -> Self:
-        """Validate the filters; those that fail are kept for the page and ignored."""
-        self.validate()
+        """Validate the filters; those that fail are kept for the page and ignored.
+
+        The page is still shown, the rest of the filters applied, but its
+        status says the request was not taken as sent (400: see
+        ``feedback.errors``).
+        """
+        if not self.validate():
+            g.filters_ignored = True
         return self
 
     def understood(self, field: Field) -> Any:
