@@ -88,7 +88,7 @@ def _ascii_name(name: str) -> str:
     stem, dot, extension = name.rpartition(".")
     if not dot:
         stem, extension = name, ""
-    base = re.sub(r"[^!#-[\]-~]+", "_", stem).strip("_ .") or PLACEHOLDER
+    base = re.sub(r"[^ !#-[\]-~]+", "_", stem).strip("_ .") or PLACEHOLDER
     extension = re.sub(r"[^A-Za-z0-9]", "", extension)
     return f"{base}.{extension}" if extension else base
 

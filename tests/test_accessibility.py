@@ -73,8 +73,12 @@ PAGES = [
     PageSpec("track", "public.track", None, lambda s: "/track"),
     PageSpec("login", "auth.login", None, lambda s: "/auth/login"),
     PageSpec("not-found", "", None, lambda s: "/no/such/page"),
+    # The e-mailed link (section.reply) redirects here, with its cookie.
     PageSpec(
-        "section-reply", "section.reply", None, lambda s: f"/section/reply/{s.token}"
+        "section-reply",
+        "section.reply_page",
+        None,
+        lambda s: f"/section/reply/{s.token}",
     ),
     PageSpec("lead-queue", "staff.index", Role.LEAD, lambda s: "/staff/"),
     PageSpec(
@@ -183,6 +187,7 @@ PAGES = [
 NOT_PAGES = {
     "staff.attachment",  # downloads
     "section.attachment",
+    "section.reply",  # trades the link for a cookie, then section.reply_page
     "public.round_feed",
     "public.replies_feed",
     "api.rounds",

@@ -14,10 +14,10 @@ from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import Response
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response
 
 from feedback.downloads import send_attachment
 from feedback.errors import keeps_typed_input

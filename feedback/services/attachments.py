@@ -138,7 +138,7 @@ def has_active_content(data: bytes) -> bool:
 
 def _holds_active(start: PdfObject) -> bool:
     seen: set[tuple[int, int]] = set()
-    pending: list[PdfObject] = [start]
+    pending: list[PdfObject | None] = [start]
     looked_at = 0
     while pending:
         looked_at += 1
