@@ -56,6 +56,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback import open311
     from feedback import public
     from feedback import section
+    from feedback import security
     from feedback import staff
     from feedback import templating
     from feedback.extensions import babel
@@ -93,6 +94,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     errors.init_app(app)
+    security.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     if app.config["PROXY_FIX_X_FOR"]:

@@ -88,6 +88,9 @@ class DefaultConfig:
 
     # Signed reply links for sections stay valid this long.
     REPLY_LINK_MAX_AGE_DAYS = 90
+    # A reply link is exchanged for a cookie on that reply page alone, which
+    # lasts this long after the page was last loaded: time to write an answer.
+    REPLY_PAGE_MINUTES = 240
 
     # Mail: Flask-Mail reads these once, when the app is created.
     MAIL_SERVER = "127.0.0.1"

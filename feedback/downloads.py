@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -31,7 +33,7 @@ def send_attachment(session: DbSession, attachment: Attachment) -> Response:
     """Stream the file as an attachment with its checked type and ``nosniff``.
 
     The bytes go out a chunk at a time from wherever they are stored; 404
-    when they are not there.
+    when they are not there. The name is :func:`attachment_name`.
     """
     try:
         body = attachments.chunks(session, attachment)
@@ -39,24 +41,65 @@ def send_attachment(session: DbSession, attachment: Attachment) -> Response:
         abort(404)
     response = Response(stream_with_context(body), mimetype=attachment.content_type)
     response.content_length = attachment.size
-    return _name_as_attachment(
-        response, attachment.filename, _ascii_name(attachment.filename)
-    )
+    name = attachment_name(attachment)
+    return _name_as_attachment(response, name, name)
+
+
+# Dropped from names: control characters (NUL, line breaks), format characters
+# such as the right-to-left override that shows "x\u202egpj.exe" as
+# "xexe.jpg", surrogates, private and unassigned code points, line separators.
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Replaced: what Windows refuses in a name, and the folder separators.
+_RESERVED = re.compile(r'[<>:"/\\|?*]')
+# Left of a name's base: more is never needed to recognise a file.
+BASE_MAX = 100
+# A name with nothing left of its own.
+PLACEHOLDER = "attachment"
+
+
+def attachment_name(attachment: Attachment) -> str:
+    """Return the name a citizen's file is shown and downloaded under.
+
+    The citizen's base name, cleaned (:func:`clean_base`), with the
+    extension of the type read from its content: JPEG bytes sent as
+    ``evil.html`` are ``evil.jpg``. The stored name stays as the citizen
+    gave it, like the rest of what they wrote; it is cleaned on the way out,
+    which also covers rows stored before this rule.
+    """
+    base = clean_base(attachment.filename) or PLACEHOLDER
+    return base + attachments.extension_of(attachment.content_type)
+
+
+def clean_base(name: str) -> str:
+    """Return ``name`` without folders, extension or unseen characters; may be empty."""
+    last = re.split(r"[/\\]", name)[-1]
+    visible = "".join(c for c in last if unicodedata.category(c) not in _UNSEEN)
+    stem, dot, _extension = visible.rpartition(".")
+    base = stem if dot else visible
+    return _RESERVED.sub("_", base).strip(" .")[:BASE_MAX].strip(" .")
 
 
 def _ascii_name(name: str) -> str:
-    """Return ``name`` with anything outside printable ASCII replaced, for old browsers."""
-    cleaned = "".join(c if 32 < ord(c) < 127 and c not in '"\\' else "_" for c in name)
-    return cleaned or "file"
+    """Return ``name`` in printable ASCII for browsers that ignore ``filename*``.
+
+    Every run of other characters becomes one ``_``; a base with nothing
+    left becomes :data:`PLACEHOLDER`, so the name is never ``.png``.
+    """
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    base = re.sub(r"[^ !#-[\]-~]+", "_", stem).strip("_ .") or PLACEHOLDER
+    extension = re.sub(r"[^A-Za-z0-9]", "", extension)
+    return f"{base}.{extension}" if extension else base
 
 
 def _name_as_attachment(response: Response, name: str, ascii_name: str) -> Response:
     """Name the download: ``name`` for browsers that read RFC 5987's
-    ``filename*`` (all current ones), ``ascii_name`` for the rest."""
+    ``filename*`` (all current ones), ``ascii_name`` made plain ASCII for the rest."""
     response.headers.set(
         "Content-Disposition",
         "attachment",
-        filename=ascii_name,
+        filename=_ascii_name(ascii_name),
         **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")},
     )
     return _harden(response)

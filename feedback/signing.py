@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -11,6 +13,7 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 
 REPLY_LINK_SALT = "section-reply-link"
+REPLY_PAGE_SALT = "section-reply-page"
 
 
 def _key(purpose: str) -> bytes:
@@ -32,33 +35,88 @@ def external_url(endpoint: str, **values: object) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def _reply_serializer() -> URLSafeTimedSerializer:
+def _serializer(salt: str) -> URLSafeTimedSerializer:
     # Signed with SECRET_KEY; keys retired into SECRET_KEY_FALLBACKS (oldest
     # first, as Flask reads them for sessions) still open the links already
     # mailed, until they are dropped from the list.
     config = current_app.config
     keys = [*(config["SECRET_KEY_FALLBACKS"] or ()), config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, REPLY_LINK_SALT)
+    return URLSafeTimedSerializer(keys, salt)
 
 
 def reply_token(submission_id: int, section_id: int) -> str:
     """Sign a token that lets one section answer one submission."""
-    return _reply_serializer().dumps({"s": submission_id, "sec": section_id})
+    return _serializer(REPLY_LINK_SALT).dumps({"s": submission_id, "sec": section_id})
 
 
-def load_reply_token(token: str) -> tuple[int, int] | None:
-    """Return (submission id, section id) for a valid, unexpired token, else None."""
-    max_age = current_app.config["REPLY_LINK_MAX_AGE_DAYS"] * 86400
-    try:
-        data = _reply_serializer().loads(token, max_age=max_age)
-    except BadSignature:
-        return None
+@dataclass(frozen=True)
+class ReplyGrant:
+    """What a reply link grants: one section may answer one submission.
+
+    ``signed_at`` is when the link was signed (seconds since the epoch); the
+    link, and every cookie it is exchanged for, ends REPLY_LINK_MAX_AGE_DAYS later.
+    """
+
+    submission_id: int
+    section_id: int
+    signed_at: float
+
+
+def _grant(data: object, signed_at: float) -> ReplyGrant | None:
     if not isinstance(data, dict):
         return None
     submission_id, section_id = data.get("s"), data.get("sec")
     if not isinstance(submission_id, int) or not isinstance(section_id, int):
         return None
-    return submission_id, section_id
+    return ReplyGrant(submission_id, section_id, signed_at)
+
+
+def _link_max_age() -> int:
+    return current_app.config["REPLY_LINK_MAX_AGE_DAYS"] * 86400
+
+
+def load_reply_link(token: str) -> ReplyGrant | None:
+    """Return what a valid, unexpired reply link grants, else None."""
+    try:
+        data, signed = _serializer(REPLY_LINK_SALT).loads(
+            token, max_age=_link_max_age(), return_timestamp=True
+        )
+    except BadSignature:
+        return None
+    return _grant(data, signed.timestamp())
+
+
+def load_reply_token(token: str) -> tuple[int, int] | None:
+    """Return (submission id, section id) for a valid, unexpired token, else None."""
+    grant = load_reply_link(token)
+    return None if grant is None else (grant.submission_id, grant.section_id)
+
+
+def reply_cookie(grant: ReplyGrant) -> str:
+    """Sign the cookie that opens the reply page, good for REPLY_PAGE_MINUTES from now.
+
+    It holds the ids and when the link was signed, never the link itself.
+    """
+    return _serializer(REPLY_PAGE_SALT).dumps(
+        {"s": grant.submission_id, "sec": grant.section_id, "at": grant.signed_at}
+    )
+
+
+def load_reply_cookie(value: str) -> ReplyGrant | None:
+    """Return the grant of a reply cookie signed within REPLY_PAGE_MINUTES, whose link
+    has not expired either; else None."""
+    try:
+        data = _serializer(REPLY_PAGE_SALT).loads(
+            value, max_age=current_app.config["REPLY_PAGE_MINUTES"] * 60
+        )
+    except BadSignature:
+        return None
+    signed_at = data.get("at") if isinstance(data, dict) else None
+    if not isinstance(signed_at, int | float):
+        return None
+    if time.time() - signed_at > _link_max_age():
+        return None
+    return _grant(data, signed_at)
 
 
 def reply_address(submission_id: int) -> str:

@@ -17,6 +17,7 @@ from werkzeug.security import safe_join
 from feedback import labels
 from feedback.charts import bar_chart
 from feedback.charts import EMPTY
+from feedback.downloads import attachment_name
 from feedback.i18n import content_lang
 from feedback.i18n import html_lang
 from feedback.i18n import official
@@ -75,6 +76,7 @@ def status_class(kind: StatusKind | None) -> str:
 
 # Each filter is known to templates by its function's name.
 FILTERS = (
+    attachment_name,
     linkify,
     local_datetime,
     local_date,

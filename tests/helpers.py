@@ -515,6 +515,19 @@ def login(client, user: StaffUser) -> None:
         flask_session["v"] = user.session_version
 
 
+def open_reply_link(app: Flask, link: str) -> tuple[str, str]:
+    """Open a section's e-mailed reply link in process, as a browser would.
+
+    Returns the path it redirects to (the page without the token) and the
+    ``Cookie`` header that opens that page.
+    """
+    with app.test_request_context(link):
+        response = app.full_dispatch_request()
+    assert response.status_code == 303, link
+    cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+    return response.headers["Location"], cookie
+
+
 def read_receipt(html: str) -> tuple[str, str]:
     """Return the reference number and the access code shown on a receipt page."""
     reference = re.search(r'class="reference">([^<]+)<', html)

@@ -31,6 +31,7 @@ WEB = {
     "feedback.templating",
     "feedback.errors",
     "feedback.downloads",
+    "feedback.security",
     "feedback.i18n",
     "feedback.urls",
     "feedback.validators",

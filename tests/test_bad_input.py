@@ -24,6 +24,7 @@ import pytest
 from flask import Flask
 from flask import session as flask_session
 from helpers import corpus
+from helpers import open_reply_link
 from helpers import read_receipt
 from helpers import runnable_markup
 from helpers import staff_user
@@ -146,9 +147,13 @@ def page(
     """Run the view behind ``path`` in process: hooks, view, template, handlers.
 
     ``data`` makes it a POST; ``as_user`` is an account's (id, session version).
+    A section's reply link is opened first, and its page shown with the cookie.
     """
     method = "GET" if data is None else "POST"
-    with app.test_request_context(path, method=method, data=data):
+    headers = {}
+    if path.startswith("/section/reply/"):
+        path, headers["Cookie"] = open_reply_link(app, path)
+    with app.test_request_context(path, method=method, data=data, headers=headers):
         if as_user is not None:
             flask_session["user_id"], flask_session["v"] = as_user
         response = app.full_dispatch_request()

@@ -56,7 +56,7 @@ def test_submission_without_token_keeps_what_was_typed(csrf_app):
         "/auth/logout",
         "/staff/submissions/1/route",
         "/staff/replies/1/approve",
-        "/section/reply/anything",
+        "/section/submissions/1/reply",
     ],
 )
 def test_every_post_needs_a_token(csrf_app, url):

@@ -396,7 +396,8 @@ def test_sections_start_replies_from_templates(app, routed):
         office = db.session.scalar(select(Section).where(Section.name == "办公室"))
         token = reply_token(submission_id, office.id)
     first = app.config["REPLY_TEMPLATES"][0]
-    for base in (f"/staff/submissions/{submission_id}", f"/section/reply/{token}"):
+    opened = section.get(f"/section/reply/{token}", follow_redirects=True)
+    for base in (f"/staff/submissions/{submission_id}", opened.request.path):
         page = section.get(base).get_data(as_text=True)
         assert f'href="{base}?template=0#body"' in page
         chosen = section.get(f"{base}?template=0").get_data(as_text=True)

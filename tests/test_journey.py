@@ -87,11 +87,11 @@ def test_board_to_reply_read_by_citizen(mail_app):
     link = re.search(r"http://feedback\.test(/section/reply/\S+)", text).group(1)
 
     # The section follows the link and replies; it stays a draft.
-    form = section.get(link)
+    form = section.get(link, follow_redirects=True)
     assert form.status_code == 200
     assert "食堂账目能否按月公开" in form.get_data(as_text=True)
     answer = "已安排每月10日前在校务公开栏公布食堂收支。"
-    posted = section.post(link, data={"body": answer})
+    posted = section.post(form.request.path, data={"body": answer})
     assert "答复已收到" in posted.get_data(as_text=True)
     tracked = citizen.post("/track", data={"code": code}).get_data(as_text=True)
     assert answer not in tracked
@@ -136,10 +136,11 @@ def test_tampered_or_foreign_reply_link_is_refused(mail_app):
         db.session.commit()
         good = reply_token(receipt.submission.id, office.id)
         foreign = reply_token(receipt.submission.id, personnel.id)
-    assert client.get(f"/section/reply/{good}").status_code == 200
+    opened = client.get(f"/section/reply/{good}", follow_redirects=True)
+    assert opened.status_code == 200
     assert client.get(f"/section/reply/{_tampered(good)}").status_code == 404
     assert client.get(f"/section/reply/{foreign}").status_code == 404
-    empty = client.post(f"/section/reply/{good}", data={"body": ""})
+    empty = client.post(opened.request.path, data={"body": ""})
     assert empty.status_code == 400
     assert "请填写答复内容" in empty.get_data(as_text=True)
 

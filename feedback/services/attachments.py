@@ -9,13 +9,20 @@ own bytes are, so files stored either way are read back either way.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import secrets
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject
+from pypdf.generic import DictionaryObject
+from pypdf.generic import IndirectObject
+from pypdf.generic import PdfObject
 from sqlalchemy import delete
 from sqlalchemy import select
 
@@ -77,6 +84,83 @@ def sniff(data: bytes) -> tuple[str, str] | None:
         if data.startswith(signature):
             return content_type, extension
     return None
+
+
+def extension_of(content_type: str) -> str:
+    """Return the extension files of a checked ``content_type`` are named with."""
+    return next(
+        (ext for _sig, kind, ext in _SIGNATURES if kind == content_type), ".bin"
+    )
+
+
+# What lets a PDF run code or reach outside itself when it, a page, a link or a
+# field is opened: script, trigger actions, XFA forms (which carry script),
+# embedded media and files, and the actions that launch, import, submit or
+# open another document. A plain "open at page 1" /OpenAction is none of them.
+_ACTIVE_KEYS = frozenset(
+    {"/JS", "/JavaScript", "/AA", "/XFA", "/RichMedia", "/EmbeddedFiles"}
+)
+_ACTIVE_ACTIONS = frozenset(
+    {
+        "/JavaScript",
+        "/Launch",
+        "/ImportData",
+        "/SubmitForm",
+        "/GoToE",
+        "/GoToR",
+        "/Rendition",
+    }
+)
+# Objects looked at before giving up and calling the file active: a 10 MB PDF
+# of tiny objects must not hold a request for long.
+PDF_OBJECT_LIMIT = 200_000
+
+
+def has_active_content(data: bytes) -> bool:
+    """Tell whether a PDF holds script or actions that launch or open things.
+
+    Every object reachable from the trailer is looked at, as pypdf reads it
+    (names unescaped, object streams unpacked, so ``/J#61vaScript`` or a
+    compressed action is found). A PDF pypdf cannot read, or one too big to
+    look through, counts as active: it is kept, and staff are warned, since a
+    reader may well open what pypdf could not.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pypdf warns of every oddity it mends
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                reader.decrypt("")  # opened without a password, as a reader would
+            return _holds_active(reader.trailer)
+    except Exception:  # noqa: BLE001 - any failure to read means "could be anything"
+        return True
+
+
+def _holds_active(start: PdfObject) -> bool:
+    seen: set[tuple[int, int]] = set()
+    pending: list[PdfObject | None] = [start]
+    looked_at = 0
+    while pending:
+        looked_at += 1
+        if looked_at > PDF_OBJECT_LIMIT:
+            return True
+        item = pending.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            action = item.get("/S")
+            if isinstance(action, IndirectObject):
+                action = action.get_object()
+            if _ACTIVE_KEYS.intersection(item) or action in _ACTIVE_ACTIONS:
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            pending.extend(item)
+    return False
 
 
 def configured_dir() -> Path:
@@ -153,6 +237,8 @@ def store(
                 content_type=content_type,
                 size=len(upload.data),
                 sha256=hashlib.sha256(upload.data).hexdigest(),
+                active_content=content_type == "application/pdf"
+                and has_active_content(upload.data),
             )
             session.add(attachment)
             path = put(session, attachment, upload.data, storage)
