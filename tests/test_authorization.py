@@ -315,6 +315,12 @@ class Action:
     signed_out_to: str = "auth.login"
 
 
+def _open_link(client: FlaskClient, token: str) -> None:
+    """Open a section's e-mailed link, as the clerk does, for its page's cookie."""
+    opened = client.get(f"/section/reply/{token}")
+    assert opened.status_code == 303, opened.status_code
+
+
 def _allowed(*visitors: str) -> frozenset[str]:
     return frozenset(visitors)
 
@@ -554,13 +560,15 @@ ACTIONS: dict[str, Action] = {
         effect=lambda s, m: _ended_sessions(s, m, AuditAction.LOGGED_OUT),
         signed_out_to="public.board",  # nothing to end
     ),
-    # ---- the signed link is the section's key, whoever holds it
-    "/section/reply/<token>": Action(
+    # ---- the signed link is the section's key, whoever holds it: opened,
+    # it is exchanged for a cookie of the reply page, which the POST needs
+    "/section/submissions/<int:submission_id>/reply": Action(
         allowed=_allowed(*VISITORS),
         setup=lambda s, m: {
             "token": reply_token((item := _routed(s)).id, _office(s).id),
             "submission_id": item.id,
         },
+        prepare=lambda client, m: _open_link(client, m["token"]),
         form=lambda m: {"body": "通过邮件链接写的答复"},
         effect=lambda s, m: (
             s.scalar(
