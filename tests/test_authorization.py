@@ -676,6 +676,7 @@ ACTIONS: dict[str, Action] = {
                 select(Submission.channel).where(Submission.subject == m["subject"])
             )
             == "phone"
+            and _audited(s, m, AuditAction.SUBMITTED)  # by the lead who typed it
         ),
     ),
     # ---- a section's work on what is routed to it (the lead may note and ask)
@@ -786,13 +787,13 @@ ACTIONS: dict[str, Action] = {
             and _audited(s, m, AuditAction.REPLY_DRAFTED)
         ),
     ),
-    # Leaves no audit event: inbound.discard_held takes no actor.
     "/staff/held/<int:message_id>/discard": Action(
         allowed=_allowed("lead"),
         setup=lambda s, m: {"message_id": _held(s).id},
         form=lambda m: {},
         effect=lambda s, m: (
             _get(s, InboundMessage, m, "message_id").state is InboundState.DISCARDED
+            and _audited(s, m, AuditAction.MAIL_DISCARDED)
         ),
     ),
     # ---- the outbox: the lead's and the admins'

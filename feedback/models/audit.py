@@ -63,6 +63,7 @@ class AuditAction(enum.StrEnum):
     EXPORTED = "exported"  # staff downloaded the submissions ledger
     OUTBOX_RETRIED = "outbox_retried"  # failed mail queued again
     OUTBOX_ACKNOWLEDGED = "outbox_acknowledged"  # the lead saw the failed mail
+    MAIL_DISCARDED = "mail_discarded"  # the lead threw a held message away
 
 
 class Event(Base):

@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from feedback.db import DbSession
 from feedback.mail import extract
+from feedback.models import AuditAction
 from feedback.models import Channel
 from feedback.models import HoldReason
 from feedback.models import InboundMessage
@@ -39,6 +40,7 @@ from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
+from feedback.services import audit
 from feedback.services import DomainError
 from feedback.services import replies
 from feedback.services import submissions
@@ -349,8 +351,11 @@ def file_held(
     inbound.submission_id = submission.id
 
 
-def discard_held(inbound: InboundMessage) -> None:
-    """Drop a held message that is not a reply (spam, a misdirected mail)."""
+def discard_held(
+    session: DbSession, inbound: InboundMessage, *, actor: StaffUser
+) -> None:
+    """Drop a held message that is not a reply (spam, a misdirected mail); the log says who."""
     if inbound.state is not InboundState.HELD:
-        raise PenError("This message is not in the holding pen.")
+        raise PenError(_("这封邮件已不在待处理邮件中。"))
     inbound.state = InboundState.DISCARDED
+    audit.record(session, AuditAction.MAIL_DISCARDED, inbound, actor=actor)

@@ -20,6 +20,7 @@ from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Channel
 from feedback.models import Problem
+from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.services import attachments
@@ -181,6 +182,7 @@ def submit(
     uploads: list[attachments.Upload] | None = None,
     received_at: datetime | None = None,
     actor_label: str = "citizen",
+    actor: StaffUser | None = None,
 ) -> Receipt:
     """Record a submission with its files, reference and access code.
 
@@ -224,7 +226,14 @@ def submit(
     session.add(submission)
     session.flush()
     written = attachments.store(session, submission, uploads or [])
-    audit.record(session, AuditAction.SUBMITTED, submission, actor_label=actor_label)
+    # Typed in by staff (a phone call, a letter): the log names who did it.
+    audit.record(
+        session,
+        AuditAction.SUBMITTED,
+        submission,
+        actor=actor,
+        actor_label=None if actor else actor_label,
+    )
     mailed = notifications.receipt(session, submission, code)
     if config["AUTO_ROUTE"]:
         triage.auto_route(session, submission)

@@ -7,6 +7,7 @@ from datetime import time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask import g
 from flask import render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -52,6 +53,7 @@ def new_offline_submission() -> ResponseReturnValue:
             author=form.author(),
             channel=Channel(form.channel.data),
             received_at=received,
+            actor=g.user,
         )
 
     def done(receipt: submissions.Receipt) -> str:

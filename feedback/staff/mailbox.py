@@ -369,7 +369,7 @@ def discard_held(message_id: int) -> ResponseReturnValue:
     """Drop a held message that is not a reply."""
     message = db.get_or_404(InboundMessage, message_id)
     return decide(
-        lambda: inbound.discard_held(message),
+        lambda: inbound.discard_held(db.session, message, actor=g.user),
         _("已丢弃。"),
         url_for("staff.held_mail"),
         form=FlaskForm(),
