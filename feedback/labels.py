@@ -16,6 +16,7 @@ from feedback.models import Notification
 from feedback.models import OutboxState
 from feedback.models import Rating
 from feedback.models import StatusKind
+from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
 
@@ -28,6 +29,24 @@ STATE_LABELS = {
     SubmissionState.REPLIED: _l("已答复"),
     SubmissionState.CLOSED: _l("已办结"),
 }
+
+# A 举报 follows the same states, but its author reads them as a report's:
+# received, taken up and being looked into (受理 → 核查中), concluded. No
+# section is ever named to them.
+MISCONDUCT_STATE_LABELS = {
+    **STATE_LABELS,
+    SubmissionState.RECEIVED: _l("已收到，待受理"),
+    SubmissionState.ROUTED: _l("已受理，核查中"),
+    SubmissionState.REPLIED: _l("已办结"),
+    SubmissionState.CLOSED: _l("已办结"),
+}
+
+
+def state_label(submission: Submission) -> str:
+    """Return how the author reads the submission's state: a 举报 in its own words."""
+    names = MISCONDUCT_STATE_LABELS if submission.is_misconduct else STATE_LABELS
+    return str(names[submission.state])
+
 
 KIND_NAMES = {
     SubmissionKind.OPINION: _l("意见"),

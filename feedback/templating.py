@@ -133,6 +133,7 @@ def init_app(app: Flask) -> None:
     # The labels of closed sets, under their names in feedback.labels.
     app.jinja_env.globals.update(
         STATE_LABELS=labels.STATE_LABELS,
+        state_label=labels.state_label,
         KIND_NAMES=labels.KIND_NAMES,
         RATING_NAMES=labels.RATING_NAMES,
         CHANNEL_NAMES=labels.CHANNEL_NAMES,

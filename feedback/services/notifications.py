@@ -53,6 +53,13 @@ SUBJECTS = {
     Notification.SECTION_ADDRESS_CHANGED: _l("%(section)s的收件邮箱已更改"),
 }
 
+# What a 举报's author is told is worded as a report, never as an opinion.
+MISCONDUCT_SUBJECTS = {
+    Notification.RECEIPT: _l("[%(ref)s] 已收到您的举报"),
+    Notification.AUTHOR_UPDATE: _l("[%(ref)s] 您的举报有新进展"),
+    Notification.REPLY_APPROVED: _l("[%(ref)s] 您的举报已办结"),
+}
+
 
 class AuthorUpdate(enum.StrEnum):
     """What :func:`author_update` tells the author about their submission.
@@ -70,11 +77,16 @@ class AuthorUpdate(enum.StrEnum):
 
 
 def _render(
-    name: Notification, subject_args: dict[str, object], context: dict[str, object]
+    name: Notification,
+    subject_args: dict[str, object],
+    context: dict[str, object],
+    *,
+    misconduct: bool = False,
 ) -> tuple[str, str, str]:
     """Return the subject, text and HTML of ``emails/<name>``, in the bureau's script."""
+    wording = (MISCONDUCT_SUBJECTS.get(name) if misconduct else None) or SUBJECTS[name]
     with force_locale(STAFF_LOCALE):
-        subject = str(SUBJECTS[name]) % subject_args
+        subject = str(wording) % subject_args
         text = render_template(f"emails/{name}.txt", **context)
         html = render_template(f"emails/{name}.html", **context)
     return subject, text, html
@@ -106,7 +118,12 @@ def _queue(
             "due": submission.due_on,
         }
         context = {"submission": submission, **context}
-    subject, body_text, body_html = _render(name, subject_args or {}, context)
+    subject, body_text, body_html = _render(
+        name,
+        subject_args or {},
+        context,
+        misconduct=submission is not None and submission.is_misconduct,
+    )
     return [
         outbox.enqueue(
             session,
