@@ -31,6 +31,7 @@ def _report(client):
     html = response.get_data(as_text=True)
     assert "<h1>已收到您的举报</h1>" in html
     assert "已收到您的意见" not in html
+    assert "一般在15个工作日内告知是否受理" in html
     return read_receipt(html)[1]
 
 
@@ -99,6 +100,9 @@ def test_an_opinion_keeps_its_own_words(client, demo_loaded):
     )
     html = response.get_data(as_text=True)
     assert "<h1>已收到您的意见</h1>" in html
+    # When to expect an answer, in plain words, not the jargon 分办期限.
+    assert "一般在60日内答复" in html
+    assert "分办期限" not in html
     code = read_receipt(html)[1]
     tracked = _tracked(client, code)
     assert '<dd class="state">待分办</dd>' in tracked
