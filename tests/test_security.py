@@ -8,6 +8,7 @@ import json
 import os
 import re
 import secrets
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from unittest.mock import patch
@@ -15,6 +16,7 @@ from urllib.parse import unquote
 
 import pyotp
 import pytest
+from helpers import CLOSED_PORT
 from helpers import corpus
 from helpers import login
 from helpers import read_receipt
@@ -595,6 +597,29 @@ def test_sign_in_counts_are_shared_through_real_redis(make_app):
     finally:
         with first.app_context():
             failures.forget(failures.Attempt(email=LEAD["email"], client=where))
+
+
+def test_sign_in_counts_go_back_to_redis_once_it_answers(make_app, monkeypatch):
+    """Counted in memory while the storage fails, then in the storage again."""
+    url = os.environ.get("FEEDBACK_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("set FEEDBACK_TEST_REDIS_URL to a Redis server (.ci/run does)")
+    app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{CLOSED_PORT}/0")
+    attempt = failures.Attempt(email=LEAD["email"], client="10.0.4.1")
+    with app.app_context():
+        failures.count(attempt)  # nothing listens there: counted in memory
+        fallback = app.extensions["feedback.sign_in_failures"]
+        assert type(fallback.storage).__name__ == "MemoryStorage"
+        # Redis is back at the configured address, and the pause is over.
+        app.config["RATELIMIT_STORAGE_URI"] = url
+        later = time.monotonic() + failures.RETRY_SECONDS + 1
+        monkeypatch.setattr(failures.time, "monotonic", lambda: later)
+        try:
+            failures.count(attempt)
+            again = app.extensions["feedback.sign_in_failures"]
+            assert type(again.storage).__name__ == "RedisStorage"
+        finally:
+            failures.forget(attempt)
 
 
 # ---- 5. Uploads keep the citizen's extension

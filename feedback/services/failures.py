@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _EXTENSION = "feedback.sign_in_failures"
+_RETRY_AT = "feedback.sign_in_failures.retry_at"
+# How long counts stay in memory after the storage failed, before it is tried again.
+RETRY_SECONDS = 30
 # An account is stopped for everyone after LOGIN_ACCOUNT_MAX_FAILURES in this
 # window, counted from the first failure.
 ACCOUNT_WINDOW_MINUTES = 60
@@ -54,9 +58,17 @@ class Counted:
 
 
 def _strategy() -> FixedWindowRateLimiter:
-    """Return this app's counter, opening its storage on first use."""
+    """Return this app's counter, opening its storage on first use.
+
+    After a failure the counts go to this process's memory for a while
+    (:func:`_fall_back`); then the configured storage is tried again, so a
+    Redis that comes back is used again without a restart.
+    """
     extensions = current_app.extensions
     strategy = extensions.get(_EXTENSION)
+    retry_at = extensions.get(_RETRY_AT)
+    if strategy is not None and retry_at is not None and time.monotonic() >= retry_at:
+        strategy = None
     if strategy is None:
         config = current_app.config
         storage = storage_from_string(
@@ -64,14 +76,16 @@ def _strategy() -> FixedWindowRateLimiter:
             **config.get("RATELIMIT_STORAGE_OPTIONS", {}),
         )
         strategy = extensions[_EXTENSION] = FixedWindowRateLimiter(storage)
+        extensions[_RETRY_AT] = None
     return strategy
 
 
 def _fall_back(exc: Exception) -> FixedWindowRateLimiter:
-    """Count in this process's memory from now on, as the rate limiter does."""
+    """Count in this process's memory for a while, as the rate limiter does."""
     log.warning("sign-in counts: storage failed (%s); counting in memory", exc)
     strategy = FixedWindowRateLimiter(MemoryStorage())
     current_app.extensions[_EXTENSION] = strategy
+    current_app.extensions[_RETRY_AT] = time.monotonic() + RETRY_SECONDS
     return strategy
 
 
