@@ -10,6 +10,9 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from feedback.config import DefaultConfig
 
 MIN_SECRET_BYTES = 32
@@ -153,11 +156,10 @@ def shared_settings(config: Mapping[str, Any], attachment_dir: str) -> str:
 
 
 def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a database URL: nothing to hide in it
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 def mail_server_answers(host: str, port: int, timeout: float) -> bool:
