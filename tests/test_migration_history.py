@@ -32,6 +32,7 @@ RELEASED = {
     "d0cf0f992aa7_repair_databases_that_ran_ebf80076dbe2_.py": "83699be7641071495a3c7d291c221e3842975810ec4e6fe0343b5c6004d1f336",
     "1105f747c1cc_outbox_lease_tokens_failing_since_.py": "6e88375d17ad3c13a314447018fc7d0325d4e4f72fb301885d6e2f20b7a04e49",
     "13f78496e383_attachment_bytes_in_the_database_chunked.py": "2977915a2dcd375b261e8f29449f680112ab95cc265dae128f659842e88aae6a",
+    "270bcfc3568c_form_key_hash_and_receipt_nonce_active_.py": "d63d10ffeaf0234cec54e353eb92d452dc0829058d919a33d3c0323fc191c0d0",
 }
 
 

@@ -140,6 +140,11 @@ class Submission(Base):
     author_phone: Mapped[str | None] = mapped_column(String(40))
     author_email: Mapped[str | None] = mapped_column(String(254))
     publish_consent: Mapped[bool] = mapped_column(default=False)
+    # The language and script the author wrote in (zh-Hans, zh-Hant, en): the
+    # e-mails to the author use it. Mail and Open311 default to simplified.
+    language: Mapped[str] = mapped_column(
+        String(8), default="zh-Hans", server_default="zh-Hans"
+    )
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     triage_due_on: Mapped[date | None]
     accepted_at: Mapped[datetime | None]
