@@ -14,6 +14,9 @@ from feedback.services import replies
 from feedback.services import triage
 
 
+# ---- 3. A 举报 in its own words at every step
+
+
 def _report(client):
     """File a real-name 举报 on the web form; return its access code."""
     response = client.post(
