@@ -56,10 +56,32 @@ UNREACHABLE = (
 )
 
 
+# A server that answers and refuses for good is not away: waiting will not
+# mend a wrong password, a missing database or a missing table, so these are
+# faults to report rather than outages to sit out. PostgreSQL gives no SQLSTATE
+# for a refused connection, only libpq's message.
+_REFUSED_FOR_GOOD = (
+    "password authentication failed",
+    "no pg_hba.conf entry",
+    "does not exist",
+)
+
+
 def unreachable(error: BaseException) -> bool:
     """Tell whether ``error`` says the database cannot be reached just now."""
-    invalidated = isinstance(error, DBAPIError) and error.connection_invalidated
-    return isinstance(error, UNREACHABLE) or invalidated
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if not isinstance(error, UNREACHABLE):
+        return False
+    orig = driver_error(error)
+    # SQLite's generic SQLITE_ERROR is "no such table", a syntax error and the
+    # like; busy, locked, I/O and cannot-open errors carry their own names.
+    if getattr(orig, "sqlite_errorname", None) == "SQLITE_ERROR":
+        return False
+    if isinstance(orig, psycopg.OperationalError) and orig.sqlstate is None:
+        message = str(orig)
+        return not any(sign in message for sign in _REFUSED_FOR_GOOD)
+    return True
 
 
 def driver_error(error: BaseException) -> BaseException:

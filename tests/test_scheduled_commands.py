@@ -10,6 +10,7 @@ import pytest
 from helpers import base_config
 from helpers import CLOSED_PORT
 from helpers import share_compiled_templates
+from sqlalchemy import make_url
 
 from feedback import create_app
 from feedback.extensions import db
@@ -68,3 +69,22 @@ def test_a_scheduled_command_exits_75_while_the_database_is_unreachable(tmp_path
     assert result.exit_code == 75, result.output
     assert result.stderr.startswith("temporary failure, try again later: ")
     assert "Traceback" not in result.output
+
+
+def test_a_database_that_refuses_for_good_is_a_fault_not_an_outage(
+    tmp_path, database_url
+):
+    # Exit 75 would count as success under the timers (SuccessExitStatus=75),
+    # hiding a never-migrated database or a wrong password behind "try later".
+    if not database_url:
+        url = f"sqlite:///{tmp_path / 'no-tables.sqlite'}"
+    else:
+        url = (
+            make_url(database_url)
+            .set(password="not-the-password")
+            .render_as_string(hide_password=False)
+        )
+    app = share_compiled_templates(create_app(base_config(tmp_path, url)))
+    result = app.test_cli_runner().invoke(args=["deadlines", "sweep"])
+    assert result.exit_code == 1, result.output
+    assert "temporary failure" not in result.output
