@@ -13,7 +13,6 @@ from feedback.models import Submission
 from feedback.services import replies
 from feedback.services import triage
 
-
 # ---- 3. A 举报 in its own words at every step
 
 
