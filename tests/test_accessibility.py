@@ -635,6 +635,16 @@ def test_public_pages_are_light_and_first_party(browser, live_server, site):
         assert len(sizes) >= 3, f"{spec.name}: expected HTML, CSS and JS, got {sizes}"
         foreign = [u for u in urls if not u.startswith(live_server.url)]
         assert foreign == [], f"{spec.name} asked other hosts: {foreign}"
+        missing = [
+            r.url
+            for r in responses
+            if r.status >= 400 and r.request.resource_type != "document"
+        ]
+        assert missing == [], f"{spec.name} asked for what is not there: {missing}"
+        # Feed readers and some browsers ask for the icon at the root, unprompted.
+        icon = context.request.get(f"{live_server.url}/favicon.ico")
+        assert icon.ok, icon.status
+        assert icon.headers["content-type"].startswith("image/")
         context.close()
 
 
