@@ -104,7 +104,8 @@ def official(text: str | None) -> Markup:
     if not text:
         return Markup("")
     shown = script(text)
-    if has_request_context() and preferences().pinyin:
+    # Pinyin is offered in care mode only, so outside it nothing could turn it off.
+    if has_request_context() and preferences().care and preferences().pinyin:
         return chinese.with_pinyin(text, shown)
     return escape(shown)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import abort
+from flask import current_app
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
@@ -63,6 +64,12 @@ def _render_round(inspection: Inspection | None) -> ResponseReturnValue:
 def board_page() -> ResponseReturnValue:
     """Show the newest round's board."""
     return _render_round(board.newest_round(db.session))
+
+
+@bp.get("/favicon.ico")
+def favicon() -> ResponseReturnValue:
+    """Serve the site's icon where browsers and feed readers look for it unasked."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/rounds/<int:round_id>")
