@@ -1,18 +1,24 @@
 """What a citizen reads, at each step, is worded for what they sent."""
 
+import re
 from datetime import datetime
 from datetime import UTC
 
+import pytest
+from helpers import LiveServer
 from helpers import read_receipt
 from helpers import staff_user
+from playwright.sync_api import Browser
+from playwright.sync_api import expect
+from sqlalchemy import func
 from sqlalchemy import select
 
 from feedback.extensions import db
+from feedback.models import OutboxMessage
 from feedback.models import Role
 from feedback.models import Submission
 from feedback.services import replies
 from feedback.services import triage
-
 
 # ---- 3. A 举报 in its own words at every step
 
@@ -35,6 +41,9 @@ def _report(client):
     assert "<h1>已收到您的举报</h1>" in html
     assert "已收到您的意见" not in html
     assert "一般在15个工作日内告知是否受理" in html
+    # The note under the code speaks of taking up and the result, not of an answer.
+    assert "凭它可以查看受理情况和办理结果" in html
+    assert "答复" not in html.split('id="access-code"')[1]
     return read_receipt(html)[1]
 
 
@@ -105,8 +114,92 @@ def test_an_opinion_keeps_its_own_words(client, demo_loaded):
     assert "<h1>已收到您的意见</h1>" in html
     # When to expect an answer, in plain words, not the jargon 分办期限.
     assert "一般在60日内答复" in html
+    assert "凭它可以查看办理进度和答复" in html
     assert "分办期限" not in html
     code = read_receipt(html)[1]
     tracked = _tracked(client, code)
     assert '<dd class="state">待分办</dd>' in tracked
     assert "收到您的意见" in tracked
+
+
+# ---- 4. Anonymous means no contact fields
+
+
+def test_the_form_says_the_code_is_the_only_way_back_for_the_anonymous(client):
+    html = client.get("/submit").get_data(as_text=True)
+    identity = html.split('<div class="identity">')[1].split("</fieldset>\n  </div>")[0]
+    # The radio that hides them (site.css) and the contact fields share the box.
+    assert re.search(r'<input checked[^>]* value="anonymous">', identity)
+    assert 'class="real-name"' in identity
+    assert all(f'id="{name}"' in identity for name in ("name", "phone", "email"))
+    assert "查询码就是您查看办理情况的唯一途径" in identity
+
+
+def test_a_contact_posted_with_anonymous_is_not_kept_and_the_receipt_says_so(
+    app, client
+):
+    response = client.post(
+        "/submit",
+        data={
+            "kind": "opinion",
+            "subject": "食堂价格",
+            "body": "希望公开食堂饭菜价格。",
+            "identity": "anonymous",
+            "name": "王五",
+            "phone": "13800000000",
+            # Not even a well-formed address: it is not kept, so not checked.
+            "email": "wangwu@",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:300]
+    read_receipt(html)
+    assert "您选择了匿名提交，填写的姓名、电话、电子邮箱没有保存" in html
+    assert "回执也已发到" not in html
+    with app.app_context():
+        stored = db.session.scalar(select(Submission))
+        assert stored.anonymous
+        assert (stored.author_name, stored.author_phone, stored.author_email) == (
+            None,
+            None,
+            None,
+        )
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+
+    plain = client.post(
+        "/submit",
+        data={
+            "kind": "opinion",
+            "subject": "图书馆开放",
+            "body": "希望假期开放图书馆。",
+            "identity": "anonymous",
+            "email": "  ",
+        },
+    ).get_data(as_text=True)
+    read_receipt(plain)
+    assert 'id="contact-not-kept"' not in plain
+
+
+@pytest.mark.browser
+def test_choosing_anonymous_leaves_no_contact_field_without_javascript(
+    browser: Browser, live_server: LiveServer
+):
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 375, "height": 667}
+    )
+    context.add_cookies([{"name": "lang", "value": "zh-Hans", "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"{live_server.url}/submit")
+    contact = [page.locator(f"#{name}") for name in ("name", "phone", "email")]
+    page.get_by_label("实名提交", exact=True).check()
+    for field in contact:
+        expect(field).to_be_visible()
+    anonymous = page.get_by_label("匿名提交", exact=True)
+    anonymous.check()
+    for field in contact:
+        expect(field).to_be_hidden()
+    # Nor can the keyboard reach them: from the choice, Tab goes past them.
+    anonymous.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "publish_consent"
+    context.close()

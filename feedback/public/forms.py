@@ -86,7 +86,11 @@ class SubmitForm(AuthorForm):
         """Check the fields, then what real-name submissions need besides."""
         valid = super().validate(extra_validators)
         if self.identity.data != IDENTITY_REAL_NAME:
-            return valid
+            # Not kept, and not even shown with 匿名提交: an error there would
+            # point at a field the author cannot see.
+            for contact in self._contact_fields():
+                contact.errors = []
+            return not self.errors
         if not (self.name.data or "").strip():
             add_error(self.name, _l("实名提交请填写姓名。"))
             valid = False
@@ -94,6 +98,20 @@ class SubmitForm(AuthorForm):
             add_error(self.phone, _l("实名提交请留下电话或电子邮箱，至少一项。"))
             valid = False
         return valid
+
+    def _contact_fields(self) -> tuple[StringField, ...]:
+        return (self.name, self.phone, self.email)
+
+    def contact_not_kept(self) -> list[str]:
+        """Return the labels of the contact fields filled in with 匿名提交
+        chosen: what they hold is not kept, and the receipt says so."""
+        if self.identity.data == IDENTITY_REAL_NAME:
+            return []
+        return [
+            str(contact.label.text)
+            for contact in self._contact_fields()
+            if (contact.data or "").strip()
+        ]
 
     def author(self) -> submissions.Author:
         """Return who wrote it if it is signed; an anonymous author otherwise."""

@@ -105,6 +105,7 @@ def _receipt_page(
     *,
     again: bool = False,
     mailed: bool = False,
+    not_kept: list[str] | None = None,
 ) -> tuple[str, int, dict[str, str]]:
     page = render_template(
         "public/receipt.html",
@@ -112,6 +113,7 @@ def _receipt_page(
         access_code=access_code,
         again=again,
         mailed=mailed,
+        not_kept=not_kept or [],
     )
     return page, 200, NO_STORE
 
@@ -178,7 +180,10 @@ def submit() -> ResponseReturnValue:
             # database to go away just after it, a stored submission would still
             # get its receipt rather than an error.
             page = _receipt_page(
-                receipt.submission, receipt.access_code, mailed=receipt.mailed
+                receipt.submission,
+                receipt.access_code,
+                mailed=receipt.mailed,
+                not_kept=form.contact_not_kept(),
             )
             db.session.commit()  # durable before the citizen reads "received"
         except DomainError as exc:
