@@ -2,22 +2,29 @@
 
 import re
 from datetime import datetime
+from datetime import timedelta
 from datetime import UTC
+from html import unescape
 
 import pytest
 from helpers import LiveServer
 from helpers import read_receipt
 from helpers import staff_user
+from helpers import submit
 from playwright.sync_api import Browser
 from playwright.sync_api import expect
 from sqlalchemy import func
 from sqlalchemy import select
+from sqlalchemy import update
 
+from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.models import OutboxMessage
 from feedback.models import Role
 from feedback.models import Submission
 from feedback.services import replies
+from feedback.services import submissions
+from feedback.services import tracking
 from feedback.services import triage
 
 # ---- 3. A 举报 in its own words at every step
@@ -203,3 +210,104 @@ def test_choosing_anonymous_leaves_no_contact_field_without_javascript(
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "publish_consent"
     context.close()
+
+
+# ---- 5. Back does not duplicate
+
+SENT_TWICE = {
+    "kind": "suggestion",
+    "problem_id": "",
+    "subject": "校车接送",
+    "body": "希望增加一条校车线路，\r\n方便郊区的孩子上学。",
+    "identity": "anonymous",
+}
+
+
+def _hidden(html, after=""):
+    """Return the hidden inputs of the page (after ``after``) as form data."""
+    found = re.findall(
+        r'<input[^>]* name="([^"]+)" type="hidden" value="([^"]*)"',
+        html.split(after, 1)[1] if after else html,
+    )
+    return {name: unescape(value) for name, value in found}
+
+
+def _send_from_a_fresh_form(client):
+    """Open the form (a new form key), send the same subject and text."""
+    form = _hidden(client.get("/submit").get_data(as_text=True))
+    response = client.post(
+        "/submit",
+        data={
+            **SENT_TWICE,
+            "csrf_token": form["csrf_token"],
+            "idempotency_key": form["idempotency_key"],
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.get_data(as_text=True)
+
+
+def _count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count(Submission.id)))
+
+
+def test_sending_the_same_text_again_shows_the_first_receipt_and_asks(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    author = app.test_client()
+    first = _send_from_a_fresh_form(author)
+    assert 'id="send-again-heading"' not in first
+    receipt = read_receipt(first)
+
+    again = _send_from_a_fresh_form(author)  # Back, then 提交 once more
+    assert read_receipt(again) == receipt
+    assert "要作为新的一件再提交吗？" in again
+    assert _count(app) == 1
+
+    # The button files it deliberately, as a new case, CSRF token and all.
+    confirm = _hidden(again, 'id="send-again-heading"')
+    assert confirm["csrf_token"]
+    assert confirm["body"] == SENT_TWICE["body"]
+    second = author.post("/submit", data=confirm).get_data(as_text=True)
+    assert read_receipt(second)[0] != receipt[0]
+    assert 'id="send-again-heading"' not in second
+    assert _count(app) == 2
+    # Pressed twice, the button still files one.
+    author.post("/submit", data=confirm)
+    assert _count(app) == 2
+
+    # Another browser session is never asked: it cannot be the same author.
+    other = _send_from_a_fresh_form(app.test_client())
+    assert 'id="send-again-heading"' not in other
+    assert read_receipt(other)[0] not in {receipt[0]}
+    assert _count(app) == 3
+
+    # A day later the same text is a new case.
+    with app.app_context():
+        db.session.execute(
+            update(Submission).values(
+                created_at=utcnow() - timedelta(hours=24, minutes=1)
+            )
+        )
+        db.session.commit()
+    late = _send_from_a_fresh_form(author)
+    assert 'id="send-again-heading"' not in late
+    assert _count(app) == 4
+
+
+def test_a_code_drawn_from_the_plain_form_key_is_still_shown_again(app, session):
+    # Before the same text could be recognised, codes were seeded with the
+    # plain form key, which the row does not keep; the form key path still
+    # gives those back to their browser.
+    key, nonce = "legacy-form-key-0001", "legacy-nonce"
+    receipt = submit(
+        session, subject="旧的回执", body="内容", form_key=key, receipt_nonce=nonce
+    )
+    old_code = tracking.new_access_code(key, nonce)
+    receipt.submission.access_code_hash = tracking.hash_code(old_code)
+    session.flush()
+    assert submissions.find_by_form_key(session, key, nonce).access_code == old_code
+    # The same text finds the row but no key to derive it with: no wrong code.
+    found = submissions.find_same_text(session, nonce, "旧的回执", "内容")
+    assert found.submission is receipt.submission
+    assert found.access_code is None

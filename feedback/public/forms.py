@@ -81,6 +81,8 @@ class SubmitForm(AuthorForm):
     # A honeypot: hidden from people (and screen readers), filled by robots.
     website = StringField(_l("请勿填写此栏"), validators=[Optional(), Length(max=200)])
     idempotency_key = HiddenField()
+    # Set by the button that sends the same subject and text again as a new case.
+    send_again = HiddenField()
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         """Check the fields, then what real-name submissions need besides."""
@@ -112,6 +114,18 @@ class SubmitForm(AuthorForm):
             for contact in self._contact_fields()
             if (contact.data or "").strip()
         ]
+
+    def typed(self) -> list[tuple[str, str]]:
+        """Return the fields as posted, files aside, for sending them again."""
+        fields = (self.kind, self.problem_id, self.subject, self.body, self.identity)
+        pairs = [(f.name, f.data or "") for f in (*fields, *self._contact_fields())]
+        if self.publish_consent.data:
+            pairs.append((self.publish_consent.name, "y"))
+        return pairs
+
+    def has_files(self) -> bool:
+        """Return whether files were chosen."""
+        return any(f and f.filename for f in self.attachments.data or [])
 
     def author(self) -> submissions.Author:
         """Return who wrote it if it is signed; an anonymous author otherwise."""
