@@ -301,6 +301,8 @@ def submit(
     body: str = "希望周末开放学校操场。",
     problem: Problem | None = None,
     author: submissions.Author | None = None,
+    form_key: str | None = None,
+    receipt_nonce: str | None = None,
 ) -> submissions.Receipt:
     """Hand in a submission through the service, with plain defaults."""
     return submissions.submit(
@@ -310,6 +312,8 @@ def submit(
         body=body,
         problem=problem,
         author=author or submissions.Author(),
+        form_key=form_key,
+        receipt_nonce=receipt_nonce,
     )
 
 

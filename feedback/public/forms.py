@@ -81,12 +81,18 @@ class SubmitForm(AuthorForm):
     # A honeypot: hidden from people (and screen readers), filled by robots.
     website = StringField(_l("请勿填写此栏"), validators=[Optional(), Length(max=200)])
     idempotency_key = HiddenField()
+    # Set by the button that sends the same subject and text again as a new case.
+    send_again = HiddenField()
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         """Check the fields, then what real-name submissions need besides."""
         valid = super().validate(extra_validators)
         if self.identity.data != IDENTITY_REAL_NAME:
-            return valid
+            # Not kept, and not even shown with 匿名提交: an error there would
+            # point at a field the author cannot see.
+            for contact in self._contact_fields():
+                contact.errors = []
+            return not self.errors
         if not (self.name.data or "").strip():
             add_error(self.name, _l("实名提交请填写姓名。"))
             valid = False
@@ -94,6 +100,32 @@ class SubmitForm(AuthorForm):
             add_error(self.phone, _l("实名提交请留下电话或电子邮箱，至少一项。"))
             valid = False
         return valid
+
+    def _contact_fields(self) -> tuple[StringField, ...]:
+        return (self.name, self.phone, self.email)
+
+    def contact_not_kept(self) -> list[str]:
+        """Return the labels of the contact fields filled in with 匿名提交
+        chosen: what they hold is not kept, and the receipt says so."""
+        if self.identity.data == IDENTITY_REAL_NAME:
+            return []
+        return [
+            str(contact.label.text)
+            for contact in self._contact_fields()
+            if (contact.data or "").strip()
+        ]
+
+    def typed(self) -> list[tuple[str, str]]:
+        """Return the fields as posted, files aside, for sending them again."""
+        fields = (self.kind, self.problem_id, self.subject, self.body, self.identity)
+        pairs = [(f.name, f.data or "") for f in (*fields, *self._contact_fields())]
+        if self.publish_consent.data:
+            pairs.append((self.publish_consent.name, "y"))
+        return pairs
+
+    def has_files(self) -> bool:
+        """Return whether files were chosen."""
+        return any(f and f.filename for f in self.attachments.data or [])
 
     def author(self) -> submissions.Author:
         """Return who wrote it if it is signed; an anonymous author otherwise."""

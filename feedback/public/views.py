@@ -48,6 +48,8 @@ from feedback.web.forms import SelectChoice
 NO_STORE = {"Cache-Control": "no-store"}
 # The session key of the nonce that lets one browser see its receipt again.
 RECEIPT_NONCE = "receipt_nonce"
+# What the button that files the same text again as a new case posts.
+SEND_AGAIN = "1"
 
 
 def _submit_form(*, database_down: bool = False) -> SubmitForm:
@@ -105,6 +107,8 @@ def _receipt_page(
     *,
     again: bool = False,
     mailed: bool = False,
+    not_kept: list[str] | None = None,
+    send_again: SubmitForm | None = None,
 ) -> tuple[str, int, dict[str, str]]:
     page = render_template(
         "public/receipt.html",
@@ -112,6 +116,8 @@ def _receipt_page(
         access_code=access_code,
         again=again,
         mailed=mailed,
+        not_kept=not_kept or [],
+        send_again=send_again,
     )
     return page, 200, NO_STORE
 
@@ -150,6 +156,17 @@ def submit() -> ResponseReturnValue:
     earlier = submissions.find_by_form_key(db.session, form.idempotency_key.data, nonce)
     if earlier is not None:  # a double click or a refresh: the same receipt again
         return _repeat_page(earlier)
+    if form.send_again.data != SEND_AGAIN:
+        # Back, then send again: the browser brought back the text under a
+        # new form key. Show the first receipt, and ask.
+        twin = submissions.find_same_text(
+            db.session, nonce, form.subject.data, form.body.data
+        )
+        if twin is not None:
+            form.send_again.data = SEND_AGAIN
+            return _receipt_page(
+                twin.submission, twin.access_code, again=True, send_again=form
+            )
     problem_obj = None
     if form.problem_id.data:
         problem_obj = db.session.get(Problem, int(form.problem_id.data))
@@ -178,7 +195,10 @@ def submit() -> ResponseReturnValue:
             # database to go away just after it, a stored submission would still
             # get its receipt rather than an error.
             page = _receipt_page(
-                receipt.submission, receipt.access_code, mailed=receipt.mailed
+                receipt.submission,
+                receipt.access_code,
+                mailed=receipt.mailed,
+                not_kept=form.contact_not_kept(),
             )
             db.session.commit()  # durable before the citizen reads "received"
         except DomainError as exc:

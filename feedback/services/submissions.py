@@ -63,8 +63,9 @@ class Receipt:
 
 @dataclass(frozen=True)
 class Repeat:
-    """A form sent again: its submission, and its access code only when the
-    browser session that sent it first asks again within REPEAT_WINDOW."""
+    """A form, or its text, sent again: the submission, and its access code
+    only when the browser session that sent it first asks again within
+    REPEAT_WINDOW."""
 
     submission: Submission
     access_code: str | None
@@ -109,16 +110,60 @@ def find_by_form_key(
     if submission is None:
         return None
     stored = submission.receipt_nonce_hash
-    same_browser = bool(
-        receipt_nonce
-        and stored
-        and hmac.compare_digest(
-            stored, keyed_hash(RECEIPT_NONCE_PURPOSE, receipt_nonce)
-        )
+    if not (receipt_nonce and stored):
+        return Repeat(submission, None)
+    same_browser = hmac.compare_digest(
+        stored, keyed_hash(RECEIPT_NONCE_PURPOSE, receipt_nonce)
     )
     if same_browser and (now or utcnow()) - submission.created_at < REPEAT_WINDOW:
-        return Repeat(submission, tracking.new_access_code(key, receipt_nonce))
+        # Codes drawn before they were seeded with the key's hash were seeded
+        # with the key itself, which only this path has.
+        return Repeat(submission, _code_again(submission, receipt_nonce, key))
     return Repeat(submission, None)
+
+
+def find_same_text(
+    session: DbSession,
+    receipt_nonce: str | None,
+    subject: str,
+    body: str,
+    now: datetime | None = None,
+) -> Repeat | None:
+    """Return what this browser session sent last with the same subject and
+    text within REPEAT_WINDOW, with its access code, if it sent any.
+
+    Going back and sending again brings a new form key but the same session
+    nonce: the author is shown the first receipt rather than a second case.
+    """
+    if not receipt_nonce:
+        return None
+    submission = session.scalar(
+        select(Submission)
+        .where(
+            Submission.receipt_nonce_hash
+            == keyed_hash(RECEIPT_NONCE_PURPOSE, receipt_nonce),
+            Submission.created_at > (now or utcnow()) - REPEAT_WINDOW,
+            Submission.subject == subject,
+            Submission.body == body,
+        )
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(1)
+    )
+    if submission is None:
+        return None
+    return Repeat(submission, _code_again(submission, receipt_nonce))
+
+
+def _code_again(submission: Submission, receipt_nonce: str, *seeds: str) -> str | None:
+    """Derive the submission's access code again from its form key's hash
+    (or another seed), checked against its stored hash; None if none gives it."""
+    for seed in (submission.form_key_hash, *seeds):
+        if not seed:
+            continue
+        code = tracking.new_access_code(seed, receipt_nonce)
+        if hmac.compare_digest(tracking.hash_code(code), submission.access_code_hash):
+            return code
+    return None
 
 
 def _new_reference(session: DbSession, received_at: datetime) -> str:
@@ -189,8 +234,8 @@ def submit(
     ``form_key`` is the form's one-time key: only its keyed hash is kept, and
     a second submission with the same key fails on its unique constraint, so
     look for the first with :func:`find_by_form_key` before. ``receipt_nonce``
-    is the sending browser session's nonce, which with the key gives the same
-    code again to that browser. The files are written and synced before this
+    is the sending browser session's nonce, which with the key's hash gives
+    the same code again to that browser (:func:`find_same_text` too). The files are written and synced before this
     returns; the caller commits, and on failure removes ``receipt.written``
     with ``attachments.discard``. When the auto-routing setting allows, the
     submission is routed at once. ``actor_label`` says in the audit log who
@@ -202,8 +247,9 @@ def submit(
         raise SubmissionError("A real-name submission needs a phone or an e-mail.")
     key = _form_key(form_key)
     nonce = receipt_nonce if key else None
+    key_hash = keyed_hash(FORM_KEY_PURPOSE, key) if key else None
     config = current_app.config
-    code = tracking.new_access_code(key, nonce)
+    code = tracking.new_access_code(key_hash, nonce)
     received_at = received_at or utcnow()  # staff give the date a letter came
     submission = Submission(
         kind=kind,
@@ -218,7 +264,7 @@ def submit(
         author_email=author.email,
         publish_consent=publish_consent,
         access_code_hash=tracking.hash_code(code),
-        form_key_hash=keyed_hash(FORM_KEY_PURPOSE, key) if key else None,
+        form_key_hash=key_hash,
         receipt_nonce_hash=keyed_hash(RECEIPT_NONCE_PURPOSE, nonce) if nonce else None,
         received_at=received_at,
         triage_due_on=triage_due(session, kind, received_at),

@@ -22,21 +22,23 @@ _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
 def new_access_code(
-    form_key: str | None = None, receipt_nonce: str | None = None
+    form_key_hash: str | None = None, receipt_nonce: str | None = None
 ) -> str:
     """Return an access code, grouped for reading: ``ABCD-EFGH-…``.
 
-    Given the submission form's one-time key and the random nonce kept in the
-    sending browser's session, the code is derived from both with the server's
-    secret, so a double click or a refresh in that browser shows the same
-    receipt and code again instead of losing them. The form key alone, which
-    anyone who saw the page source or a proxy log may hold, never yields it.
-    Without both the code is random.
+    Given the keyed hash of the submission form's one-time key, kept with the
+    submission, and the random nonce kept in the sending browser's session,
+    the code is derived from both with the server's secret, so that browser
+    can be shown the same receipt and code again (a double click, a refresh,
+    the same text sent twice) instead of losing them. The form key alone,
+    which anyone who saw the page source or a proxy log may hold, never
+    yields it. Without both the code is random.
     """
-    if not form_key or not receipt_nonce:
+    if not form_key_hash or not receipt_nonce:
         raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
         return format_code(raw)
-    number = int(keyed_hash("form-access-code", f"{form_key}\n{receipt_nonce}"), 16)
+    seed = f"{form_key_hash}\n{receipt_nonce}"
+    number = int(keyed_hash("form-access-code", seed), 16)
     raw = "".join(ALPHABET[(number >> (5 * i)) & 31] for i in range(CODE_LENGTH))
     return format_code(raw)
 
