@@ -1,5 +1,6 @@
 """What a citizen reads, at each step, is worded for what they sent."""
 
+import re
 from datetime import datetime
 from datetime import UTC
 
@@ -8,11 +9,13 @@ from helpers import staff_user
 from sqlalchemy import select
 
 from feedback.extensions import db
+from feedback.models import ReplyChannel
 from feedback.models import Role
+from feedback.models import Section
 from feedback.models import Submission
 from feedback.services import replies
+from feedback.services import submissions
 from feedback.services import triage
-
 
 # ---- 3. A 举报 in its own words at every step
 
@@ -110,3 +113,99 @@ def test_an_opinion_keeps_its_own_words(client, demo_loaded):
     tracked = _tracked(client, code)
     assert '<dd class="state">待分办</dd>' in tracked
     assert "收到您的意见" in tracked
+
+
+# ---- 7. E-mails in the author's language and script
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _handled_in(mail_app, lang):
+    """Submit from a page in ``lang``; route, extend and answer it; send the mail.
+
+    Return the submission's content strings and (recipient, subject, text)
+    of every message that arrived.
+    """
+    app, handler = mail_app
+    client = app.test_client()
+    client.set_cookie("lang", lang)
+    response = client.post(
+        "/submit",
+        data={
+            "kind": "suggestion",
+            "subject": "食堂价格公示",
+            "body": "建议公示饭菜价格。",
+        }
+        | {"identity": "real_name", "name": "王五", "email": "wangwu@example.com"},
+    )
+    assert response.status_code == 200
+    reference = read_receipt(response.get_data(as_text=True))[0]
+    with app.app_context():
+        submission = submissions.by_reference(db.session, reference)
+        assert submission.language == lang
+        lead = staff_user(Role.LEAD)
+        section = db.session.scalars(select(Section).order_by(Section.id)).first()
+        triage.route(db.session, submission, section, actor=lead)
+        triage.extend(db.session, submission, 10, "需要会同学校核实", actor=lead)
+        reply = replies.draft(
+            db.session,
+            submission,
+            section,
+            "经核查，为此已在食堂公示价格。",
+            channel=ReplyChannel.WEB,
+            author_label=section.email,
+        )
+        replies.approve(db.session, reply, actor=lead)
+        db.session.commit()
+        content = [submission.subject, section.name, submission.reference]
+    sent = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert "failed=0" in sent.output, sent.output
+    mail = [
+        (
+            str(message["To"]),
+            str(message["Subject"]),
+            message.get_body(("plain",)).get_content(),
+        )
+        for _s, _to, message in handler.messages
+    ]
+    return content, mail
+
+
+def _split(mail, author="wangwu@example.com"):
+    mine = [(subject, text) for to, subject, text in mail if author in to]
+    others = [(subject, text) for to, subject, text in mail if author not in to]
+    return mine, others
+
+
+def test_a_traditional_page_gets_traditional_mail(mail_app):
+    content, mail = _handled_in(mail_app, "zh-Hant")
+    mine, staff = _split(mail)
+    subjects = [subject for subject, _text in mine]
+    assert any(s.endswith("已收到您的意見") for s in subjects), subjects
+    assert any(s.endswith("您的意見有新進展") for s in subjects), subjects
+    assert any(s.endswith("您的意見已答覆") for s in subjects), subjects
+    texts = "\n".join(text for _subject, text in mine)
+    assert "我們已收到您提交的意見" in texts
+    # The bureau's words in the bureau's traditional forms (s2tw: 為, 核).
+    assert "需要會同學校核實" in texts
+    assert "經核查，為此已在食堂公示價格。" in texts
+    assert "爲" not in texts
+    # What the author wrote is quoted as written.
+    assert "食堂价格公示" in texts
+    # The section's mail stays in the bureau's simplified script.
+    assert any("请答复公众意见" in s for s, _text in staff), staff
+
+
+def test_an_english_page_gets_english_mail(mail_app):
+    content, mail = _handled_in(mail_app, "en")
+    mine, staff = _split(mail)
+    assert len(mine) >= 4  # receipt, accepted, extended, reply
+    subjects = [subject for subject, _text in mine]
+    assert any(s.endswith("We have received your opinion") for s in subjects)
+    for subject, text in mine:
+        # Content stays Chinese: the subject the author wrote, the section's
+        # name and the bureau's own words (reply, reason).
+        for quoted in [*content, "需要会同学校核实", "经核查，为此已在食堂公示价格。"]:
+            subject, text = subject.replace(quoted, ""), text.replace(quoted, "")
+        assert CJK.findall(subject + text) == [], subject + "\n" + text
+    assert any("请答复公众意见" in s for s, _text in staff), staff

@@ -170,6 +170,7 @@ def submit() -> ResponseReturnValue:
                 author=form.author(),
                 problem=problem_obj,
                 publish_consent=form.publish_consent.data,
+                language=i18n.html_lang(),  # the author's mail is written in it
                 form_key=form.idempotency_key.data or None,
                 receipt_nonce=nonce,
                 uploads=uploads,
