@@ -1,5 +1,6 @@
 """What a citizen reads, at each step, is worded for what they sent."""
 
+import json
 import re
 from datetime import datetime
 from datetime import UTC
@@ -8,11 +9,15 @@ from helpers import read_receipt
 from helpers import staff_user
 from sqlalchemy import select
 
+from feedback import demo
+from feedback import masking
 from feedback.extensions import db
+from feedback.models import Inspection
 from feedback.models import ReplyChannel
 from feedback.models import Role
 from feedback.models import Section
 from feedback.models import Submission
+from feedback.models import SubmissionKind
 from feedback.services import replies
 from feedback.services import submissions
 from feedback.services import triage
@@ -209,3 +214,74 @@ def test_an_english_page_gets_english_mail(mail_app):
             subject, text = subject.replace(quoted, ""), text.replace(quoted, "")
         assert CJK.findall(subject + text) == [], subject + "\n" + text
     assert any("请答复公众意见" in s for s, _text in staff), staff
+
+
+# ---- 8. Wording
+
+BUREAU_PHONE = "0753-2196838"  # the seed notice's supervision channels
+BUREAU_MAIL = "mjqjyjmsg@163.com"
+
+
+def test_masking_keeps_greetings_and_the_bureaus_contacts():
+    text = (
+        "王五同志：您好！\n您反映的问题已核实。王五的电话13912345678、"
+        "邮箱wangwu@example.com已登记。如有疑问，请拨打0753 2196838"
+        "或发邮件至MJQJYJMSG@163.com。\n王先生，再次感谢。"
+    )
+    masked = masking.mask(text, ["王五"], [BUREAU_PHONE, BUREAU_MAIL])
+    assert masked.startswith("同志：您好！\n")
+    assert "\n先生，再次感谢。" in masked
+    assert "王" not in masked
+    assert "13912345678" not in masked
+    assert "wangwu@example.com" not in masked
+    # The office's own published number and mailbox stay, as written.
+    assert "0753 2196838" in masked
+    assert "MJQJYJMSG@163.com" in masked
+    # A bare name that opens the letter goes, with its line.
+    assert masking.mask("王五：\n您好。", ["王五"]) == "您好。"
+
+
+def test_the_public_list_shows_the_question_each_reply_answers(client, app):
+    with app.app_context():
+        demo.load(db.session)
+        inspection = db.session.scalar(select(Inspection))
+        inspection.contacts = json.dumps(
+            {"phone": [BUREAU_PHONE], "address": [], "email": [BUREAU_MAIL]}
+        )
+        lead = staff_user(Role.LEAD)
+        section = db.session.scalars(select(Section).order_by(Section.id)).first()
+        submission = submissions.submit(
+            db.session,
+            kind=SubmissionKind.COMPLAINT,
+            subject="赵六反映校车超载",
+            body="我是赵六，电话13800001111，校车每天超载。",
+            author=submissions.Author(name="赵六", phone="13800001111"),
+            publish_consent=True,
+        ).submission
+        triage.route(db.session, submission, section, actor=lead)
+        reply = replies.draft(
+            db.session,
+            submission,
+            section,
+            f"赵六同志：您好！\n校车已加派车辆。如有疑问请拨打{BUREAU_PHONE}。",
+            channel=ReplyChannel.WEB,
+            author_label=section.email,
+        )
+        replies.approve(db.session, reply, actor=lead)
+        replies.publish(
+            db.session, reply, replies.masked_text(db.session, reply), actor=lead
+        )
+        db.session.commit()
+
+    html = client.get("/replies").get_data(as_text=True)
+    entry = html.split('class="published-reply"')[1]
+    assert "<strong>［姓名已隐去］反映校车超载</strong>" in entry
+    assert "校车每天超载" in entry
+    assert entry.index("校车每天超载") < entry.index("同志：您好！")
+    assert f"如有疑问请拨打{BUREAU_PHONE}" in entry
+    assert "赵六" not in html
+    assert "13800001111" not in html
+    feed = client.get("/replies/feed.atom").get_data(as_text=True)
+    assert "来信：［姓名已隐去］反映校车超载" in feed
+    assert "［电话已隐去］，校车每天超载" in feed
+    assert "赵六" not in feed

@@ -91,6 +91,7 @@ def replies() -> ResponseReturnValue:
         "public/replies.html",
         form=form,
         page=current,
+        questions=public_replies.questions(db.session, current.items),
         args=args,
         count=public_replies.count(db.session, filters) if args else None,
         cap=queues.COUNT_CAP,
@@ -118,6 +119,7 @@ def replies_feed() -> ResponseReturnValue:
         xml = render_template(
             "public/replies.atom.xml",
             entries=entries,
+            questions=public_replies.questions(db.session, entries),
             args=_chosen_args(form),
             generated=utcnow(),
         )
