@@ -4,6 +4,7 @@ import json
 import re
 from datetime import datetime
 from datetime import UTC
+from html.parser import HTMLParser
 
 from helpers import read_receipt
 from helpers import staff_user
@@ -13,11 +14,15 @@ from feedback import demo
 from feedback import masking
 from feedback.extensions import db
 from feedback.models import Inspection
+from feedback.models import Problem
+from feedback.models import Rating
 from feedback.models import ReplyChannel
 from feedback.models import Role
 from feedback.models import Section
 from feedback.models import Submission
 from feedback.models import SubmissionKind
+from feedback.services import closing
+from feedback.services import questions
 from feedback.services import replies
 from feedback.services import submissions
 from feedback.services import triage
@@ -214,6 +219,141 @@ def test_an_english_page_gets_english_mail(mail_app):
             subject, text = subject.replace(quoted, ""), text.replace(quoted, "")
         assert CJK.findall(subject + text) == [], subject + "\n" + text
     assert any("请答复公众意见" in s for s, _text in staff), staff
+
+
+class _InterfaceChinese(HTMLParser):
+    """Collect Chinese text and attribute values outside elements marked Chinese.
+
+    Content (the board, names, what people wrote) is marked ``lang="zh…"``;
+    whatever Chinese is left is the interface's own. A page's ``<title>`` and
+    a chart's ``<desc>`` are left out: plain text that cannot mark the
+    language of its parts (a notice's title, a section's name).
+    """
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link"}
+    VOID |= {"meta", "source", "track", "wbr"}
+    SHOWN = ("title", "aria-label", "placeholder", "alt", "value")
+
+    def __init__(self):
+        super().__init__()
+        self.open = []  # (tag, lang or None)
+        self.found = []
+
+    def _lang(self):
+        return next((lang for _t, lang in reversed(self.open) if lang is not None), "")
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        lang = attrs.get("lang")
+        chinese = (lang if lang is not None else self._lang()).startswith("zh")
+        for name in self.SHOWN:
+            if not chinese and CJK.search(attrs.get(name) or ""):
+                self.found.append(f"{tag}[{name}]: {attrs[name]}")
+        if tag not in self.VOID:
+            self.open.append((tag, lang))
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index][0] == tag:
+                del self.open[index:]
+                break
+
+    def handle_data(self, data):
+        tags = {tag for tag, _lang in self.open}
+        if tags & {"title", "desc", "script", "style"} or self._lang().startswith("zh"):
+            return
+        if CJK.search(data):
+            self.found.append(
+                f"{self.open[-1][0] if self.open else ''}: {data.strip()}"
+            )
+
+
+def _interface_chinese(html):
+    parser = _InterfaceChinese()
+    parser.feed(html)
+    return parser.found
+
+
+def _cases_at_every_step(session):
+    """Return access codes of a published, a closed, a refused and a questioned case."""
+    lead = staff_user(Role.LEAD)
+    section = session.scalars(select(Section).order_by(Section.id)).first()
+    problem = session.scalars(select(Problem).order_by(Problem.id)).first()
+    codes = {}
+    for step in ("published", "closed", "refused", "asked"):
+        receipt = submissions.submit(
+            session,
+            kind=SubmissionKind.OPINION,
+            subject="食堂饭菜太贵",
+            body="赵六建议降低饭菜价格，电话13800001111。",
+            problem=problem,
+            author=submissions.Author(name="赵六", phone="13800001111"),
+            publish_consent=True,
+        )
+        submission, codes[step] = receipt.submission, receipt.access_code
+        if step == "refused":
+            triage.refuse(session, submission, "不属于巡察整改范围", actor=lead)
+            continue
+        triage.route(session, submission, section, actor=lead)
+        triage.extend(session, submission, 10, "需要会同学校核实", actor=lead)
+        if step == "asked":
+            questions.ask(session, submission, "请说明是哪所学校。", actor=lead)
+            continue
+        reply = replies.draft(
+            session,
+            submission,
+            section,
+            "赵六同志：您好！已要求学校公示价格。",
+            channel=ReplyChannel.WEB,
+            author_label=section.email,
+        )
+        replies.approve(session, reply, actor=lead)
+        replies.publish(session, reply, replies.masked_text(session, reply), actor=lead)
+        if step == "closed":
+            closing.rate(session, submission, Rating.DISSATISFIED, "价格仍然偏高")
+    return codes, problem.id, problem.aspect.inspection_id
+
+
+def test_english_pages_carry_no_interface_chinese(app, client):
+    with app.app_context():
+        demo.load(db.session)
+        codes, problem_id, round_id = _cases_at_every_step(db.session)
+        db.session.commit()
+    client.set_cookie("lang", "en")
+    pages = {
+        path: client.get(path)
+        for path in (
+            "/",
+            "/rounds",
+            f"/rounds/{round_id}",
+            f"/rounds/{round_id}?kind=nonsense",
+            f"/problems/{problem_id}",
+            "/submit",
+            "/track",
+            "/replies",
+            "/replies?month=bad",
+            "/statistics",
+            "/no-such-page",
+        )
+    }
+    for step, code in codes.items():
+        pages[f"tracking ({step})"] = client.post("/track", data={"code": code})
+    for kind in ("opinion", "misconduct"):
+        pages[f"receipt ({kind})"] = client.post(
+            "/submit",
+            data={"kind": kind, "subject": "校车", "body": "校车超载。"}
+            | {"identity": "anonymous"},
+        )
+    pages["form errors"] = client.post("/submit", data={"kind": "opinion"})
+    found = {
+        where: _interface_chinese(response.get_data(as_text=True))
+        for where, response in pages.items()
+    }
+    left = {where: left for where, left in found.items() if left}
+    assert left == {}
+    # The checker sees what it should: content is there, marked Chinese.
+    assert "食堂饭菜太贵" in pages["/replies"].get_data(as_text=True)
+    assert _interface_chinese("<p>已完成 16 of them</p>") == ["p: 已完成 16 of them"]
 
 
 # ---- 8. Wording

@@ -335,7 +335,7 @@ def test_filters_are_kept_in_the_form_and_the_feed_link(client, spread):
     html = client.get(f"/replies?section={spread['finance']}&month=2025-09").get_data(
         as_text=True
     )
-    assert f'<option selected value="{spread["finance"]}">' in html
+    assert f'<option lang="zh-Hans" selected value="{spread["finance"]}">' in html
     assert 'value="2025-09"' in html
     head = html[: html.index("</head>")]
     link = re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]*>', head)
@@ -572,5 +572,8 @@ def test_problems_of_several_rounds_are_grouped_by_round(client, session, demo_l
     )
     html = client.get(f"/replies?problem={old_problem}").get_data(as_text=True)
     assert '<optgroup label="上一轮巡察">' in html
-    assert f'<option selected value="{old_problem}">1.1 旧问题</option>' in html
+    assert (
+        f'<option lang="zh-Hans" selected value="{old_problem}">1.1 旧问题</option>'
+        in html
+    )
     assert _shown(html) == [reply.id]
