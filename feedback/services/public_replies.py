@@ -118,10 +118,8 @@ def bureau_contacts(session: DbSession) -> list[str]:
     public may use them, so masking leaves them.
     """
     found = [current_app.config["PUBLIC_MAIL_ADDRESS"]]
-    for stored in session.scalars(
-        select(Inspection.contacts).where(Inspection.contacts.is_not(None))
-    ):
-        channels = json.loads(stored)
+    for stored in session.scalars(select(Inspection.contacts)):
+        channels = json.loads(stored or "{}")
         found += channels.get("phone", []) + channels.get("email", [])
     return found
 
