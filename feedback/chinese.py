@@ -17,8 +17,12 @@ def _converter(config: str) -> opencc.OpenCC:
 
 
 def to_traditional(text: str) -> str:
-    """Convert simplified text to traditional characters (no vocabulary changes)."""
-    return _converter("s2t").convert(text)
+    """Convert simplified text to traditional characters (no vocabulary changes).
+
+    Taiwan's standard forms (s2tw) are the ones the bureau's own traditional
+    pages use: 為 and 核, where OpenCC's generic s2t writes 爲 and 覈.
+    """
+    return _converter("s2tw").convert(text)
 
 
 def to_simplified(text: str) -> str:

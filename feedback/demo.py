@@ -205,7 +205,7 @@ def load_published_replies(session: DbSession) -> bool:
             author_label=problem.section.name,
         )
         replies.approve(session, reply, actor=lead)
-        replies.publish(session, reply, replies.masked_text(reply), actor=lead)
+        replies.publish(session, reply, replies.masked_text(session, reply), actor=lead)
         # The demo tells a story of past months: date the answer as it happened.
         reply.approved_at = submission.replied_at = spec["replied_at"]
         reply.published_at = spec["published_at"]

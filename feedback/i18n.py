@@ -21,10 +21,11 @@ from markupsafe import escape
 from markupsafe import Markup
 
 from feedback import chinese
+from feedback.models import Language
 
 # Interface choices, as stored in the ``lang`` cookie, and their Babel locales.
-LOCALES = {"zh-Hans": "zh_Hans_CN", "zh-Hant": "zh_Hant_TW", "en": "en"}
-DEFAULT_CHOICE = "zh-Hans"
+LOCALES = {str(language): language.locale for language in Language}
+DEFAULT_CHOICE = str(Language.SIMPLIFIED)
 ONE_YEAR = 365 * 24 * 3600
 
 

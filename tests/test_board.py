@@ -191,7 +191,10 @@ def test_status_change_through_staff_page(client, session, demo_loaded):
     assert "审计发现新问题" in event.reason
     assert event.actor.role is Role.LEAD
     public = client.get(f"/problems/{problem.id}").get_data(as_text=True)
-    assert "状态由“已完成”改为“正在整改”" in public
+    assert (
+        '状态由“<span lang="zh-Hans">已完成</span>”改为“<span lang="zh-Hans">正在整改</span>”'
+        in public
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,12 @@
 """What a citizen reads, at each step, is worded for what they sent."""
 
+import json
 import re
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
 from html import unescape
+from html.parser import HTMLParser
 
 import pytest
 from helpers import LiveServer
@@ -17,11 +19,21 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy import update
 
+from feedback import demo
+from feedback import masking
 from feedback.db import utcnow
 from feedback.extensions import db
+from feedback.models import Inspection
 from feedback.models import OutboxMessage
+from feedback.models import Problem
+from feedback.models import Rating
+from feedback.models import ReplyChannel
 from feedback.models import Role
+from feedback.models import Section
 from feedback.models import Submission
+from feedback.models import SubmissionKind
+from feedback.services import closing
+from feedback.services import questions
 from feedback.services import replies
 from feedback.services import submissions
 from feedback.services import tracking
@@ -311,3 +323,305 @@ def test_a_code_drawn_from_the_plain_form_key_is_still_shown_again(app, session)
     found = submissions.find_same_text(session, nonce, "旧的回执", "内容")
     assert found.submission is receipt.submission
     assert found.access_code is None
+
+
+# ---- 7. E-mails in the author's language and script
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def _handled_in(mail_app, lang):
+    """Submit from a page in ``lang``; route, extend and answer it; send the mail.
+
+    Return the submission's content strings and (recipient, subject, text)
+    of every message that arrived.
+    """
+    app, handler = mail_app
+    client = app.test_client()
+    client.set_cookie("lang", lang)
+    response = client.post(
+        "/submit",
+        data={
+            "kind": "suggestion",
+            "subject": "食堂价格公示",
+            "body": "建议公示饭菜价格。",
+        }
+        | {"identity": "real_name", "name": "王五", "email": "wangwu@example.com"},
+    )
+    assert response.status_code == 200
+    reference = read_receipt(response.get_data(as_text=True))[0]
+    with app.app_context():
+        submission = submissions.by_reference(db.session, reference)
+        assert submission.language == lang
+        lead = staff_user(Role.LEAD)
+        section = db.session.scalars(select(Section).order_by(Section.id)).first()
+        triage.route(db.session, submission, section, actor=lead)
+        triage.extend(db.session, submission, 10, "需要会同学校核实", actor=lead)
+        reply = replies.draft(
+            db.session,
+            submission,
+            section,
+            "经核查，为此已在食堂公示价格。",
+            channel=ReplyChannel.WEB,
+            author_label=section.email,
+        )
+        replies.approve(db.session, reply, actor=lead)
+        db.session.commit()
+        content = [submission.subject, section.name, submission.reference]
+    sent = app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert "failed=0" in sent.output, sent.output
+    mail = [
+        (
+            str(message["To"]),
+            str(message["Subject"]),
+            message.get_body(("plain",)).get_content(),
+        )
+        for _s, _to, message in handler.messages
+    ]
+    return content, mail
+
+
+def _split(mail, author="wangwu@example.com"):
+    mine = [(subject, text) for to, subject, text in mail if author in to]
+    others = [(subject, text) for to, subject, text in mail if author not in to]
+    return mine, others
+
+
+def test_a_traditional_page_gets_traditional_mail(mail_app):
+    content, mail = _handled_in(mail_app, "zh-Hant")
+    mine, staff = _split(mail)
+    subjects = [subject for subject, _text in mine]
+    assert any(s.endswith("已收到您的意見") for s in subjects), subjects
+    assert any(s.endswith("您的意見有新進展") for s in subjects), subjects
+    assert any(s.endswith("您的意見已答覆") for s in subjects), subjects
+    texts = "\n".join(text for _subject, text in mine)
+    assert "我們已收到您提交的意見" in texts
+    # The bureau's words in the bureau's traditional forms (s2tw: 為, 核).
+    assert "需要會同學校核實" in texts
+    assert "經核查，為此已在食堂公示價格。" in texts
+    assert "爲" not in texts
+    # What the author wrote is quoted as written.
+    assert "食堂价格公示" in texts
+    # The section's mail stays in the bureau's simplified script.
+    assert any("请答复公众意见" in s for s, _text in staff), staff
+
+
+def test_an_english_page_gets_english_mail(mail_app):
+    content, mail = _handled_in(mail_app, "en")
+    mine, staff = _split(mail)
+    assert len(mine) >= 4  # receipt, accepted, extended, reply
+    subjects = [subject for subject, _text in mine]
+    assert any(s.endswith("We have received your opinion") for s in subjects)
+    for subject, text in mine:
+        # Content stays Chinese: the subject the author wrote, the section's
+        # name and the bureau's own words (reply, reason).
+        for quoted in [*content, "需要会同学校核实", "经核查，为此已在食堂公示价格。"]:
+            subject, text = subject.replace(quoted, ""), text.replace(quoted, "")
+        assert CJK.findall(subject + text) == [], subject + "\n" + text
+    assert any("请答复公众意见" in s for s, _text in staff), staff
+
+
+class _InterfaceChinese(HTMLParser):
+    """Collect Chinese text and attribute values outside elements marked Chinese.
+
+    Content (the board, names, what people wrote) is marked ``lang="zh…"``;
+    whatever Chinese is left is the interface's own. A page's ``<title>`` and
+    a chart's ``<desc>`` are left out: plain text that cannot mark the
+    language of its parts (a notice's title, a section's name).
+    """
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link"}
+    VOID |= {"meta", "source", "track", "wbr"}
+    SHOWN = ("title", "aria-label", "placeholder", "alt", "value")
+
+    def __init__(self):
+        super().__init__()
+        self.open = []  # (tag, lang or None)
+        self.found = []
+
+    def _lang(self):
+        return next((lang for _t, lang in reversed(self.open) if lang is not None), "")
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        lang = attrs.get("lang")
+        chinese = (lang if lang is not None else self._lang()).startswith("zh")
+        for name in self.SHOWN:
+            if not chinese and CJK.search(attrs.get(name) or ""):
+                self.found.append(f"{tag}[{name}]: {attrs[name]}")
+        if tag not in self.VOID:
+            self.open.append((tag, lang))
+
+    def handle_endtag(self, tag):
+        for index in range(len(self.open) - 1, -1, -1):
+            if self.open[index][0] == tag:
+                del self.open[index:]
+                break
+
+    def handle_data(self, data):
+        tags = {tag for tag, _lang in self.open}
+        if tags & {"title", "desc", "script", "style"} or self._lang().startswith("zh"):
+            return
+        if CJK.search(data):
+            self.found.append(
+                f"{self.open[-1][0] if self.open else ''}: {data.strip()}"
+            )
+
+
+def _interface_chinese(html):
+    parser = _InterfaceChinese()
+    parser.feed(html)
+    return parser.found
+
+
+def _cases_at_every_step(session):
+    """Return access codes of a published, a closed, a refused and a questioned case."""
+    lead = staff_user(Role.LEAD)
+    section = session.scalars(select(Section).order_by(Section.id)).first()
+    problem = session.scalars(select(Problem).order_by(Problem.id)).first()
+    codes = {}
+    for step in ("published", "closed", "refused", "asked"):
+        receipt = submissions.submit(
+            session,
+            kind=SubmissionKind.OPINION,
+            subject="食堂饭菜太贵",
+            body="赵六建议降低饭菜价格，电话13800001111。",
+            problem=problem,
+            author=submissions.Author(name="赵六", phone="13800001111"),
+            publish_consent=True,
+        )
+        submission, codes[step] = receipt.submission, receipt.access_code
+        if step == "refused":
+            triage.refuse(session, submission, "不属于巡察整改范围", actor=lead)
+            continue
+        triage.route(session, submission, section, actor=lead)
+        triage.extend(session, submission, 10, "需要会同学校核实", actor=lead)
+        if step == "asked":
+            questions.ask(session, submission, "请说明是哪所学校。", actor=lead)
+            continue
+        reply = replies.draft(
+            session,
+            submission,
+            section,
+            "赵六同志：您好！已要求学校公示价格。",
+            channel=ReplyChannel.WEB,
+            author_label=section.email,
+        )
+        replies.approve(session, reply, actor=lead)
+        replies.publish(session, reply, replies.masked_text(session, reply), actor=lead)
+        if step == "closed":
+            closing.rate(session, submission, Rating.DISSATISFIED, "价格仍然偏高")
+    return codes, problem.id, problem.aspect.inspection_id
+
+
+def test_english_pages_carry_no_interface_chinese(app, client):
+    with app.app_context():
+        demo.load(db.session)
+        codes, problem_id, round_id = _cases_at_every_step(db.session)
+        db.session.commit()
+    client.set_cookie("lang", "en")
+    pages = {
+        path: client.get(path)
+        for path in (
+            "/",
+            "/rounds",
+            f"/rounds/{round_id}",
+            f"/rounds/{round_id}?kind=nonsense",
+            f"/problems/{problem_id}",
+            "/submit",
+            "/track",
+            "/replies",
+            "/replies?month=bad",
+            "/statistics",
+            "/no-such-page",
+        )
+    }
+    for step, code in codes.items():
+        pages[f"tracking ({step})"] = client.post("/track", data={"code": code})
+    for kind in ("opinion", "misconduct"):
+        pages[f"receipt ({kind})"] = client.post(
+            "/submit",
+            data={"kind": kind, "subject": "校车", "body": "校车超载。"}
+            | {"identity": "anonymous"},
+        )
+    pages["form errors"] = client.post("/submit", data={"kind": "opinion"})
+    found = {
+        where: _interface_chinese(response.get_data(as_text=True))
+        for where, response in pages.items()
+    }
+    left = {where: left for where, left in found.items() if left}
+    assert left == {}
+    # The checker sees what it should: content is there, marked Chinese.
+    assert "食堂饭菜太贵" in pages["/replies"].get_data(as_text=True)
+    assert _interface_chinese("<p>已完成 16 of them</p>") == ["p: 已完成 16 of them"]
+
+
+# ---- 8. Wording
+
+BUREAU_PHONE = "0753-2196838"  # the seed notice's supervision channels
+BUREAU_MAIL = "mjqjyjmsg@163.com"
+
+
+def test_masking_keeps_greetings_and_the_bureaus_contacts():
+    text = (
+        "王五同志：您好！\n您反映的问题已核实。王五的电话13912345678、"
+        "邮箱wangwu@example.com已登记。如有疑问，请拨打0753 2196838"
+        "或发邮件至MJQJYJMSG@163.com。\n王先生，再次感谢。"
+    )
+    masked = masking.mask(text, ["王五"], [BUREAU_PHONE, BUREAU_MAIL])
+    assert masked.startswith("同志：您好！\n")
+    assert "\n先生，再次感谢。" in masked
+    assert "王" not in masked
+    assert "13912345678" not in masked
+    assert "wangwu@example.com" not in masked
+    # The office's own published number and mailbox stay, as written.
+    assert "0753 2196838" in masked
+    assert "MJQJYJMSG@163.com" in masked
+    # A bare name that opens the letter goes, with its line.
+    assert masking.mask("王五：\n您好。", ["王五"]) == "您好。"
+
+
+def test_the_public_list_shows_the_question_each_reply_answers(client, app):
+    with app.app_context():
+        demo.load(db.session)
+        inspection = db.session.scalar(select(Inspection))
+        inspection.contacts = json.dumps(
+            {"phone": [BUREAU_PHONE], "address": [], "email": [BUREAU_MAIL]}
+        )
+        lead = staff_user(Role.LEAD)
+        section = db.session.scalars(select(Section).order_by(Section.id)).first()
+        submission = submissions.submit(
+            db.session,
+            kind=SubmissionKind.COMPLAINT,
+            subject="赵六反映校车超载",
+            body="我是赵六，电话13800001111，校车每天超载。",
+            author=submissions.Author(name="赵六", phone="13800001111"),
+            publish_consent=True,
+        ).submission
+        triage.route(db.session, submission, section, actor=lead)
+        reply = replies.draft(
+            db.session,
+            submission,
+            section,
+            f"赵六同志：您好！\n校车已加派车辆。如有疑问请拨打{BUREAU_PHONE}。",
+            channel=ReplyChannel.WEB,
+            author_label=section.email,
+        )
+        replies.approve(db.session, reply, actor=lead)
+        replies.publish(
+            db.session, reply, replies.masked_text(db.session, reply), actor=lead
+        )
+        db.session.commit()
+
+    html = client.get("/replies").get_data(as_text=True)
+    entry = html.split('class="published-reply"')[1]
+    assert "<strong>［姓名已隐去］反映校车超载</strong>" in entry
+    assert "校车每天超载" in entry
+    assert entry.index("校车每天超载") < entry.index("同志：您好！")
+    assert f"如有疑问请拨打{BUREAU_PHONE}" in entry
+    assert "赵六" not in html
+    assert "13800001111" not in html
+    feed = client.get("/replies/feed.atom").get_data(as_text=True)
+    assert "来信：［姓名已隐去］反映校车超载" in feed
+    assert "［电话已隐去］，校车每天超载" in feed
+    assert "赵六" not in feed

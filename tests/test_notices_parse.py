@@ -32,7 +32,7 @@ from feedback.statuses import STATUS_WORDS
 SEED_NAME = "meijiang-education-rectification-2025-07-08.txt"
 PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜ]+\)")
 T2S = opencc.OpenCC("t2s")
-S2T = opencc.OpenCC("s2t")
+S2TW = opencc.OpenCC("s2tw")  # as the bureau writes traditional text
 
 
 # ---------------------------------------------------------------------------
@@ -190,7 +190,7 @@ VARIANTS = {
     "simplified": lambda s: parse_text(T2S.convert(s)),
     "simplified without readings": lambda s: parse_text(clean_simplified(s)),
     "traditional without readings": lambda s: parse_text(
-        S2T.convert(clean_simplified(s))
+        S2TW.convert(clean_simplified(s))
     ),
     "ASCII punctuation": lambda s: parse_text(ascii_punctuation(clean_simplified(s))),
     "full-width punctuation": lambda s: parse_text(full_width_punctuation(s)),

@@ -32,6 +32,7 @@ from feedback.models.submissions import Attachment
 from feedback.models.submissions import AttachmentChunk
 from feedback.models.submissions import Channel
 from feedback.models.submissions import InfoRequest
+from feedback.models.submissions import Language
 from feedback.models.submissions import Note
 from feedback.models.submissions import Rating
 from feedback.models.submissions import Storage
@@ -57,6 +58,7 @@ __all__ = [
     "Inspection",
     "NoticeImport",
     "InfoRequest",
+    "Language",
     "Note",
     "Notification",
     "Rating",

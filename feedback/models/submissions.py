@@ -47,6 +47,26 @@ class Channel(enum.StrEnum):
     VISIT = "visit"
 
 
+class Language(enum.StrEnum):
+    """The language and script of the page an author wrote on, as ``lang`` names it."""
+
+    SIMPLIFIED = "zh-Hans"  # mail, Open311 and staff-typed submissions too
+    TRADITIONAL = "zh-Hant"
+    ENGLISH = "en"
+
+    @property
+    def locale(self) -> str:
+        """Return the Babel locale that words the interface in this language."""
+        return _LOCALES[self]
+
+
+_LOCALES = {
+    Language.SIMPLIFIED: "zh_Hans_CN",
+    Language.TRADITIONAL: "zh_Hant_TW",
+    Language.ENGLISH: "en",
+}
+
+
 class SubmissionState(enum.StrEnum):
     """Where a submission stands in its life (see DOMAIN.md)."""
 
@@ -143,7 +163,7 @@ class Submission(Base):
     # The language and script the author wrote in (zh-Hans, zh-Hant, en): the
     # e-mails to the author use it. Mail and Open311 default to simplified.
     language: Mapped[str] = mapped_column(
-        String(8), default="zh-Hans", server_default="zh-Hans"
+        String(8), default=Language.SIMPLIFIED, server_default=Language.SIMPLIFIED
     )
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     triage_due_on: Mapped[date | None]

@@ -20,6 +20,7 @@ from feedback.models import StatusKind
 from feedback.public import bp
 from feedback.services import board
 from feedback.services import deadlines
+from feedback.services import public_replies
 from feedback.services import triage
 from feedback.validators import chosen_id
 from feedback.web.forms import BoardFilterForm
@@ -99,11 +100,13 @@ def problem(problem_id: int) -> ResponseReturnValue:
             selectinload(Problem.progress_updates),
         ],
     )
+    opinions = board.public_opinions(db.session, item)
     return render_template(
         "public/problem.html",
         problem=item,
         timeline=board.timeline(item, today=deadlines.today()),
-        opinions=board.public_opinions(db.session, item),
+        opinions=opinions,
+        questions=public_replies.questions(db.session, opinions.replies),
     )
 
 

@@ -23,6 +23,7 @@ from feedback.services import board
 from feedback.services import public_replies
 from feedback.services import queues
 from feedback.validators import chosen_id
+from feedback.web.forms import content_choice
 from feedback.web.forms import labelled_choices
 from feedback.web.forms import SelectChoice
 
@@ -30,14 +31,13 @@ from feedback.web.forms import SelectChoice
 def _filter_form() -> ReplyFilterForm:
     form = ReplyFilterForm(request.args)
     form.section.choices = [SelectChoice("", _("全部单位"))] + [
-        SelectChoice(str(s.id), i18n.script(s.name))
-        for s in public_replies.sections(db.session)
+        content_choice(str(s.id), s.name) for s in public_replies.sections(db.session)
     ]
     rounds = board.rounds(db.session)
     form.problem.choices = [SelectChoice("", _("全部问题"))] + [
-        SelectChoice(
+        content_choice(
             str(p.id),
-            f"{p.code} {i18n.script(p.title)}",
+            f"{p.code} {p.title}",
             # Codes such as 3.3 repeat from round to round.
             optgroup=i18n.script(r.name) if len(rounds) > 1 else None,
         )
@@ -91,6 +91,7 @@ def replies() -> ResponseReturnValue:
         "public/replies.html",
         form=form,
         page=current,
+        questions=public_replies.questions(db.session, current.items),
         args=args,
         count=public_replies.count(db.session, filters) if args else None,
         cap=queues.COUNT_CAP,
@@ -118,6 +119,7 @@ def replies_feed() -> ResponseReturnValue:
         xml = render_template(
             "public/replies.atom.xml",
             entries=entries,
+            questions=public_replies.questions(db.session, entries),
             args=_chosen_args(form),
             generated=utcnow(),
         )

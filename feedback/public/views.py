@@ -43,6 +43,7 @@ from feedback.validators import ascii_number
 from feedback.web.actions import attempt
 from feedback.web.actions import Refused
 from feedback.web.forms import add_error
+from feedback.web.forms import content_choice
 from feedback.web.forms import SelectChoice
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -58,7 +59,7 @@ def _submit_form(*, database_down: bool = False) -> SubmitForm:
     form = SubmitForm()
     problems = [] if database_down else board.all_problems(db.session)
     form.problem_id.choices = [SelectChoice("", _("不涉及具体问题"))] + [
-        SelectChoice(str(p.id), f"{p.code} {i18n.script(p.title)}") for p in problems
+        content_choice(str(p.id), f"{p.code} {p.title}") for p in problems
     ]
     return form
 
@@ -187,6 +188,7 @@ def submit() -> ResponseReturnValue:
                 author=form.author(),
                 problem=problem_obj,
                 publish_consent=form.publish_consent.data,
+                language=i18n.html_lang(),  # the author's mail is written in it
                 form_key=form.idempotency_key.data or None,
                 receipt_nonce=nonce,
                 uploads=uploads,

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import InfoRequest
+from feedback.models import Language
 from feedback.models import Notification
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
@@ -82,10 +83,12 @@ def _render(
     context: dict[str, object],
     *,
     misconduct: bool = False,
+    locale: str = STAFF_LOCALE,
 ) -> tuple[str, str, str]:
-    """Return the subject, text and HTML of ``emails/<name>``, in the bureau's script."""
+    """Return the subject, text and HTML of ``emails/<name>`` in ``locale``
+    (the traditional one converts the bureau's words too)."""
     wording = (MISCONDUCT_SUBJECTS.get(name) if misconduct else None) or SUBJECTS[name]
-    with force_locale(STAFF_LOCALE):
+    with force_locale(locale):
         subject = str(wording) % subject_args
         text = render_template(f"emails/{name}.txt", **context)
         html = render_template(f"emails/{name}.html", **context)
@@ -102,9 +105,10 @@ def _queue(
     subject_args: dict[str, object] | None = None,
     reply_to: str | None = None,
     redact_after_send: bool = False,
+    locale: str = STAFF_LOCALE,
 ) -> list[OutboxMessage]:
-    """Render ``emails/<name>`` now, once, and queue a copy in the outbox for
-    each recipient.
+    """Render ``emails/<name>`` now, once, in ``locale``, and queue a copy in
+    the outbox for each recipient.
 
     Mail about a submission names it in its subject (``subject_args`` are
     for mail about none).
@@ -123,6 +127,7 @@ def _queue(
         subject_args or {},
         context,
         misconduct=submission is not None and submission.is_misconduct,
+        locale=locale,
     )
     return [
         outbox.enqueue(
@@ -183,7 +188,8 @@ def _to_author(
     **context: object,
 ) -> list[OutboxMessage]:
     """Queue ``emails/<name>`` to the author, if they left an e-mail address,
-    with the link to the tracking page."""
+    with the link to the tracking page, in the language and script of the
+    page they wrote on."""
     if not submission.author_email:
         return []
     return _queue(
@@ -193,7 +199,15 @@ def _to_author(
         [submission.author_email],
         {"track_url": external_url("public.track"), **context},
         redact_after_send=redact_after_send,
+        locale=author_locale(submission),
     )
+
+
+def author_locale(submission: Submission) -> str:
+    """Return the Babel locale of the author's e-mails (simplified if unknown)."""
+    if submission.language in set(Language):
+        return Language(submission.language).locale
+    return Language.SIMPLIFIED.locale
 
 
 def submission_routed(

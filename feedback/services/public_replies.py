@@ -4,15 +4,18 @@ A reply is public once the lead has published it (``replies.publish``), and
 never when it answers a misconduct report (举报), whatever its row says: the
 query checks the kind again. Pages use keyset pagination on
 ``(published_at, id)``, newest first, so a page costs the same at any depth.
+Each reply is shown with the question it answers, masked as the reply was.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import and_
 from sqlalchemy import ColumnElement
 from sqlalchemy import func
@@ -22,7 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm import selectinload
 
+from feedback import masking
 from feedback.db import DbSession
+from feedback.models import Inspection
 from feedback.models import Problem
 from feedback.models import Reply
 from feedback.models import ReplyState
@@ -104,6 +109,53 @@ def listing(filters: Filters) -> Select[Reply]:
         )
         .order_by(Reply.published_at.desc(), Reply.id.desc())
     )
+
+
+def bureau_contacts(session: DbSession) -> list[str]:
+    """Return the bureau's own published phone numbers and e-mail addresses.
+
+    They are the notices' supervision channels and the public mailbox; the
+    public may use them, so masking leaves them.
+    """
+    found = [current_app.config["PUBLIC_MAIL_ADDRESS"]]
+    for stored in session.scalars(select(Inspection.contacts)):
+        channels = json.loads(stored or "{}")
+        found += channels.get("phone", []) + channels.get("email", [])
+    return found
+
+
+def mask(session: DbSession, text: str, submission: Submission) -> str:
+    """Return ``text`` about ``submission`` with its author's personal data
+    masked and the bureau's published contacts left."""
+    return masking.mask(text, [submission.author_name or ""], bureau_contacts(session))
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a published reply answers: the submission's subject and text, masked."""
+
+    subject: str
+    body: str
+
+
+def questions(session: DbSession, items: list[Reply]) -> dict[int, Question]:
+    """Return, by reply id, the question each public reply answers.
+
+    Only for authors who agreed to publication (a reply of theirs is public
+    only then, but the question is checked on its own), and never a 举报's.
+    """
+    contacts = bureau_contacts(session)
+    found = {}
+    for reply in items:
+        submission = reply.submission
+        if not submission.publish_consent or submission.is_misconduct:
+            continue
+        names = [submission.author_name or ""]
+        found[reply.id] = Question(
+            masking.mask(submission.subject, names, contacts),
+            masking.mask(submission.body, names, contacts),
+        )
+    return found
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from datetime import date
 
 from flask import current_app
 
-from feedback import masking
 from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
@@ -23,6 +22,7 @@ from feedback.services import DomainError
 from feedback.services import InvalidTransition
 from feedback.services import NotAllowed
 from feedback.services import notifications
+from feedback.services import public_replies
 
 
 class ReplyError(DomainError):
@@ -153,10 +153,9 @@ def conclude(
     return reply
 
 
-def masked_text(reply: Reply) -> str:
+def masked_text(session: DbSession, reply: Reply) -> str:
     """Return the reply's text with the author's personal data masked, for the lead to edit."""
-    submission = reply.submission
-    return masking.mask(reply.body, [submission.author_name or ""])
+    return public_replies.mask(session, reply.body, reply.submission)
 
 
 def publish(session: DbSession, reply: Reply, text: str, *, actor: StaffUser) -> None:

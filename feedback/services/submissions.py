@@ -19,6 +19,7 @@ from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Channel
+from feedback.models import Language
 from feedback.models import Problem
 from feedback.models import StaffUser
 from feedback.models import Submission
@@ -222,6 +223,7 @@ def submit(
     problem: Problem | None = None,
     channel: Channel = Channel.WEB,
     publish_consent: bool = False,
+    language: str = Language.SIMPLIFIED,
     form_key: str | None = None,
     receipt_nonce: str | None = None,
     uploads: list[attachments.Upload] | None = None,
@@ -239,7 +241,9 @@ def submit(
     returns; the caller commits, and on failure removes ``receipt.written``
     with ``attachments.discard``. When the auto-routing setting allows, the
     submission is routed at once. ``actor_label`` says in the audit log who
-    handed it in, e.g. which Open311 key.
+    handed it in, e.g. which Open311 key. ``language`` is the page's
+    language and script (a :class:`Language` value), in which the author's e-mails
+    are written; what came by mail or Open311 keeps the default.
     """
     if not subject.strip() or not body.strip():
         raise SubmissionError("A subject and a text are required.")
@@ -263,6 +267,7 @@ def submit(
         author_phone=author.phone,
         author_email=author.email,
         publish_consent=publish_consent,
+        language=language if language in set(Language) else Language.SIMPLIFIED,
         access_code_hash=tracking.hash_code(code),
         form_key_hash=key_hash,
         receipt_nonce_hash=keyed_hash(RECEIPT_NONCE_PURPOSE, nonce) if nonce else None,

@@ -126,7 +126,8 @@ def submission(submission_id: int) -> ResponseReturnValue:
         approve_forms={r.id: ApproveForm.of(r.id, body=r.body) for r in drafts},
         return_forms={r.id: ReturnForm.of(r.id) for r in drafts},
         publish_forms={
-            r.id: PublishForm.of(r.id, text=replies.masked_text(r)) for r in unpublished
+            r.id: PublishForm.of(r.id, text=replies.masked_text(db.session, r))
+            for r in unpublished
         },
         refuse_form=RefuseForm(),
         duplicate_form=DuplicateForm(),

@@ -41,6 +41,7 @@ from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
+from feedback.i18n import content_lang
 from feedback.i18n import script
 from feedback.labels import STATUS_KIND_LABELS
 from feedback.models import Section
@@ -233,6 +234,16 @@ def email_field(
     return kind(label, validators, **options)
 
 
+def content_choice(
+    value: str, text: str, *, optgroup: str | None = None
+) -> SelectChoice:
+    """Return a choice shown by official content (a title, a section's name):
+    converted to the reader's script and marked Chinese, even in English."""
+    return SelectChoice(
+        value, script(text), render_kw={"lang": content_lang()}, optgroup=optgroup
+    )
+
+
 def labelled_choices(
     labels: Mapping[Member, Label], members: Iterable[Member]
 ) -> list[SelectChoice]:
@@ -355,7 +366,7 @@ class BoardFilterForm(FilterForm):
             for kind, label in STATUS_KIND_LABELS.items()
         ]
         self.section.choices = [SelectChoice("", _l("全部股室"))] + [
-            SelectChoice(str(s.id), script(s.name)) for s in sections
+            content_choice(str(s.id), s.name) for s in sections
         ]
 
 

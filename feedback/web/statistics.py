@@ -10,11 +10,11 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from feedback import i18n
 from feedback.extensions import db
 from feedback.services import board
 from feedback.services import stats
 from feedback.services.deadlines import today
+from feedback.web.forms import content_choice
 from feedback.web.forms import SelectChoice
 from feedback.web.forms import StatisticsFilterForm
 
@@ -52,7 +52,7 @@ def render_statistics(template: str, scope: stats.Scope) -> ResponseReturnValue:
     """Read the period and round asked for, compute ``scope``'s figures and render them."""
     form = StatisticsFilterForm(request.args)
     form.round.choices = [SelectChoice("", _("全部轮次"))] + [
-        SelectChoice(str(r.id), i18n.script(r.name)) for r in board.rounds(db.session)
+        content_choice(str(r.id), r.name) for r in board.rounds(db.session)
     ]
     form.read()
     report = cached_report(scope, form.filters())
