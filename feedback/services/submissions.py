@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from feedback.db import DbSession
@@ -196,10 +197,14 @@ def submit(
     submission is routed at once. ``actor_label`` says in the audit log who
     handed it in, e.g. which Open311 key.
     """
-    if not subject.strip() or not body.strip():
-        raise SubmissionError("A subject and a text are required.")
+    if not subject.strip():
+        raise SubmissionError(_l("请填写标题。"), field="subject")
+    if not body.strip():
+        raise SubmissionError(_l("请填写内容。"), field="body")
     if author.name and not (author.phone or author.email):
-        raise SubmissionError("A real-name submission needs a phone or an e-mail.")
+        raise SubmissionError(
+            _l("实名提交请留下电话或电子邮箱，至少一项。"), field="phone"
+        )
     key = _form_key(form_key)
     nonce = receipt_nonce if key else None
     config = current_app.config

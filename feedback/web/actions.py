@@ -32,9 +32,24 @@ Again = Callable[[], ResponseReturnValue]
 
 @dataclass(frozen=True)
 class Refused:
-    """A decision that a rule of the domain refused; nothing of it was kept."""
+    """A decision that a rule of the domain refused; nothing of it was kept.
+
+    ``field`` names the input the reason is about, if the rule said which.
+    """
 
     reason: str
+    field: str | None = None
+
+    def beside(self, form: FlaskForm) -> str | None:
+        """Show the reason beside its field if ``form`` has it; else return it.
+
+        What is returned belongs above the form, in the error style: a rule
+        that is about no single field (a state that changed, say).
+        """
+        if self.field is not None and self.field in form:
+            add_error(form[self.field], self.reason)
+            return None
+        return self.reason
 
 
 def attempt(action: Callable[[], T]) -> T | Refused:
@@ -48,7 +63,7 @@ def attempt(action: Callable[[], T]) -> T | Refused:
         result = action()
     except DomainError as exc:
         db.session.rollback()
-        return Refused(str(exc))
+        return Refused(str(exc), exc.field)
     db.session.commit()
     return result
 
