@@ -173,38 +173,57 @@ def _plain_text(node):
     return False
 
 
-def scan_raises(name, source, module):
-    """Return (untranslated raises, translated messages) of a services module.
+def _refusals(tree, module):
+    """Yield (function, line, error class, call) for each refusal a module words.
 
-    A raise of a user-facing ``DomainError`` must hand it translated text; each
-    translated message is returned as (msgid, placeholder names) to render.
+    A refusal is worded where a ``DomainError`` is raised, or where one of
+    them hands its own message to ``super().__init__``.
+    """
+    for scope in ast.walk(tree):
+        if isinstance(scope, ast.ClassDef):
+            error = getattr(module, scope.name, None)
+            for node in ast.walk(scope):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "__init__"
+                    and isinstance(node.func.value, ast.Call)
+                    and isinstance(node.func.value.func, ast.Name)
+                    and node.func.value.func.id == "super"
+                ):
+                    yield scope.name, node.lineno, error, node
+        if isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(scope):
+                if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                    error = _resolve(module, node.exc.func)
+                    yield scope.name, node.lineno, error, node.exc
+
+
+def scan_raises(name, source, module):
+    """Return (untranslated refusals, translated messages) of a services module.
+
+    A user-facing ``DomainError`` must be handed translated text; each
+    translated message is returned as (where, msgid, placeholder names).
     """
     untranslated, messages = [], []
-    tree = ast.parse(source)
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+    for function, line, error, call in _refusals(ast.parse(source), module):
+        if not (isinstance(error, type) and issubclass(error, DomainError)):
             continue
-        for node in ast.walk(function):
-            if not isinstance(node, ast.Raise) or not isinstance(node.exc, ast.Call):
-                continue
-            error = _resolve(module, node.exc.func)
-            if not (isinstance(error, type) and issubclass(error, DomainError)):
-                continue
-            if error.__name__ in OPERATOR_ERRORS:
-                continue
-            if (name, function.name) in OPERATOR_FUNCTIONS:
-                continue
-            where = f"{name}.py:{node.lineno} {error.__name__}"
-            if node.exc.args and _plain_text(node.exc.args[0]):
-                untranslated.append(where)
-            for call in ast.walk(node.exc):
-                if (
-                    isinstance(call, ast.Call)
-                    and isinstance(call.func, ast.Name)
-                    and call.func.id in TRANSLATED
-                ):
-                    msgid = call.args[0].value
-                    messages.append((where, msgid, [k.arg for k in call.keywords]))
+        if error.__name__ in OPERATOR_ERRORS:
+            continue
+        if (name, function) in OPERATOR_FUNCTIONS:
+            continue
+        where = f"{name}.py:{line} {error.__name__}"
+        if call.args and _plain_text(call.args[0]):
+            untranslated.append(where)
+        for inner in ast.walk(call):
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Name)
+                and inner.func.id in TRANSLATED
+            ):
+                msgid = inner.args[0].value
+                messages.append((where, msgid, [k.arg for k in inner.keywords]))
     return untranslated, messages
 
 
@@ -234,12 +253,19 @@ def test_the_scan_finds_english_handed_to_a_refusal():
         "    raise TriageError(_l('请写明理由。'), field='reason')\n"
         "def operator():\n"
         "    raise api_keys.ApiKeyError('No key.')\n"
+        "class TriageError(Exception):\n"
+        "    def __init__(self):\n"
+        "        super().__init__('Too many.')\n"
     )
     names = SimpleNamespace(
         TriageError=triage.TriageError, attachments=attachments, api_keys=api_keys
     )
     untranslated, messages = scan_raises("triage", source, names)
-    assert untranslated == ["triage.py:2 TriageError", "triage.py:4 AttachmentError"]
+    assert sorted(untranslated) == [
+        "triage.py:11 TriageError",
+        "triage.py:2 TriageError",
+        "triage.py:4 AttachmentError",
+    ]
     assert [(m[1], m[2]) for m in messages] == [("请写明理由。", [])]
 
 

@@ -13,13 +13,15 @@ sent.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from flask_babel import lazy_gettext as _l
 from flask_babel import LazyString
 
 from feedback.labels import STATE_LABELS
 from feedback.models import SubmissionState
 
-Message = str | LazyString
+Message: TypeAlias = str | LazyString
 
 
 class DomainError(Exception):
