@@ -133,7 +133,7 @@ def test_two_factor_set_up_sign_in_and_replay(app, client, demo_loaded):
     assert 'src="data:image/svg+xml' in page  # the QR code, no third party
     secret = _secret_on_page(page)
     wrong = client.post("/auth/two-factor", data={"action": "enable", "code": "000000"})
-    assert "does not match" in wrong.get_data(as_text=True)
+    assert "验证码不对，请核对手机上的时间是否准确。" in wrong.get_data(as_text=True)
     code = pyotp.TOTP(secret).now()
     client.post("/auth/two-factor", data={"action": "enable", "code": code})
     with app.app_context():

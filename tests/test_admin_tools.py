@@ -364,7 +364,7 @@ def test_a_refused_section_edit_keeps_what_was_typed_and_the_other_rows(
     }
     page = refused.get_data(as_text=True)
     error = page.split(f'id="s{finance}-name-error"', 1)[1].split("</p>", 1)[0]
-    assert "办公室 exists already" in error
+    assert "已有名为“办公室”的股室。" in error
     with app.app_context():
         kept = db.session.get(Section, finance)
         assert (kept.name, kept.active) == ("计划财务股", True)

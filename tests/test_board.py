@@ -222,7 +222,7 @@ def test_status_change_through_staff_page(client, session, demo_loaded):
                 "status-reason": "x",
                 "status-effective_on": "2026-11-20",
             },
-            "already has this status",
+            "这个问题已经是这个整改状态了。",
         ),
         (
             {

@@ -81,7 +81,7 @@ def test_refusal_needs_a_reason(app, case):
         data={"refuse-reason": " "},
         follow_redirects=True,
     )
-    assert "needs a reason" in page.get_data(as_text=True)
+    assert "请写明不予受理的理由，群众会看到。" in page.get_data(as_text=True)
     assert _state(app, submission_id) is SubmissionState.RECEIVED
 
 
@@ -146,7 +146,7 @@ def test_extend_once_by_at_most_30_days(app, case):
         data={"extend-days": "5", "extend-reason": "再延"},
         follow_redirects=True,
     )
-    assert "extended once already" in again.get_data(as_text=True)
+    assert "答复期限已经延长过一次，不能再延长。" in again.get_data(as_text=True)
     tracked = (
         app.test_client().post("/track", data={"code": code}).get_data(as_text=True)
     )

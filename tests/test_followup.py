@@ -152,7 +152,10 @@ def test_section_asks_and_the_author_answers_with_a_file(app, routed):
     # A second answer with no open question is refused, clearly.
     again = app.test_client().post("/track/answer", data={"code": code, "answer": "x"})
     assert again.status_code == 400
-    assert "no question waiting" in again.get_data(as_text=True)
+    assert (
+        "现在没有需要您回答的问题，可能已经回答过了。请刷新页面查看。"
+        in again.get_data(as_text=True)
+    )
 
 
 def test_clock_keeps_running_when_the_setting_says_so(make_app, tmp_path):
@@ -179,7 +182,7 @@ def test_another_section_cannot_ask_and_one_question_at_a_time(app, routed):
     assert _ask_as(app, submission_id, Role.SECTION, "人事股").status_code == 404
     _ask_as(app, submission_id, Role.LEAD)
     second = _ask_as(app, submission_id, Role.LEAD, question="还有吗？")
-    assert "not answered the last question" in second.get_data(as_text=True)
+    assert "群众还没有回答上一个问题，请等回答后再问。" in second.get_data(as_text=True)
     with app.app_context():
         assert len(db.session.get(Submission, submission_id).info_requests) == 1
 
@@ -351,7 +354,7 @@ def test_real_name_report_is_accepted_and_told_its_result(app, client, demo_load
         },
         follow_redirects=True,
     )
-    assert "future" in future.get_data(as_text=True)
+    assert "办结日期不能晚于今天。" in future.get_data(as_text=True)
     concluded_on = local_today() - timedelta(days=2)
     lead.post(
         f"/staff/submissions/{report_id}/conclude",

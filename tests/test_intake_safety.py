@@ -10,6 +10,9 @@ from helpers import read_receipt
 from helpers import staff_user
 from sqlalchemy import inspect
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import encode_multipart
 
 from feedback import PROJECT_ROOT
 from feedback.extensions import db
@@ -70,10 +73,13 @@ def test_jpeg_png_pdf_are_stored_outside_static_under_random_names(
 @pytest.mark.parametrize(
     ("files", "message"),
     [
-        ((("病毒.pdf", EXE),), "only JPEG, PNG and PDF"),
-        ((("网页.jpg", b"<html><script>alert(1)</script>"),), "only JPEG, PNG and PDF"),
-        ((("空.pdf", b""),), "empty"),
-        (tuple((f"{i}.png", PNG) for i in range(6)), "At most 5"),
+        ((("病毒.pdf", EXE),), "病毒.pdf：只能上传JPEG、PNG图片或PDF文件。"),
+        (
+            (("网页.jpg", b"<html><script>alert(1)</script>"),),
+            "网页.jpg：只能上传JPEG、PNG图片或PDF文件。",
+        ),
+        ((("空.pdf", b""),), "空.pdf：文件是空的。"),
+        (tuple((f"{i}.png", PNG) for i in range(6)), "最多只能上传5个文件。"),
     ],
 )
 def test_wrong_files_are_refused_and_nothing_is_lost(
@@ -86,7 +92,10 @@ def test_wrong_files_are_refused_and_nothing_is_lost(
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert message in html
+    # Beside the file field, in the error style, and listed in the summary.
+    beside = html.split('id="attachments-error"', 1)[1].split("</p>", 1)[0]
+    assert message in beside
+    assert f'<a href="#attachments">附件（可不传）：{message}</a>' in html
     assert "食堂后厨卫生差，附照片。</textarea>" in html
     assert session.scalar(select(Submission)) is None
     # No file written (the folder is made with the first one).
@@ -95,14 +104,25 @@ def test_wrong_files_are_refused_and_nothing_is_lost(
 
 
 def test_size_limit_per_file(make_app):
-    app = make_app(ATTACHMENT_MAX_BYTES=1024)
+    app = make_app(ATTACHMENT_MAX_BYTES=1024 * 1024)
+    # Encoded here in memory: the test client would spool a body this large
+    # to a temporary file it never closes.
+    boundary, body = encode_multipart(
+        MultiDict(
+            _form(
+                attachments=FileStorage(
+                    io.BytesIO(PDF + b"0" * 1024 * 1024), filename="大.pdf"
+                )
+            )
+        )
+    )
     response = app.test_client().post(
         "/submit",
-        data=_form(attachments=_files(("大.pdf", PDF + b"0" * 2000))),
-        content_type="multipart/form-data",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
     assert response.status_code == 400
-    assert "larger than" in response.get_data(as_text=True)
+    assert "大.pdf：文件超过1MB，请压缩后再上传。" in response.get_data(as_text=True)
 
 
 def _submit_with_pdf(client):

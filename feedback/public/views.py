@@ -65,10 +65,18 @@ def _submit_form(*, database_down: bool = False) -> SubmitForm:
 
 
 def _render_submit(
-    form: SubmitForm, note: str | None = None, *, database_down: bool = False
+    form: SubmitForm,
+    note: str | None = None,
+    *,
+    error: str | None = None,
+    database_down: bool = False,
 ) -> str:
     return render_template(
-        "public/submit.html", form=form, note=note, problem_hidden=database_down
+        "public/submit.html",
+        form=form,
+        note=note,
+        error=error,
+        problem_hidden=database_down,
     )
 
 
@@ -205,7 +213,8 @@ def submit() -> ResponseReturnValue:
             db.session.commit()  # durable before the citizen reads "received"
         except DomainError as exc:
             db.session.rollback()
-            return _render_submit(form, str(exc)), 400, NO_STORE
+            refused = Refused(str(exc), exc.field)
+            return _render_submit(form, error=refused.beside(form)), 400, NO_STORE
         except IntegrityError:
             # The same form, sent twice at once, lost the race to its twin.
             db.session.rollback()
@@ -284,7 +293,7 @@ def track_answer() -> ResponseReturnValue:
         )
     )
     if isinstance(outcome, Refused):
-        return _track_page(form, found, error=outcome.reason)
+        return _track_page(form, found, error=outcome.beside(form))
     return _track_page(form, found, note=_("已收到您的补充材料，承办人员会尽快查看。"))
 
 
@@ -304,7 +313,7 @@ def track_rate() -> ResponseReturnValue:
         )
     )
     if isinstance(outcome, Refused):
-        return _track_page(form, found, error=outcome.reason)
+        return _track_page(form, found, error=outcome.beside(form))
     return _track_page(form, found, note=_("感谢您的评价，此件已办结。"))
 
 

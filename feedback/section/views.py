@@ -120,7 +120,7 @@ def reply_page(submission_id: int) -> ResponseReturnValue:
         return _expired()
     submission, section = _granted(grant)
     form = ReplyForm.from_template(request.args.get("template"))
-    note = None
+    note = error = None
     status = 200
     if form.validate_on_submit():
         # The thanks stand on this page, not in a flash after a redirect:
@@ -136,19 +136,24 @@ def reply_page(submission_id: int) -> ResponseReturnValue:
             )
         )
         if isinstance(outcome, Refused):
-            note = outcome.reason
+            error = outcome.beside(form)
             status = 400
         else:
             form = ReplyForm(formdata=None)
             note = _("答复已收到，纪检组长审核后将发给群众。谢谢！")
     elif form.is_submitted():
         status = 400
-    page = _reply_page(submission, section, form, note)
+    page = _reply_page(submission, section, form, note, error=error)
     return _hand_cookie(make_response(page, status), grant)
 
 
 def _reply_page(
-    submission: Submission, section: Section, form: ReplyForm, note: str | None
+    submission: Submission,
+    section: Section,
+    form: ReplyForm,
+    note: str | None,
+    *,
+    error: str | None = None,
 ) -> str:
     drafts = [r for r in submission.replies if r.state is ReplyState.DRAFT]
     return render_template(
@@ -157,6 +162,7 @@ def _reply_page(
         section=section,
         form=form,
         note=note,
+        error=error,
         drafts=drafts,
         reply_templates=current_app.config["REPLY_TEMPLATES"],
     )

@@ -13,16 +13,72 @@ sent.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
+
+from feedback.labels import STATE_LABELS
+from feedback.models import SubmissionState
+
+Message: TypeAlias = str | LazyString
+
 
 class DomainError(Exception):
-    """A rule of the domain refused the change; the message is for people."""
+    """A rule of the domain refused the change; the message is for people.
+
+    The message is lazily translated, so it is worded in the reader's language
+    when it is shown. ``field`` names the input it is about (``subject``,
+    ``body``, ``attachments``, ``reason``…), so that a form can show it beside
+    that field rather than above the page.
+    """
+
+    def __init__(self, message: Message, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def refused_move(current: SubmissionState, target: SubmissionState) -> LazyString:
+    """Word a move the submission can no longer make, for whoever asked for it.
+
+    The submission changed since their page was drawn (another tab, another
+    person), so the words say where it stands now and to look again.
+    """
+    state = STATE_LABELS[current]
+    match target:
+        case SubmissionState.ROUTED:
+            return _l(
+                "此意见现在是“%(state)s”，不能再转办或受理。请刷新页面查看。",
+                state=state,
+            )
+        case SubmissionState.REPLIED:
+            return _l(
+                "此意见现在是“%(state)s”，不能再答复。请刷新页面查看。", state=state
+            )
+        case SubmissionState.NOT_ACCEPTED:
+            return _l(
+                "此意见现在是“%(state)s”，不能再决定不予受理。请刷新页面查看。",
+                state=state,
+            )
+        case SubmissionState.DUPLICATE:
+            return _l(
+                "此意见现在是“%(state)s”，不能再标为重复件。请刷新页面查看。",
+                state=state,
+            )
+        case SubmissionState.SPAM:
+            return _l(
+                "此意见现在是“%(state)s”，不能再标为无效信息。请刷新页面查看。",
+                state=state,
+            )
+    return _l("此操作已不适用于当前状态，请刷新页面。")
 
 
 class InvalidTransition(DomainError):
-    """The submission's state does not allow that move."""
+    """The submission's state does not allow that move; the message says so plainly."""
 
-    def __init__(self, current: object, target: object) -> None:
-        super().__init__(f"cannot move from {current} to {target}")
+    def __init__(self, current: SubmissionState, target: SubmissionState) -> None:
+        super().__init__(refused_move(current, target))
         self.current = current
         self.target = target
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import pyotp
 from argon2 import PasswordHasher
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -68,7 +69,7 @@ def create_user(
         raise AccountError("Only section staff belong to a section.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
+            _l("密码至少要%(n)s个字符。", n=MIN_PASSWORD_LENGTH), field="password"
         )
     if find_by_email(session, email) is not None:
         raise AccountError(f"An account for {email} exists already.")
@@ -142,10 +143,10 @@ def enable_totp(
 ) -> None:
     """Turn on the second factor once the user proves their app shows ``code``."""
     if user.role not in TOTP_ROLES:
-        raise AccountError("Two-factor sign-in is for the lead and admins.")
+        raise AccountError(_l("两步验证只用于纪检组长和管理员账号。"))
     step = _matching_step(secret, code, now or utcnow())
     if step is None:
-        raise AccountError("That code does not match; check the phone's clock.")
+        raise AccountError(_l("验证码不对，请核对手机上的时间是否准确。"), field="code")
     user.totp_secret = secret
     user.totp_last_step = step
     audit.record(session, AuditAction.TOTP_CHANGED, user, actor=user, reason="on")
@@ -174,7 +175,7 @@ def set_password(
     """Give ``user`` a new password and end every session they have open."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
+            _l("密码至少要%(n)s个字符。", n=MIN_PASSWORD_LENGTH), field="password"
         )
     user.password_hash = hash_password(password)
     user.session_version += 1

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject
 from pypdf.generic import DictionaryObject
@@ -185,19 +186,34 @@ def check(uploads: list[Upload]) -> list[tuple[Upload, str, str]]:
     config = current_app.config
     if len(uploads) > config["ATTACHMENT_MAX_FILES"]:
         raise AttachmentError(
-            f"At most {config['ATTACHMENT_MAX_FILES']} files can be attached."
+            _l("最多只能上传%(n)s个文件。", n=config["ATTACHMENT_MAX_FILES"]),
+            field="attachments",
         )
     checked = []
     for upload in uploads:
         if not upload.data:
-            raise AttachmentError(f"{upload.filename}: the file is empty.")
+            raise AttachmentError(
+                _l("%(name)s：文件是空的。", name=upload.filename),
+                field="attachments",
+            )
         if len(upload.data) > config["ATTACHMENT_MAX_BYTES"]:
             limit = config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024)
-            raise AttachmentError(f"{upload.filename}: larger than {limit} MB.")
+            raise AttachmentError(
+                _l(
+                    "%(name)s：文件超过%(limit)sMB，请压缩后再上传。",
+                    name=upload.filename,
+                    limit=limit,
+                ),
+                field="attachments",
+            )
         kind = sniff(upload.data)
         if kind is None:
             raise AttachmentError(
-                f"{upload.filename}: only JPEG, PNG and PDF files are accepted."
+                _l(
+                    "%(name)s：只能上传JPEG、PNG图片或PDF文件。",
+                    name=upload.filename,
+                ),
+                field="attachments",
             )
         checked.append((upload, *kind))
     return checked

@@ -8,6 +8,7 @@ from dataclasses import field
 from datetime import date
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy import or_
 from sqlalchemy import select
@@ -223,11 +224,11 @@ def change_status(
     """Give a problem a new published status and record the change in its history."""
     word = word.strip()
     if word not in STATUS_WORDS:
-        raise BoardError(f"Unknown status word: {word}")
+        raise BoardError(_l("没有“%(word)s”这个整改状态。", word=word), field="word")
     if not reason.strip():
-        raise BoardError("A status change needs a reason.")
+        raise BoardError(_l("请写明改变整改状态的理由。"), field="reason")
     if word == problem.status_word:
-        raise BoardError("The problem already has this status.")
+        raise BoardError(_l("这个问题已经是这个整改状态了。"), field="word")
     return set_status(
         session,
         problem,
@@ -287,7 +288,7 @@ def add_progress(
 ) -> ProgressUpdate:
     """Add a dated progress note; it is public from ``published_on`` on."""
     if not body.strip():
-        raise BoardError("A progress update needs a text.")
+        raise BoardError(_l("请填写整改进展。"), field="body")
     update = ProgressUpdate(problem=problem, body=body, published_on=published_on)
     update.actor_id = actor.id
     session.add(update)
@@ -318,7 +319,7 @@ def edit_problem(
 ) -> list[str]:
     """Change a problem's text, deadline and section; return what changed."""
     if not title.strip():
-        raise BoardError("A problem needs a title.")
+        raise BoardError(_l("请填写问题标题。"), field="title")
     new = {
         "title": title,
         "details": details,

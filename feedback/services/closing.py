@@ -12,6 +12,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from feedback.db import DbSession
@@ -38,10 +39,12 @@ def rate(
 ) -> None:
     """Record the author's rating of the reply and close the submission."""
     if submission.state is not SubmissionState.REPLIED:
-        raise ClosingError("Only a replied submission can be rated.")
+        raise ClosingError(_l("此意见现在不能评价，可能已经评价过了。请刷新页面查看。"))
     reason = reason.strip()
     if rating is Rating.DISSATISFIED and not reason:
-        raise ClosingError("Say what is not satisfactory, so it can be looked at.")
+        raise ClosingError(
+            _l("选“不满意”时，请写明哪里不满意，以便核查。"), field="reason"
+        )
     now = utcnow()
     submission.rating = rating
     submission.rating_reason = reason or None
@@ -98,14 +101,14 @@ def reopen(
     举报, and the author is told.
     """
     if not reason.strip():
-        raise ClosingError("Say why it is reopened; the section will read it.")
+        raise ClosingError(_l("请写明重新办理的理由，承办股室会看到。"), field="reason")
     if not submission.state.can_move_to(SubmissionState.ROUTED) or (
         submission.state is not SubmissionState.CLOSED
         and submission.state is not SubmissionState.REPLIED
     ):
         raise InvalidTransition(submission.state, SubmissionState.ROUTED)
     if not submission.is_misconduct and submission.section is None:
-        raise ClosingError("It has no section to go back to.")
+        raise ClosingError(_l("此意见没有承办股室，无法重新办理。"))
     now = utcnow()
     submission.state = SubmissionState.ROUTED
     submission.reopened_at = now
@@ -126,9 +129,9 @@ def keep_closed(
 ) -> None:
     """Record that the lead looked at a 不满意 rating and keeps the submission closed."""
     if not needs_review(submission):
-        raise ClosingError("There is no 不满意 rating waiting for a decision.")
+        raise ClosingError(_l("此意见没有待处理的“不满意”评价。请刷新页面查看。"))
     if not reason.strip():
-        raise ClosingError("Say why it stays closed; it is kept in the record.")
+        raise ClosingError(_l("请写明维持办结的理由，理由会留档。"), field="reason")
     submission.rating_reviewed_at = utcnow()
     session.flush()
     audit.record(

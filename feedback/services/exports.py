@@ -274,7 +274,7 @@ def submission_scope(user: StaffUser) -> list[ColumnElement[bool]]:
             Submission.section_id == user.section_id,
             Submission.kind != SubmissionKind.MISCONDUCT,
         ]
-    raise ExportError("Only the lead and section staff export submissions.")
+    raise ExportError(_l("只有纪检组长和股室人员可以导出意见。"))
 
 
 def submissions_table(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from feedback.db import DbSession
 from feedback.db import utcnow
@@ -61,11 +62,11 @@ def ask(
 ) -> InfoRequest:
     """Ask the author for more information; they are told on the page and by e-mail."""
     if not question.strip():
-        raise QuestionError("Write the question the author will read.")
+        raise QuestionError(_l("请填写要问群众的问题。"), field="question")
     if submission.info_pending:
-        raise QuestionError("The author has not answered the last question yet.")
+        raise QuestionError(_l("群众还没有回答上一个问题，请等回答后再问。"))
     if not may_ask(submission, actor):
-        raise NotAllowed("You cannot ask this submission's author a question now.")
+        raise NotAllowed(_l("现在不能向这条意见的作者提问。"))
     request = InfoRequest(submission=submission, asked_by=actor, question=question)
     session.add(request)
     submission.info_pending = True
@@ -90,9 +91,11 @@ def answer(
     """
     request = open_request(submission)
     if request is None:
-        raise QuestionError("There is no question waiting for an answer.")
+        raise QuestionError(
+            _l("现在没有需要您回答的问题，可能已经回答过了。请刷新页面查看。")
+        )
     if not text.strip() and not uploads:
-        raise QuestionError("Write an answer or add a file.")
+        raise QuestionError(_l("请填写补充内容或上传文件。"), field="answer")
     config = current_app.config
     request.answer = text
     request.answered_at = utcnow()

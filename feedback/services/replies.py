@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from feedback.db import DbSession
 from feedback.db import utcnow
@@ -45,11 +46,13 @@ def draft(
     ``reason`` goes to the audit row: where a draft the lead filed came from.
     """
     if submission.section_id != section.id or submission.is_misconduct:
-        raise NotAllowed("This submission is not routed to your section.")
+        raise NotAllowed(_l("这条意见没有转给您的股室。"))
     if submission.state is not SubmissionState.ROUTED:
-        raise ReplyError("This submission is not waiting for a reply.")
+        raise ReplyError(
+            _l("这条意见现在不需要答复，可能已经答复过了。请刷新页面查看。")
+        )
     if not body.strip():
-        raise ReplyError("The reply is empty.")
+        raise ReplyError(_l("请填写答复内容。"), field="body")
     reply = Reply(
         submission=submission,
         section=section,
@@ -76,7 +79,7 @@ def approve(
     """Approve a draft (optionally edited): the author sees it and is told."""
     submission = reply.submission
     if reply.state is not ReplyState.DRAFT:
-        raise ReplyError("Only a draft can be approved.")
+        raise ReplyError(_l("这份答复已经审核过，不能再通过。请刷新页面查看。"))
     if not submission.state.can_move_to(SubmissionState.REPLIED):
         raise InvalidTransition(submission.state, SubmissionState.REPLIED)
     if body is not None and body.strip():
@@ -96,9 +99,9 @@ def return_draft(
 ) -> None:
     """Send a draft back to its section with the lead's reason; they may answer again."""
     if reply.state is not ReplyState.DRAFT:
-        raise ReplyError("Only a draft can be returned.")
+        raise ReplyError(_l("这份答复已经审核过，不能再退回。请刷新页面查看。"))
     if not reason.strip():
-        raise ReplyError("Say what the section should change.")
+        raise ReplyError(_l("请写明股室需要修改什么。"), field="reason")
     reply.state = ReplyState.RETURNED
     session.flush()
     audit.record(session, AuditAction.REPLY_RETURNED, reply, actor=actor, reason=reason)
@@ -119,13 +122,13 @@ def conclude(
     ``concluded_on``, the day the case was concluded; it goes out now.
     """
     if not submission.is_misconduct:
-        raise NotAllowed("Only a misconduct report's result is written by the lead.")
+        raise NotAllowed(_l("只有举报的办理结果由纪检组长填写。"))
     if submission.state is not SubmissionState.ROUTED:
-        raise ReplyError("Accept the report before recording its result.")
+        raise ReplyError(_l("请先受理这件举报，再填写办理结果。"))
     if not result.strip():
-        raise ReplyError("The result is empty.")
+        raise ReplyError(_l("请填写办理结果。"), field="result")
     if concluded_on > deadlines.local_date(utcnow(), current_app.config["TIME_ZONE"]):
-        raise ReplyError("The case cannot be concluded in the future.")
+        raise ReplyError(_l("办结日期不能晚于今天。"), field="concluded_on")
     submission.concluded_on = concluded_on
     submission.result_due_on = deadlines.due_for(
         session,
@@ -165,13 +168,13 @@ def publish(session: DbSession, reply: Reply, text: str, *, actor: StaffUser) ->
     """
     submission = reply.submission
     if reply.state is not ReplyState.APPROVED:
-        raise ReplyError("Only an approved reply can be published.")
+        raise ReplyError(_l("只有审核通过的答复才能公开。"))
     if submission.is_misconduct:
-        raise NotAllowed("A misconduct report (举报) is never published.")
+        raise NotAllowed(_l("举报的办理结果不公开。"))
     if not submission.publish_consent:
-        raise ReplyError("The author did not agree to publication.")
+        raise ReplyError(_l("群众没有同意公开答复，不能公开。"))
     if not text.strip():
-        raise ReplyError("The published text is empty.")
+        raise ReplyError(_l("请填写要公开的答复内容。"), field="text")
     reply.published_body = text
     reply.published_at = utcnow()
     session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 from sqlalchemy import select
 
@@ -48,14 +49,17 @@ def save_section(
         select(Section.id).where(func.lower(Section.name) == name.lower()).limit(1)
     )
     if duplicate is not None and (section is None or duplicate != section.id):
-        raise SectionError(f"A section called {name} exists already.")
+        raise SectionError(_l("已有名为“%(name)s”的股室。", name=name), field="name")
     domains = [d.lower().lstrip("@") for d in reply_domains.replace(",", " ").split()]
     wrong = [d for d in domains if not DOMAIN.fullmatch(d)]
     if wrong:
-        raise SectionError(f"Not mail domains: {', '.join(wrong)}")
+        raise SectionError(
+            _l("这些不是邮箱域名：%(domains)s", domains=", ".join(wrong)),
+            field="reply_domains",
+        )
     allowed = {k.value for k in ROUTABLE_KINDS}
     if any(kind not in allowed for kind in kinds):
-        raise SectionError("Misconduct reports are never routed to a section.")
+        raise SectionError(_l("举报不转给股室办理。"), field="kinds")
     old_email = section.email if section is not None else None
     if section is None:
         section = Section(name=name, email=email.strip())

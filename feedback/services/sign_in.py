@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from feedback.db import DbSession
 from feedback.db import utcnow
@@ -36,7 +37,9 @@ class LockedOut(accounts.AccountError):
     """Too many failed attempts: this client, or everyone, must wait."""
 
     def __init__(self) -> None:
-        super().__init__("Too many failed attempts; try again later.")
+        super().__init__(
+            _l("尝试次数太多，暂时不能核对。请稍后再试，或请管理员重设密码。")
+        )
 
 
 @cache

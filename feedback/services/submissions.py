@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from feedback.db import DbSession
@@ -245,10 +246,14 @@ def submit(
     language and script (a :class:`Language` value), in which the author's e-mails
     are written; what came by mail or Open311 keeps the default.
     """
-    if not subject.strip() or not body.strip():
-        raise SubmissionError("A subject and a text are required.")
+    if not subject.strip():
+        raise SubmissionError(_l("请填写标题。"), field="subject")
+    if not body.strip():
+        raise SubmissionError(_l("请填写内容。"), field="body")
     if author.name and not (author.phone or author.email):
-        raise SubmissionError("A real-name submission needs a phone or an e-mail.")
+        raise SubmissionError(
+            _l("实名提交请留下电话或电子邮箱，至少一项。"), field="phone"
+        )
     key = _form_key(form_key)
     nonce = receipt_nonce if key else None
     key_hash = keyed_hash(FORM_KEY_PURPOSE, key) if key else None

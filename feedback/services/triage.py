@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
@@ -66,9 +67,12 @@ def route(
 ) -> None:
     """Send ``submission`` to ``section`` and queue the e-mail that tells them."""
     if submission.is_misconduct:
-        raise NotAllowed("A misconduct report (举报) stays with the lead.")
+        raise NotAllowed(_l("举报由纪检组长直接办理，不转给股室。"))
     if not section.active:
-        raise NotAllowed(f"Section {section.name} no longer takes submissions.")
+        raise NotAllowed(
+            _l("%(name)s已不再承办意见，请选择其他股室。", name=section.name),
+            field="section",
+        )
     if not submission.state.can_move_to(SubmissionState.ROUTED):
         raise InvalidTransition(submission.state, SubmissionState.ROUTED)
     config = current_app.config
@@ -102,7 +106,7 @@ def accept_misconduct(
     The reply deadline starts now, as for a routed submission.
     """
     if not submission.is_misconduct:
-        raise NotAllowed("Only a misconduct report is accepted without routing.")
+        raise NotAllowed(_l("只有举报可以不转办、直接受理。"))
     if submission.state is not SubmissionState.RECEIVED:
         raise InvalidTransition(submission.state, SubmissionState.ROUTED)
     submission.accepted_at = utcnow()
@@ -151,7 +155,7 @@ def refuse(
 ) -> None:
     """Decline to take a submission up (不予受理); the author is told why."""
     if not reason.strip():
-        raise TriageError("A refusal needs a reason the author will read.")
+        raise TriageError(_l("请写明不予受理的理由，群众会看到。"), field="reason")
     _decide(
         session,
         submission,
@@ -172,7 +176,7 @@ def mark_duplicate(
 ) -> None:
     """Close a submission as a repeat of ``original``; the author is pointed to it."""
     if original.id == submission.id:
-        raise TriageError("A submission cannot repeat itself.")
+        raise TriageError(_l("一条意见不能是它自己的重复件。"), field="original")
     submission.duplicate_of = original
     _decide(
         session,
@@ -208,13 +212,15 @@ def extend(
     """Extend the reply deadline once, by at most EXTENSION_MAX_DAYS, telling the author why."""
     limit = current_app.config["EXTENSION_MAX_DAYS"]
     if submission.state is not SubmissionState.ROUTED or submission.due_on is None:
-        raise TriageError("Only a submission waiting for its reply can be extended.")
+        raise TriageError(_l("只有已转办、等待答复的意见才能延期。"))
     if submission.extended_days:
-        raise TriageError("The deadline was extended once already.")
+        raise TriageError(_l("答复期限已经延长过一次，不能再延长。"))
     if not 1 <= days <= limit:
-        raise TriageError(f"An extension is 1 to {limit} days.")
+        raise TriageError(
+            _l("延长天数须在1至%(limit)s天之间。", limit=limit), field="days"
+        )
     if not reason.strip():
-        raise TriageError("An extension needs a reason the author will read.")
+        raise TriageError(_l("请写明延期的理由，群众会看到。"), field="reason")
     submission.extended_days = days
     submission.extension_reason = reason
     submission.extended_at = utcnow()
@@ -235,7 +241,7 @@ def add_note(
 ) -> Note:
     """Add an internal note, which the author never sees."""
     if not body.strip():
-        raise TriageError("The note is empty.")
+        raise TriageError(_l("请填写备注内容。"), field="body")
     note = Note(submission=submission, author=actor, body=body)
     session.add(note)
     session.flush()

@@ -32,9 +32,24 @@ Again = Callable[[], ResponseReturnValue]
 
 @dataclass(frozen=True)
 class Refused:
-    """A decision that a rule of the domain refused; nothing of it was kept."""
+    """A decision that a rule of the domain refused; nothing of it was kept.
+
+    ``field`` names the input the reason is about, if the rule said which.
+    """
 
     reason: str
+    field: str | None = None
+
+    def beside(self, form: FlaskForm) -> str | None:
+        """Show the reason beside its field if ``form`` has it; else return it.
+
+        What is returned belongs above the form, in the error style: a rule
+        that is about no single field (a state that changed, say).
+        """
+        if self.field is not None and self.field in form:
+            add_error(form[self.field], self.reason)
+            return None
+        return self.reason
 
 
 def attempt(action: Callable[[], T]) -> T | Refused:
@@ -48,7 +63,7 @@ def attempt(action: Callable[[], T]) -> T | Refused:
         result = action()
     except DomainError as exc:
         db.session.rollback()
-        return Refused(str(exc))
+        return Refused(str(exc), exc.field)
     db.session.commit()
     return result
 
@@ -74,8 +89,8 @@ def decide(
     is flashed and the browser goes ``back`` (by default ``to``, which must
     then be a fixed page). A view that shows the form again with what was
     typed passes ``again`` instead, which renders that page: the form carries
-    its own errors, and a rule's message stands beside ``error_on`` (or is
-    flashed without it).
+    its own errors, and a rule's message stands beside the field it names,
+    else beside ``error_on`` (or is flashed without either).
     """
     not_done: Again
     if again is not None:
@@ -90,10 +105,14 @@ def decide(
         if not isinstance(outcome, Refused):
             _tell(done(outcome) if callable(done) else done)
             return redirect(to(outcome) if callable(to) else to)
-        if again is not None and error_on is not None:
-            add_error(error_on, outcome.reason)
-        else:
+        if again is None:
             _tell(outcome.reason, "error")
+        else:
+            left = outcome.reason if form is None else outcome.beside(form)
+            if left is not None and error_on is not None:
+                add_error(error_on, left)
+            elif left is not None:
+                _tell(left, "error")
     elif again is None:
         _tell(invalid if invalid is not None else form_errors(form), "error")
     return not_done()
