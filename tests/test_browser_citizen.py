@@ -56,8 +56,8 @@ def test_citizen_submits_and_tracks_on_a_phone(
     problems = page.locator("li.problem")
     expect(problems).to_have_count(18)
     counts = [squeeze(t) for t in page.locator(".summary .count").all_inner_texts()]
-    assert "已完成 16 个" in counts
-    assert "长期坚持 2 个" in counts
+    assert "已完成 16个" in counts
+    assert "长期坚持 2个" in counts
     assert_fits(page)
     page.screenshot(path=tmp_path / "board-375.png", full_page=True)
 
