@@ -141,7 +141,9 @@ class Submission(Base):
     form_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Keyed hash of a random nonce kept in the sending browser's session: only
     # that session is shown the access code again on a repeated form.
-    receipt_nonce_hash: Mapped[str | None] = mapped_column(String(64))
+    # Indexed: every web submission looks for the same text sent before from
+    # the same browser session.
+    receipt_nonce_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     state: Mapped[SubmissionState] = mapped_column(
         default=SubmissionState.RECEIVED, index=True
     )
