@@ -195,6 +195,8 @@ class Walk:
                 )
         except Exception:  # noqa: BLE001 - an exception that escapes is a 5xx too
             return 599
+        # A file served from disk stays open until its response is closed.
+        response.close()
         if response.status_code == 200 and url.startswith("/staff/"):
             self.staff_pages_shown[who] += 1
         return response.status_code
