@@ -123,8 +123,14 @@ def reply_page(submission_id: int) -> ResponseReturnValue:
     if grant is None:
         return _expired()
     submission, section = _granted(grant)
-    form = ReplyForm.from_template(
-        request.args.get("template"), replies.waiting_draft(submission)
+    # A posted form says itself which draft it revises, if any: one that
+    # names none is a new answer, refused while a draft waits.
+    form = (
+        ReplyForm()
+        if request.method == "POST"
+        else ReplyForm.from_template(
+            request.args.get("template"), replies.waiting_draft(submission)
+        )
     )
     note = error = None
     status = 200
