@@ -159,6 +159,28 @@ def test_the_section_edits_its_waiting_draft_and_a_stale_page_cannot_act_on_the_
     assert "已作废</strong>：股室已提交修改后的答复" in lead_page
 
 
+def test_a_clerk_signed_in_edits_the_waiting_draft_rather_than_adding_one(
+    app, demo_loaded
+):
+    submission_id, _link = _route_by_mail(app)
+    clerk = app.test_client()
+    with app.app_context():
+        login(clerk, staff_user(Role.SECTION, "计划财务股"))
+    case = f"/staff/submissions/{submission_id}"
+    clerk.post(f"{case}/reply", data={"body": FIRST})
+    page = clerk.get(case).get_data(as_text=True)
+    assert "修改待审核的答复" in page
+    assert "提交答复" not in page
+    (draft_id,) = re.findall(r'name="revises" type="hidden" value="(\d+)"', page)
+    refused = clerk.post(f"{case}/reply", data={"body": SECOND}, follow_redirects=True)
+    assert "不能再提交第二份" in refused.get_data(as_text=True)
+    clerk.post(f"{case}/reply", data={"body": SECOND, "revises": draft_id})
+    assert _replies_of(app, submission_id) == [
+        (ReplyState.RETIRED, FIRST),
+        (ReplyState.DRAFT, SECOND),
+    ]
+
+
 def test_the_trap_of_a_second_draft_on_a_closed_case_is_gone(app, client, demo_loaded):
     """The section answered twice; the first was approved and rated; the second
     offered 审核通过, which gave a raw error, and 退回 mailed the clerk."""

@@ -281,7 +281,7 @@ def why_void(session: DbSession, replies: list[Reply]) -> dict[int, str]:
     told by where the case stands now.
     """
     retired = [r.id for r in replies if r.state is ReplyState.RETIRED]
-    causes: dict[int, str] = {}
+    causes: dict[int, str | None] = {}
     if retired:
         rows = session.execute(
             select(Event.object_id, Event.reason)
@@ -310,7 +310,7 @@ def _outlived(reply: Reply) -> LazyString:
             "此意见现在是“%(state)s”，不再等待这份答复",
             state=STATE_LABELS[submission.state],
         )
-    return _l("此件已改由其他股室办理")
+    return RETIRE_CAUSES[RetireCause.REROUTED]
 
 
 def why_not_waiting(session: DbSession, reply: Reply) -> LazyString | None:
