@@ -143,6 +143,5 @@ def init_app(app: Flask) -> None:
         OUTBOX_FAILURES=labels.OUTBOX_FAILURES,
         NOTIFICATION_NAMES=labels.NOTIFICATION_NAMES,
         REPLY_STATES=labels.REPLY_STATES,
-        RETIRE_CAUSES=labels.RETIRE_CAUSES,
         STATUS_KINDS=StatusKind,
     )
