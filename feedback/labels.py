@@ -15,6 +15,8 @@ from feedback.models import HoldReason
 from feedback.models import Notification
 from feedback.models import OutboxState
 from feedback.models import Rating
+from feedback.models import ReplyState
+from feedback.models import RetireCause
 from feedback.models import StatusKind
 from feedback.models import Submission
 from feedback.models import SubmissionKind
@@ -123,4 +125,20 @@ OUTBOX_FAILURES = {
     FailureKind.REFUSED: _l("邮件服务器拒收此邮件。"),
     FailureKind.RECIPIENT_REFUSED: _l("邮件服务器拒收此收件地址，请核对地址。"),
     FailureKind.UNBUILDABLE: _l("这封邮件无法生成，请告知技术人员。"),
+}
+
+REPLY_STATES = {
+    ReplyState.DRAFT: _l("待审核"),
+    ReplyState.RETURNED: _l("已退回"),
+    ReplyState.APPROVED: _l("已审核通过"),
+    ReplyState.RETIRED: _l("已作废"),
+}
+
+# Why a draft was retired, as its section and the lead read it after "已作废：".
+RETIRE_CAUSES = {
+    RetireCause.ANOTHER_APPROVED: _l("另一份答复已审核通过"),
+    RetireCause.REVISED: _l("股室已提交修改后的答复"),
+    RetireCause.CLOSED: _l("此件已办结"),
+    RetireCause.REOPENED: _l("此件已重新办理，需要新的答复"),
+    RetireCause.REROUTED: _l("此件已改由其他股室办理"),
 }

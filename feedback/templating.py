@@ -142,5 +142,6 @@ def init_app(app: Flask) -> None:
         OUTBOX_STATES=labels.OUTBOX_STATES,
         OUTBOX_FAILURES=labels.OUTBOX_FAILURES,
         NOTIFICATION_NAMES=labels.NOTIFICATION_NAMES,
+        REPLY_STATES=labels.REPLY_STATES,
         STATUS_KINDS=StatusKind,
     )

@@ -385,8 +385,15 @@ def show_as_letters(app: Flask, lines: list[str]) -> int:
     return count
 
 
+def waiting_id(submission_id: int) -> str:
+    """Return the id of the submission's draft that waits for the lead, or ""."""
+    waiting = replies.waiting_draft(db.session.get(Submission, submission_id))
+    return "" if waiting is None else str(waiting.id)
+
+
 def reply_as_letters(app: Flask, lines: list[str]) -> None:
-    """Post ``lines`` as a section's long replies; each is kept and shown exactly."""
+    """Post ``lines`` as a section's long reply, each letter the new text of the
+    one before (a case takes one draft at a time); each is kept and shown exactly."""
     desk = office(app)
     with app.app_context():
         submission, section = routed_to(desk)
@@ -395,7 +402,10 @@ def reply_as_letters(app: Flask, lines: list[str]) -> None:
         submission_id = submission.id
     sent = list(letters(lines, 20_000))
     for letter in sent:
-        status, html = page(app, f"/section/reply/{token}", {"body": letter})
+        with app.app_context():
+            revises = waiting_id(submission_id)
+        data = {"body": letter, "revises": revises}
+        status, html = page(app, f"/section/reply/{token}", data)
         assert status == 200
         assert runnable_markup(html) == []
     with app.app_context():
@@ -403,23 +413,27 @@ def reply_as_letters(app: Flask, lines: list[str]) -> None:
             select(Reply.body).where(Reply.submission_id == submission_id)
         ).all()
     assert sorted(stored) == sorted(sent)
-    for path, as_user in (
-        (f"/section/reply/{token}", None),
-        (f"/staff/submissions/{submission_id}", desk.clerk),
+    # The section's page shows the draft that waits; the case, every text.
+    for path, as_user, expected in (
+        (f"/section/reply/{token}", None, sent[-1:]),
+        (f"/staff/submissions/{submission_id}", desk.clerk, sent),
     ):
         status, html = page(app, path, as_user=as_user)
         assert status == 200
         assert runnable_markup(html) == [], path
         shown = texts_of(html, "reply-text")
-        assert len(shown) == len(sent), path
-        for text, letter in zip(sorted(shown), sorted(sent), strict=True):
+        assert len(shown) == len(expected), path
+        for text, letter in zip(sorted(shown), sorted(expected), strict=True):
             assert_shown_as_written([text], letter)
-    # The lead reads each draft in the box where it may be edited before approval.
+    # The lead reads the waiting draft in the box where it may be edited
+    # before approval, and the texts it replaced in the case's history.
     status, html = page(app, f"/staff/submissions/{submission_id}", as_user=desk.lead)
     assert status == 200
     assert runnable_markup(html) == []
-    for letter in sent:
-        assert str(escape(letter)) in html
+    assert str(escape(sent[-1])) in html
+    shown = texts_of(html, "reply-text")
+    for text, letter in zip(sorted(shown), sorted(sent[:-1]), strict=True):
+        assert_shown_as_written([text], letter)
 
 
 # ---- the tests -----------------------------------------------------------------
@@ -503,11 +517,13 @@ def test_naughty_strings_as_a_sections_reply(app, demo_loaded):
                 assert_refused_with_a_message(form, text)
                 refused.append(text)
                 continue
-            reply = replies.draft(
+            # One draft at a time: each string is the new text of the last.
+            reply = replies.answer(
                 db.session,
                 submission,
                 section,
                 form.body.data,
+                revising=replies.waiting_draft(submission),
                 channel=ReplyChannel.WEB,
                 author_label="办公室（邮件链接）",
             )
@@ -517,8 +533,14 @@ def test_naughty_strings_as_a_sections_reply(app, demo_loaded):
         for reply in db.session.scalars(select(Reply).where(Reply.id.in_(kept))):
             assert reply.body == kept[reply.id], repr(kept[reply.id])
         token = reply_token(submission.id, section.id)
+        submission_id = submission.id
     assert len(kept) > 400
     status, html = page(app, f"/section/reply/{token}")
+    assert status == 200
+    assert runnable_markup(html) == []
+    assert_shown_as_written(texts_of(html, "reply-text"), list(kept.values())[-1])
+    # Every text the section sent stays in the case, as written.
+    status, html = page(app, f"/staff/submissions/{submission_id}", as_user=desk.clerk)
     assert status == 200
     assert runnable_markup(html) == []
     shown = texts_of(html, "reply-text")

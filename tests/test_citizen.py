@@ -37,6 +37,7 @@ from feedback.models import Inspection
 from feedback.models import OutboxMessage
 from feedback.models import Problem
 from feedback.models import Rating
+from feedback.models import Reply
 from feedback.models import ReplyChannel
 from feedback.models import Role
 from feedback.models import Section
@@ -233,19 +234,26 @@ def test_a_stale_decision_is_told_in_plain_words(app, client, demo_loaded):
         section = db.session.scalar(select(Section).order_by(Section.id))
         lead = staff_user(Role.LEAD)
         triage.route(db.session, submission, section, actor=lead)
-        first, second = (
-            replies.draft(
-                db.session,
-                submission,
-                section,
-                text,
-                channel=ReplyChannel.WEB,
-                author_label="股室",
-            )
-            for text in ("第一稿", "第二稿")
+        first = replies.draft(
+            db.session,
+            submission,
+            section,
+            "第一稿",
+            channel=ReplyChannel.WEB,
+            author_label="股室",
         )
         replies.approve(db.session, first, actor=lead)
         closing.rate(db.session, submission, Rating.SATISFIED)
+        # A second draft left on the closed case, as drafts were before they
+        # were retired with the state they were written for.
+        second = Reply(
+            submission=submission,
+            section=section,
+            body="第二稿",
+            channel=ReplyChannel.WEB,
+            author_label="股室",
+        )
+        db.session.add(second)
         db.session.commit()
         second_id = second.id
         login(client, lead)
@@ -255,8 +263,8 @@ def test_a_stale_decision_is_told_in_plain_words(app, client, demo_loaded):
         follow_redirects=True,
     ).get_data(as_text=True)
     assert (
-        '<p class="flash flash--error">此意见现在是“已办结”，不能再答复。请刷新页面查看。</p>'
-        in page
+        '<p class="flash flash--error">这份答复已失效：此意见现在是“已办结”，'
+        "不再等待这份答复。请刷新页面查看。</p>" in page
     )
     assert "cannot move" not in page
 

@@ -29,6 +29,8 @@ from feedback.models import Notification
 from feedback.models import OutboxMessage
 from feedback.models import OutboxState
 from feedback.models import Rating
+from feedback.models import ReplyState
+from feedback.models import RetireCause
 from feedback.models import StatusKind
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
@@ -46,6 +48,8 @@ LABELLED = [
     (FailureKind, labels.OUTBOX_FAILURES),
     (Notification, labels.NOTIFICATION_NAMES),
     (StatusKind, labels.STATUS_KIND_LABELS),
+    (ReplyState, labels.REPLY_STATES),
+    (RetireCause, labels.RETIRE_CAUSES),
 ]
 
 

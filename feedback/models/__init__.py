@@ -25,6 +25,7 @@ from feedback.models.outbox import OutboxState
 from feedback.models.sections import Reply
 from feedback.models.sections import ReplyChannel
 from feedback.models.sections import ReplyState
+from feedback.models.sections import RetireCause
 from feedback.models.sections import Section
 from feedback.models.staff import Role
 from feedback.models.staff import StaffUser
@@ -70,6 +71,7 @@ __all__ = [
     "Reply",
     "ReplyChannel",
     "ReplyState",
+    "RetireCause",
     "Role",
     "Section",
     "StaffUser",

@@ -64,6 +64,10 @@ class AuditAction(enum.StrEnum):
     OUTBOX_RETRIED = "outbox_retried"  # failed mail queued again
     OUTBOX_ACKNOWLEDGED = "outbox_acknowledged"  # the lead saw the failed mail
     MAIL_DISCARDED = "mail_discarded"  # the lead threw a held message away
+    REPLY_REVISED = (
+        "reply_revised"  # a section's new text in place of its waiting draft
+    )
+    REPLY_RETIRED = "reply_retired"  # a draft its case outgrew; the reason says why
 
 
 class Event(Base):

@@ -50,11 +50,26 @@ class Section(Base):
 
 
 class ReplyState(enum.StrEnum):
-    """Where a reply stands: a section's draft until the lead approves it."""
+    """Where a reply stands: a section's draft until the lead approves it.
+
+    Stored by value in a VARCHAR without a CHECK (``db.enum_type``), so a
+    new member needs no migration.
+    """
 
     DRAFT = "draft"
     RETURNED = "returned"
     APPROVED = "approved"
+    RETIRED = "retired"  # no longer fits its case: never approved, kept for history
+
+
+class RetireCause(enum.StrEnum):
+    """Why a draft was retired; the audit row of its retirement holds the value."""
+
+    ANOTHER_APPROVED = "another_approved"  # the lead approved another answer
+    REVISED = "revised"  # the section sent a new text in its place
+    CLOSED = "closed"  # the case closed with the draft still waiting
+    REOPENED = "reopened"  # the case was reopened: a new answer is due
+    REROUTED = "rerouted"  # the case went to another section
 
 
 class ReplyChannel(enum.StrEnum):

@@ -23,8 +23,8 @@ from feedback.downloads import send_attachment
 from feedback.errors import keeps_typed_input
 from feedback.extensions import db
 from feedback.models import Attachment
+from feedback.models import Reply
 from feedback.models import ReplyChannel
-from feedback.models import ReplyState
 from feedback.models import Section
 from feedback.models import Submission
 from feedback.section import bp
@@ -114,33 +114,54 @@ def _expired() -> ResponseReturnValue:
 
 @bp.route("/submissions/<int:submission_id>/reply", methods=["GET", "POST"])
 def reply_page(submission_id: int) -> ResponseReturnValue:
-    """Show the submission to its section and take the section's answer."""
+    """Show the submission to its section and take the section's answer.
+
+    While its draft waits for the lead the section may change that draft,
+    never add a second one.
+    """
     grant = _cookie_for(submission_id)
     if grant is None:
         return _expired()
     submission, section = _granted(grant)
-    form = ReplyForm.from_template(request.args.get("template"))
+    # A posted form says itself which draft it revises, if any: one that
+    # names none is a new answer, refused while a draft waits.
+    form = (
+        ReplyForm()
+        if request.method == "POST"
+        else ReplyForm.from_template(
+            request.args.get("template"), replies.waiting_draft(submission)
+        )
+    )
     note = error = None
     status = 200
     if form.validate_on_submit():
+        number = form.revised_id
+        revising = None if number is None else db.get_or_404(Reply, number)
         # The thanks stand on this page, not in a flash after a redirect:
         # the link is all a section has, and the page shows its drafts.
         outcome = attempt(
-            lambda: replies.draft(
+            lambda: replies.answer(
                 db.session,
                 submission,
                 section,
                 form.body.data,
+                revising=revising,
                 channel=ReplyChannel.WEB,
                 author_label=_("%(name)s（邮件链接）", name=section.name),
             )
         )
         if isinstance(outcome, Refused):
             error = outcome.beside(form)
+            # What was typed stays; sent again, it edits the draft now waiting.
+            form.revising(replies.waiting_draft(submission))
             status = 400
         else:
-            form = ReplyForm(formdata=None)
-            note = _("答复已收到，纪检组长审核后将发给群众。谢谢！")
+            form = ReplyForm.editing(outcome, fresh=True)
+            note = (
+                _("修改已保存，纪检组长将审核修改后的答复。谢谢！")
+                if revising is not None and outcome is not revising
+                else _("答复已收到，纪检组长审核后将发给群众。谢谢！")
+            )
     elif form.is_submitted():
         status = 400
     page = _reply_page(submission, section, form, note, error=error)
@@ -155,7 +176,6 @@ def _reply_page(
     *,
     error: str | None = None,
 ) -> str:
-    drafts = [r for r in submission.replies if r.state is ReplyState.DRAFT]
     return render_template(
         "section/reply.html",
         submission=submission,
@@ -163,7 +183,7 @@ def _reply_page(
         form=form,
         note=note,
         error=error,
-        drafts=drafts,
+        waiting=replies.waiting_draft(submission),
         reply_templates=current_app.config["REPLY_TEMPLATES"],
     )
 

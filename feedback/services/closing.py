@@ -19,6 +19,7 @@ from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Rating
+from feedback.models import RetireCause
 from feedback.models import StaffUser
 from feedback.models import Submission
 from feedback.models import SubmissionState
@@ -27,6 +28,7 @@ from feedback.services import deadlines
 from feedback.services import DomainError
 from feedback.services import InvalidTransition
 from feedback.services import notifications
+from feedback.services import replies
 from feedback.services.notifications import AuthorUpdate
 
 
@@ -60,6 +62,9 @@ def rate(
         actor_label="citizen",
         reason=rating.value,
     )
+    replies.retire_drafts(
+        session, submission, RetireCause.CLOSED, actor_label="citizen"
+    )
     if rating is Rating.DISSATISFIED:
         notifications.rated_dissatisfied(session, submission)
 
@@ -78,6 +83,7 @@ def close_unrated(session: DbSession, now: datetime) -> int:
         submission.state = SubmissionState.CLOSED
         submission.closed_at = now
         audit.record(session, AuditAction.AUTO_CLOSED, submission)
+        replies.retire_drafts(session, submission, RetireCause.CLOSED)
         closed += 1
     session.flush()
     return closed
@@ -119,6 +125,7 @@ def reopen(
     )
     session.flush()
     audit.record(session, AuditAction.REOPENED, submission, actor=actor, reason=reason)
+    replies.retire_drafts(session, submission, RetireCause.REOPENED, actor=actor)
     if submission.section is not None and not submission.is_misconduct:
         notifications.submission_routed(session, submission, submission.section)
     notifications.author_update(session, submission, AuthorUpdate.REOPENED)

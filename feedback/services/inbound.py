@@ -271,15 +271,23 @@ def _file_reply(
     actor: StaffUser | None = None,
     reason: str | None = None,
 ) -> str | None:
-    """Make the reply a draft for the lead; hold it if the submission takes none."""
+    """Make the reply a draft for the lead; hold it if the submission takes none.
+
+    A mail while the section's draft waits for the lead replaces that
+    draft's text, as the section's reply page lets it: the section proved
+    itself as for its first mail, its latest word is what it wants sent,
+    the lead still approves it, and the earlier text stays in the case as
+    a retired draft (and this mail is kept whole), so nothing is lost.
+    """
     section = submission.section
     assert section is not None  # both callers make sure a section answers it
     try:
-        replies.draft(
+        replies.answer(
             session,
             submission,
             section,
             text,
+            revising=replies.waiting_draft(submission),
             channel=ReplyChannel.EMAIL,
             author_label=inbound.sender,
             actor=actor,

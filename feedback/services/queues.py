@@ -53,8 +53,13 @@ def condition(name: str, today: date, soon_days: int) -> ColumnElement[bool]:
         return routed
     if name == "drafts":
         # From the replies side: drafts are few, submissions may be millions.
-        return Submission.id.in_(
-            select(Reply.submission_id).where(Reply.state == ReplyState.DRAFT)
+        # Only a case that still waits for an answer offers its draft (rows
+        # from before drafts were retired may hold one on a closed case).
+        return and_(
+            routed,
+            Submission.id.in_(
+                select(Reply.submission_id).where(Reply.state == ReplyState.DRAFT)
+            ),
         )
     if name == "overdue":
         return or_(

@@ -6,13 +6,19 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
+from sqlalchemy import select
 
 from feedback.db import DbSession
 from feedback.db import utcnow
+from feedback.labels import RETIRE_CAUSES
+from feedback.labels import STATE_LABELS
 from feedback.models import AuditAction
+from feedback.models import Event
 from feedback.models import Reply
 from feedback.models import ReplyChannel
 from feedback.models import ReplyState
+from feedback.models import RetireCause
 from feedback.models import Section
 from feedback.models import StaffUser
 from feedback.models import Submission
@@ -20,7 +26,6 @@ from feedback.models import SubmissionState
 from feedback.services import audit
 from feedback.services import deadlines
 from feedback.services import DomainError
-from feedback.services import InvalidTransition
 from feedback.services import NotAllowed
 from feedback.services import notifications
 from feedback.services import public_replies
@@ -28,6 +33,40 @@ from feedback.services import public_replies
 
 class ReplyError(DomainError):
     """A reply could not be drafted or approved."""
+
+
+def waiting(reply: Reply) -> bool:
+    """Return whether ``reply`` still waits for the lead: the one draft its case can take.
+
+    A draft outlives its case only in rows written before drafts were
+    retired; such a draft is as good as retired.
+    """
+    submission = reply.submission
+    return (
+        reply.state is ReplyState.DRAFT
+        and submission.state is SubmissionState.ROUTED
+        # A 举报's result is the lead's own, written for no section.
+        and reply.section_id in (None, submission.section_id)
+    )
+
+
+def waiting_draft(submission: Submission) -> Reply | None:
+    """Return the draft that waits for the lead's approval, if there is one."""
+    return next((r for r in submission.replies if waiting(r)), None)
+
+
+def _lock(session: DbSession, submission: Submission) -> None:
+    """Hold the submission's row until the commit and read its replies afresh.
+
+    Two drafts posted at once (a double click, a web answer and a mail)
+    then queue up, and the second finds the first waiting. SQLite has no
+    row locks, but lets only one of two such transactions write.
+    """
+    session.flush()
+    session.execute(
+        select(Submission.id).where(Submission.id == submission.id).with_for_update()
+    )
+    session.refresh(submission, attribute_names=["state", "section_id", "replies"])
 
 
 def draft(
@@ -43,45 +82,266 @@ def draft(
 ) -> Reply:
     """Record a section's answer as a draft that waits for the lead.
 
-    ``reason`` goes to the audit row: where a draft the lead filed came from.
+    A case takes one draft at a time: while one waits, a second is refused
+    (:func:`revise` changes the waiting one), unless it is the very same
+    text sent again, which is the waiting draft. ``reason`` goes to the
+    audit row: where a draft the lead filed came from.
     """
+    _lock(session, submission)
+    _may_answer(submission, section)
+    if not body.strip():
+        raise ReplyError(_l("请填写答复内容。"), field="body")
+    existing = waiting_draft(submission)
+    if existing is not None and existing.body == body:
+        return existing
+    if existing is not None:
+        raise ReplyError(
+            _l(
+                "已有一份答复在等待纪检组长审核，不能再提交第二份。"
+                "如需改动，请修改那份待审核的答复。"
+            )
+        )
+    return _write(
+        session,
+        Reply(
+            submission=submission,
+            section=section,
+            body=body,
+            channel=channel,
+            author_label=author_label,
+        ),
+        AuditAction.REPLY_DRAFTED,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def _write(
+    session: DbSession,
+    reply: Reply,
+    action: AuditAction,
+    *,
+    actor: StaffUser | None,
+    reason: str | None,
+) -> Reply:
+    """Add a section's new draft and the audit row that says how it came."""
+    session.add(reply)
+    session.flush()
+    audit.record(
+        session,
+        action,
+        reply,
+        actor=actor,
+        actor_label=reply.author_label,
+        reason=reason,
+    )
+    return reply
+
+
+def _may_answer(submission: Submission, section: Section) -> None:
     if submission.section_id != section.id or submission.is_misconduct:
         raise NotAllowed(_l("这条意见没有转给您的股室。"))
     if submission.state is not SubmissionState.ROUTED:
         raise ReplyError(
             _l("这条意见现在不需要答复，可能已经答复过了。请刷新页面查看。")
         )
+
+
+def revise(
+    session: DbSession,
+    reply: Reply,
+    body: str,
+    *,
+    channel: ReplyChannel,
+    author_label: str,
+    actor: StaffUser | None = None,
+    reason: str | None = None,
+) -> Reply:
+    """Put a section's new text in place of its draft while the lead has not acted.
+
+    The new text is a new draft and the old one is retired, not overwritten:
+    the case keeps both, and a lead's page drawn before the change cannot
+    approve the old text over the new.
+    """
+    submission = reply.submission
+    if reply.section is None:
+        raise NotAllowed(_l("这条意见没有转给您的股室。"))
+    _lock(session, submission)
+    _may_answer(submission, reply.section)
+    refused = why_not_waiting(session, reply)
+    if refused is not None:
+        raise ReplyError(refused)
     if not body.strip():
         raise ReplyError(_l("请填写答复内容。"), field="body")
-    reply = Reply(
-        submission=submission,
-        section=section,
-        body=body,
+    if body == reply.body:
+        return reply
+    _retire(
+        session, [reply], RetireCause.REVISED, actor=actor, actor_label=author_label
+    )
+    return _write(
+        session,
+        Reply(
+            submission=submission,
+            section=reply.section,
+            body=body,
+            channel=channel,
+            author_label=author_label,
+        ),
+        AuditAction.REPLY_REVISED,
+        actor=actor,
+        reason=" · ".join(filter(None, [f"replaces reply {reply.id}", reason])),
+    )
+
+
+def answer(
+    session: DbSession,
+    submission: Submission,
+    section: Section,
+    body: str,
+    *,
+    revising: Reply | None,
+    channel: ReplyChannel,
+    author_label: str,
+    actor: StaffUser | None = None,
+    reason: str | None = None,
+) -> Reply:
+    """Take a section's answer: a new draft, or the new text of ``revising``.
+
+    ``revising`` is the waiting draft the section's page showed (or, for
+    mail, the one that waits): :func:`draft` refuses a second draft, and
+    :func:`revise` one that no longer waits, each in words for the section.
+    """
+    if revising is None:
+        return draft(
+            session,
+            submission,
+            section,
+            body,
+            channel=channel,
+            author_label=author_label,
+            actor=actor,
+            reason=reason,
+        )
+    if revising.submission_id != submission.id or revising.section_id != section.id:
+        raise NotAllowed(_l("这条意见没有转给您的股室。"))
+    return revise(
+        session,
+        revising,
+        body,
         channel=channel,
         author_label=author_label,
-    )
-    session.add(reply)
-    session.flush()
-    audit.record(
-        session,
-        AuditAction.REPLY_DRAFTED,
-        reply,
         actor=actor,
-        actor_label=author_label,
         reason=reason,
     )
-    return reply
+
+
+def retire_drafts(
+    session: DbSession,
+    submission: Submission,
+    cause: RetireCause,
+    *,
+    actor: StaffUser | None = None,
+    actor_label: str | None = None,
+) -> list[Reply]:
+    """Retire every draft of ``submission``: the state they were written for is gone.
+
+    Each retirement is audited with ``cause``; a retired draft stays in the
+    case's history and is never offered for approval.
+    """
+    drafts = [r for r in submission.replies if r.state is ReplyState.DRAFT]
+    _retire(session, drafts, cause, actor=actor, actor_label=actor_label)
+    return drafts
+
+
+def _retire(
+    session: DbSession,
+    drafts: list[Reply],
+    cause: RetireCause,
+    *,
+    actor: StaffUser | None,
+    actor_label: str | None,
+) -> None:
+    for reply in drafts:
+        reply.state = ReplyState.RETIRED
+        audit.record(
+            session,
+            AuditAction.REPLY_RETIRED,
+            reply,
+            actor=actor,
+            actor_label=actor_label,
+            reason=cause.value,
+        )
+
+
+def why_void(session: DbSession, replies: list[Reply]) -> dict[int, str]:
+    """Say, for each of ``replies`` that is retired or outlived its case, why.
+
+    A retired draft's cause is in the audit row of its retirement; a draft
+    that outlived its case (rows written before drafts were retired) is
+    told by where the case stands now.
+    """
+    retired = [r.id for r in replies if r.state is ReplyState.RETIRED]
+    causes: dict[int, str | None] = {}
+    if retired:
+        rows = session.execute(
+            select(Event.object_id, Event.reason)
+            .where(
+                Event.object_type == "reply",
+                Event.object_id.in_(retired),
+                Event.action == AuditAction.REPLY_RETIRED,
+            )
+            .order_by(Event.id)
+        )
+        causes = {object_id: reason for object_id, reason in rows}
+    known = {cause.value: label for cause, label in RETIRE_CAUSES.items()}
+    said: dict[int, str] = {}
+    for reply in replies:
+        if reply.state is ReplyState.RETIRED:
+            said[reply.id] = str(known.get(causes.get(reply.id) or "", _l("情况已变")))
+        elif reply.state is ReplyState.DRAFT and not waiting(reply):
+            said[reply.id] = str(_outlived(reply))
+    return said
+
+
+def _outlived(reply: Reply) -> LazyString:
+    submission = reply.submission
+    if submission.state is not SubmissionState.ROUTED:
+        return _l(
+            "此意见现在是“%(state)s”，不再等待这份答复",
+            state=STATE_LABELS[submission.state],
+        )
+    return RETIRE_CAUSES[RetireCause.REROUTED]
+
+
+def why_not_waiting(session: DbSession, reply: Reply) -> LazyString | None:
+    """Word why the lead or the section can no longer act on ``reply``; None if they can.
+
+    Their page was drawn before it changed (another tab, another person), so
+    the words say what became of it and to look again.
+    """
+    if waiting(reply):
+        return None
+    match reply.state:
+        case ReplyState.APPROVED:
+            return _l("这份答复已经审核通过，不能再审核或修改。请刷新页面查看。")
+        case ReplyState.RETURNED:
+            return _l("这份答复已退回股室，不能再审核或修改。请刷新页面查看。")
+    why = why_void(session, [reply])[reply.id]
+    return _l("这份答复已失效：%(why)s。请刷新页面查看。", why=why)
 
 
 def approve(
     session: DbSession, reply: Reply, *, actor: StaffUser, body: str | None = None
 ) -> None:
-    """Approve a draft (optionally edited): the author sees it and is told."""
+    """Approve a draft (optionally edited): the author sees it and is told.
+
+    Any other draft of the case is retired: it was written for a case that
+    had no answer yet.
+    """
     submission = reply.submission
-    if reply.state is not ReplyState.DRAFT:
-        raise ReplyError(_l("这份答复已经审核过，不能再通过。请刷新页面查看。"))
-    if not submission.state.can_move_to(SubmissionState.REPLIED):
-        raise InvalidTransition(submission.state, SubmissionState.REPLIED)
+    refused = why_not_waiting(session, reply)
+    if refused is not None:
+        raise ReplyError(refused)
     if body is not None and body.strip():
         reply.body = body
     reply.state = ReplyState.APPROVED
@@ -92,14 +352,16 @@ def approve(
     session.flush()
     notifications.reply_approved(session, submission, reply)
     audit.record(session, AuditAction.REPLY_APPROVED, reply, actor=actor)
+    retire_drafts(session, submission, RetireCause.ANOTHER_APPROVED, actor=actor)
 
 
 def return_draft(
     session: DbSession, reply: Reply, reason: str, *, actor: StaffUser
 ) -> None:
     """Send a draft back to its section with the lead's reason; they may answer again."""
-    if reply.state is not ReplyState.DRAFT:
-        raise ReplyError(_l("这份答复已经审核过，不能再退回。请刷新页面查看。"))
+    refused = why_not_waiting(session, reply)
+    if refused is not None:
+        raise ReplyError(refused)
     if not reason.strip():
         raise ReplyError(_l("请写明股室需要修改什么。"), field="reason")
     reply.state = ReplyState.RETURNED

@@ -11,6 +11,7 @@ from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
 from feedback.models import Note
+from feedback.models import RetireCause
 from feedback.models import Section
 from feedback.models import StaffUser
 from feedback.models import Submission
@@ -21,6 +22,7 @@ from feedback.services import DomainError
 from feedback.services import InvalidTransition
 from feedback.services import NotAllowed
 from feedback.services import notifications
+from feedback.services import replies
 from feedback.services.notifications import AuthorUpdate
 
 
@@ -77,6 +79,7 @@ def route(
         raise InvalidTransition(submission.state, SubmissionState.ROUTED)
     config = current_app.config
     first_time = submission.state is SubmissionState.RECEIVED
+    elsewhere = submission.section is not None and submission.section.id != section.id
     if submission.accepted_at is None:
         submission.accepted_at = utcnow()
         submission.due_on = deadlines.due_for(
@@ -96,6 +99,14 @@ def route(
         actor_label="auto-routing",
         reason=reason or section.name,
     )
+    if elsewhere:
+        replies.retire_drafts(
+            session,
+            submission,
+            RetireCause.REROUTED,
+            actor=actor,
+            actor_label="auto-routing",
+        )
 
 
 def accept_misconduct(

@@ -188,13 +188,15 @@ def extend(item: Submission, form: ExtendForm) -> None:
 @role_required(Role.SECTION)
 @decision(ReplyForm, _l("答复已提交，待纪检组长审核后发给群众。"), load=visible)
 def reply(item: Submission, form: ReplyForm) -> None:
-    """Let section staff answer on the web; the lead approves it before it goes out."""
+    """Let section staff answer on the web, or change their waiting draft, for the lead."""
     user = g.user
-    replies.draft(
+    number = form.revised_id
+    replies.answer(
         db.session,
         item,
         user.section,
         form.body.data,
+        revising=None if number is None else db.get_or_404(Reply, number),
         channel=ReplyChannel.WEB,
         author_label=user.email,
         actor=user,

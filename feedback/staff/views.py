@@ -103,7 +103,7 @@ def submission(submission_id: int) -> ResponseReturnValue:
     """Show one submission with what the viewer may do to it."""
     item = visible(submission_id)
     suggestion = triage.suggest_section(item)
-    drafts = [r for r in item.replies if r.state is ReplyState.DRAFT]
+    waiting = [r for r in item.replies if replies.waiting(r)]
     unpublished = [
         r
         for r in item.replies
@@ -122,9 +122,14 @@ def submission(submission_id: int) -> ResponseReturnValue:
         needs_review=closing.needs_review(item),
         suggestion=suggestion,
         route_form=RouteForm.for_submission(item, suggestion),
-        reply_form=ReplyForm.from_template(request.args.get("template")),
-        approve_forms={r.id: ApproveForm.of(r.id, body=r.body) for r in drafts},
-        return_forms={r.id: ReturnForm.of(r.id) for r in drafts},
+        reply_form=ReplyForm.from_template(
+            request.args.get("template"), waiting[0] if waiting else None
+        ),
+        # Only a draft that still waits is offered for approval.
+        approve_forms={r.id: ApproveForm.of(r.id, body=r.body) for r in waiting},
+        return_forms={r.id: ReturnForm.of(r.id) for r in waiting},
+        void=replies.why_void(db.session, list(item.replies)),
+        revising=waiting[0] if waiting else None,
         publish_forms={
             r.id: PublishForm.of(r.id, text=replies.masked_text(db.session, r))
             for r in unpublished

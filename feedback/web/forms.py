@@ -24,6 +24,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField
 from wtforms import EmailField
 from wtforms import Field
+from wtforms import HiddenField
 from wtforms import IntegerField
 from wtforms import MonthField
 from wtforms import PasswordField
@@ -44,6 +45,7 @@ from wtforms.validators import Optional
 from feedback.i18n import content_lang
 from feedback.i18n import script
 from feedback.labels import STATUS_KIND_LABELS
+from feedback.models import Reply
 from feedback.models import Section
 from feedback.services import stats
 from feedback.services import submissions
@@ -302,16 +304,45 @@ class PrefixedForm(FlaskForm):
 
 
 class ReplyForm(PrefixedForm):
-    """A section's answer; it stays a draft until the lead approves it."""
+    """A section's answer; it stays a draft until the lead approves it.
+
+    ``revises`` holds the id of the waiting draft the page showed: the text
+    then replaces that draft instead of being a second one.
+    """
 
     body = text_area(_l("答复内容"), max=20000, required=_l("请填写答复内容。"))
+    revises = HiddenField()
 
     @classmethod
-    def from_template(cls, choice: str | None) -> Self:
-        """Build the form starting from the reply template chosen with ``?template=N``."""
+    def from_template(cls, choice: str | None, waiting: Reply | None = None) -> Self:
+        """Build the form starting from the reply template chosen with ``?template=N``.
+
+        While a draft ``waiting`` for the lead, the form edits that draft,
+        starting from its text.
+        """
+        if waiting is not None:
+            return cls.editing(waiting)
         chosen = current_app.config["REPLY_TEMPLATES"]
         number = ascii_number(choice, most=len(chosen) - 1)
         return cls(body=None if number is None else chosen[number])
+
+    @classmethod
+    def editing(cls, draft: Reply, *, fresh: bool = False) -> Self:
+        """Build the form that edits ``draft``, starting from its text.
+
+        ``fresh`` leaves out what was posted: the form after a saved answer.
+        """
+        posted: dict[str, Any] = {"formdata": None} if fresh else {}
+        return cls(body=draft.body, revises=str(draft.id), **posted)
+
+    @property
+    def revised_id(self) -> int | None:
+        """Return the id of the draft this text replaces, None for a new answer."""
+        return ascii_number(self.revises.data)
+
+    def revising(self, waiting: Reply | None) -> None:
+        """Make a refused form edit the draft now ``waiting``, keeping its text."""
+        self.revises.data = "" if waiting is None else str(waiting.id)
 
 
 class FilterForm(FlaskForm):
