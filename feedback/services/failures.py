@@ -22,7 +22,7 @@ from limits import RateLimitItemPerHour
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.storage import storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,7 +57,7 @@ class Counted:
     account_stopped: bool
 
 
-def _strategy() -> FixedWindowRateLimiter:
+def _strategy() -> MovingWindowRateLimiter:
     """Return this app's counter, opening its storage on first use.
 
     After a failure the counts go to this process's memory for a while
@@ -75,15 +75,15 @@ def _strategy() -> FixedWindowRateLimiter:
             config["RATELIMIT_STORAGE_URI"],
             **config.get("RATELIMIT_STORAGE_OPTIONS", {}),
         )
-        strategy = extensions[_EXTENSION] = FixedWindowRateLimiter(storage)
+        strategy = extensions[_EXTENSION] = MovingWindowRateLimiter(storage)
         extensions[_RETRY_AT] = None
     return strategy
 
 
-def _fall_back(exc: Exception) -> FixedWindowRateLimiter:
+def _fall_back(exc: Exception) -> MovingWindowRateLimiter:
     """Count in this process's memory for a while, as the rate limiter does."""
     log.warning("sign-in counts: storage failed (%s); counting in memory", exc)
-    strategy = FixedWindowRateLimiter(MemoryStorage())
+    strategy = MovingWindowRateLimiter(MemoryStorage())
     current_app.extensions[_EXTENSION] = strategy
     current_app.extensions[_RETRY_AT] = time.monotonic() + RETRY_SECONDS
     return strategy
@@ -103,7 +103,7 @@ def _limits(attempt: Attempt) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
     ]
 
 
-def _run(action: Callable[[FixedWindowRateLimiter], T]) -> T:
+def _run(action: Callable[[MovingWindowRateLimiter], T]) -> T:
     try:
         return action(_strategy())
     except Exception as exc:  # noqa: BLE001 - a broken store must not stop sign-in for good
@@ -124,10 +124,10 @@ def stopped(attempt: Attempt) -> bool:
 
 def _each(
     limits: list[tuple[RateLimitItem, tuple[str, ...]]], clear: bool
-) -> Callable[[FixedWindowRateLimiter], None]:
+) -> Callable[[MovingWindowRateLimiter], None]:
     """Return an action that hits, or clears, each of ``limits``."""
 
-    def action(strategy: FixedWindowRateLimiter) -> None:
+    def action(strategy: MovingWindowRateLimiter) -> None:
         for item, keys in limits:
             if clear:
                 strategy.clear(item, *keys)
