@@ -100,6 +100,11 @@ class DefaultConfig:
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     MAIL_DEFAULT_SENDER = ("梅江区教育局公众监督平台", "noreply@meijiang-edu.example")
+    # Sender of the mail a section answers (routing, reminders, returned
+    # drafts): an address a clerk recognises, e.g. the discipline-inspection
+    # office's. None: MAIL_DEFAULT_SENDER. Replies still go to the signed
+    # reply address, which such mail names as its Reply-To.
+    MAIL_SECTION_SENDER = None
     MAIL_SUPPRESS_SEND = False
     # Seconds the outbox waits for the mail server to connect and to answer
     # each command; a server that hangs defers the message.

@@ -112,12 +112,9 @@ def findings(
                 "set METRICS_TOKEN and give Prometheus the same token.",
             )
         )
-    sender = config.get("MAIL_DEFAULT_SENDER")
-    sender_address = (
-        sender[1] if isinstance(sender, tuple | list) else str(sender or "")
-    )
     for name, value in (
-        ("MAIL_DEFAULT_SENDER", parseaddr(sender_address)[1] or sender_address),
+        ("MAIL_DEFAULT_SENDER", _address_of(config.get("MAIL_DEFAULT_SENDER"))),
+        ("MAIL_SECTION_SENDER", _address_of(config.get("MAIL_SECTION_SENDER"))),
         ("MAIL_REPLY_DOMAIN", str(config.get("MAIL_REPLY_DOMAIN") or "")),
     ):
         if value and _example_domain(value):
@@ -128,6 +125,12 @@ def findings(
                 )
             )
     return found
+
+
+def _address_of(sender: object) -> str:
+    """Return the address of a Flask-Mail sender: "a@b", "Name <a@b>" or (name, address)."""
+    address = sender[1] if isinstance(sender, tuple | list) else str(sender or "")
+    return parseaddr(address)[1] or address
 
 
 def fingerprint(value: str) -> str:

@@ -115,6 +115,7 @@ NOTIFICATION_NAMES = {
     Notification.RATED_DISSATISFIED: _l("不满意评价通知"),
     Notification.SIGN_IN_LOCKED: _l("登录暂停通知"),
     Notification.SECTION_ADDRESS_CHANGED: _l("股室邮箱变更通知"),
+    Notification.REPLY_HELD: _l("答复邮件待核对通知"),
 }
 
 OUTBOX_FAILURES = {

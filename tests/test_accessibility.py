@@ -187,6 +187,7 @@ PAGES = [
 NOT_PAGES = {
     "staff.attachment",  # downloads
     "section.attachment",
+    "section.attachment_link",  # trades the link for a cookie, then section.attachment
     "section.reply",  # trades the link for a cookie, then section.reply_page
     "public.round_feed",
     "public.replies_feed",

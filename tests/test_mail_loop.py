@@ -111,7 +111,7 @@ def test_reply_by_email_becomes_a_draft_without_the_quote(mail_app, style):
         assert reply.channel is ReplyChannel.EMAIL
         assert reply.body.startswith(ANSWER)
         assert "原始邮件" not in reply.body
-        assert "请打开下面的链接" not in reply.body  # the quoted original is gone
+        assert "直接回复本邮件即可答复" not in reply.body  # the quoted original is gone
         inbound = db.session.scalar(select(InboundMessage))
         assert inbound.state is InboundState.FILED
         assert b"In-Reply-To" in inbound.raw  # kept whole, as it came

@@ -58,6 +58,8 @@ class Notification(enum.StrEnum):
         "sign_in_locked"  # to a staff member: sign-in to their account stopped
     )
     SECTION_ADDRESS_CHANGED = "section_address_changed"  # old and new mailbox, leads
+    # To a staff address whose reply was held for its sender: how to answer.
+    REPLY_HELD = "reply_held"
 
 
 class OutboxMessage(Base):
@@ -146,6 +148,14 @@ class HoldReason(enum.StrEnum):
         if self in (HoldReason.AUTO_REPLY, HoldReason.DUPLICATE):
             return InboundState.DISCARDED
         return InboundState.HELD
+
+    @property
+    def about_sender(self) -> bool:
+        """Whether the message was held for who sent it, not for what it answers.
+
+        It names its submission all the same; the lead's desk counts these.
+        """
+        return self in (HoldReason.FOREIGN_DOMAIN, HoldReason.OTHER_SECTION)
 
     @property
     def action(self) -> str:

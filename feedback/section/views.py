@@ -28,6 +28,7 @@ from feedback.models import ReplyChannel
 from feedback.models import Section
 from feedback.models import Submission
 from feedback.section import bp
+from feedback.services import closing
 from feedback.services import replies
 from feedback.signing import load_reply_cookie
 from feedback.signing import load_reply_link
@@ -46,7 +47,12 @@ def _granted(grant: ReplyGrant | None) -> tuple[Submission, Section]:
         abort(404)
     submission = db.session.get(Submission, grant.submission_id)
     section = db.session.get(Section, grant.section_id)
-    if submission is None or section is None or submission.section_id != section.id:
+    if (
+        submission is None
+        or section is None
+        or submission.section_id != section.id
+        or submission.is_misconduct  # a 举报 is never a section's to read
+    ):
         abort(404)
     return submission, section
 
@@ -88,6 +94,24 @@ def reply(token: str) -> ResponseReturnValue:
     submission, _section = _granted(grant)
     response = redirect(url_for(".reply_page", submission_id=submission.id), 303)
     return _hand_cookie(response, grant)
+
+
+@bp.get("/reply/<token>/files/<int:attachment_id>")
+def attachment_link(token: str, attachment_id: int) -> ResponseReturnValue:
+    """Open a citizen's file from the section's e-mail.
+
+    The link is the reply link with the file named after it: it grants what
+    the reply link grants, for as long, and is exchanged for the same cookie.
+    """
+    grant = load_reply_link(token)
+    if grant is None:
+        abort(404)
+    submission, _section = _granted(grant)
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.submission_id != submission.id:
+        abort(404)
+    target = url_for(".attachment", submission_id=submission.id, attachment_id=item.id)
+    return _hand_cookie(redirect(target, 303), grant)
 
 
 def _expired() -> ResponseReturnValue:
@@ -185,6 +209,8 @@ def _reply_page(
         error=error,
         waiting=replies.waiting_draft(submission),
         reply_templates=current_app.config["REPLY_TEMPLATES"],
+        instruction=closing.reopen_instruction(db.session, submission),
+        earlier=submission.approved_reply,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from feedback.db import DbSession
 from feedback.db import utcnow
 from feedback.models import AuditAction
+from feedback.models import Event
 from feedback.models import Rating
 from feedback.models import RetireCause
 from feedback.models import StaffUser
@@ -103,8 +104,9 @@ def reopen(
 ) -> None:
     """Reopen a closed or replied submission with a new reply deadline.
 
-    It goes back to its section (who is mailed again), or to the lead for a
-    举报, and the author is told.
+    It goes back to its section, or to the lead for a 举报, and the author is
+    told. The section's mail says it is reopened and why: the author's rating
+    and ``reason``, the lead's instruction kept as the audit event's reason.
     """
     if not reason.strip():
         raise ClosingError(_l("请写明重新办理的理由，承办股室会看到。"), field="reason")
@@ -127,8 +129,26 @@ def reopen(
     audit.record(session, AuditAction.REOPENED, submission, actor=actor, reason=reason)
     replies.retire_drafts(session, submission, RetireCause.REOPENED, actor=actor)
     if submission.section is not None and not submission.is_misconduct:
-        notifications.submission_routed(session, submission, submission.section)
+        notifications.submission_routed(
+            session, submission, submission.section, instruction=reason.strip()
+        )
     notifications.author_update(session, submission, AuthorUpdate.REOPENED)
+
+
+def reopen_instruction(session: DbSession, submission: Submission) -> str | None:
+    """Return the lead's reason for reopening a submission that waits for its new
+    answer; None for one that is not reopened or was answered since."""
+    if submission.reopened_at is None or submission.state is not SubmissionState.ROUTED:
+        return None
+    return session.scalar(
+        select(Event.reason)
+        .where(
+            Event.submission_id == submission.id,
+            Event.action == AuditAction.REOPENED,
+        )
+        .order_by(Event.created_at.desc(), Event.id.desc())
+        .limit(1)
+    )
 
 
 def keep_closed(

@@ -12,6 +12,11 @@ submission still waits for that section's answer. Every other match waits in
 the holding pen with the submission it points to, which the lead files with
 one click (:func:`file_held`). A reply address whose signature does not verify
 holds the message whatever else matches it.
+
+A reply held for its sender (a foreign domain, another section's address)
+is answered only when the sender is a staff address the service knows, once
+a day at most (:func:`notifications.reply_held`); any other sender may be
+forged, and is never written to.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import func
 from sqlalchemy import select
 
 from feedback.db import DbSession
@@ -42,6 +48,7 @@ from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
 from feedback.services import audit
 from feedback.services import DomainError
+from feedback.services import notifications
 from feedback.services import replies
 from feedback.services import submissions
 from feedback.signing import verify_reply_address
@@ -259,7 +266,38 @@ def ingest(session: DbSession, raw: bytes) -> Outcome:
         receipt = _new_submission(session, message, decision)
         inbound.submission_id = receipt.submission.id
     session.flush()
+    _tell_staff_sender(session, inbound, decision)
     return Outcome(decision, inbound, note)
+
+
+def known_staff_address(session: DbSession, address: str) -> bool:
+    """Return whether ``address`` is an active section's mailbox or staff account's."""
+    address = address.strip().lower()
+    if not address:
+        return False
+    section = select(Section.id).where(
+        func.lower(Section.email) == address, Section.active.is_(True)
+    )
+    staff = select(StaffUser.id).where(
+        func.lower(StaffUser.email) == address, StaffUser.active.is_(True)
+    )
+    return session.scalar(section.union_all(staff).limit(1)) is not None
+
+
+def _tell_staff_sender(
+    session: DbSession, inbound: InboundMessage, decision: Decision
+) -> None:
+    """Tell a staff sender that its reply was held for the address it came from."""
+    submission = decision.submission
+    if (
+        not decision.reason.about_sender
+        or submission is None
+        or submission.section is None
+        or submission.is_misconduct
+        or not known_staff_address(session, decision.sender)
+    ):
+        return
+    notifications.reply_held(session, inbound, submission)
 
 
 def _file_reply(

@@ -10,6 +10,7 @@ from flask import current_app
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
 from limits import parse_many
 from limits import RateLimitItem
 from sqlalchemy import func
@@ -18,6 +19,7 @@ from sqlalchemy import text
 
 from feedback.db import DbSession
 from feedback.db import utcnow
+from feedback.models import InboundMessage
 from feedback.models import InfoRequest
 from feedback.models import Language
 from feedback.models import Notification
@@ -52,7 +54,15 @@ SUBJECTS = {
     # Mail about staff accounts and sections names no submission.
     Notification.SIGN_IN_LOCKED: _l("您的账号登录已暂停"),
     Notification.SECTION_ADDRESS_CHANGED: _l("%(section)s的收件邮箱已更改"),
+    Notification.REPLY_HELD: _l("[%(ref)s] 您的答复邮件未能自动收下，已交纪检组长核对"),
 }
+
+# The routing mail of a reopened submission says so before anything else.
+REOPENED_SUBJECT = _l("[%(ref)s] 重新办理，请再次答复：%(subject)s")
+
+# A sender whose reply was held hears of it at most once in this long, so
+# that an auto-responder answering the notice cannot start a loop.
+REPLY_HELD_INTERVAL = timedelta(days=1)
 
 # What a 举报's author is told is worded as a report, never as an opinion.
 MISCONDUCT_SUBJECTS = {
@@ -84,10 +94,14 @@ def _render(
     *,
     misconduct: bool = False,
     locale: str = STAFF_LOCALE,
+    wording: LazyString | None = None,
 ) -> tuple[str, str, str]:
     """Return the subject, text and HTML of ``emails/<name>`` in ``locale``
-    (the traditional one converts the bureau's words too)."""
-    wording = (MISCONDUCT_SUBJECTS.get(name) if misconduct else None) or SUBJECTS[name]
+    (the traditional one converts the bureau's words too); ``wording``
+    replaces the subject's usual one."""
+    if wording is None:
+        special = MISCONDUCT_SUBJECTS.get(name) if misconduct else None
+        wording = special or SUBJECTS[name]
     with force_locale(locale):
         subject = str(wording) % subject_args
         text = render_template(f"emails/{name}.txt", **context)
@@ -106,6 +120,7 @@ def _queue(
     reply_to: str | None = None,
     redact_after_send: bool = False,
     locale: str = STAFF_LOCALE,
+    wording: LazyString | None = None,
 ) -> list[OutboxMessage]:
     """Render ``emails/<name>`` now, once, in ``locale``, and queue a copy in
     the outbox for each recipient.
@@ -128,6 +143,7 @@ def _queue(
         context,
         misconduct=submission is not None and submission.is_misconduct,
         locale=locale,
+        wording=wording,
     )
     return [
         outbox.enqueue(
@@ -163,19 +179,29 @@ def _to_section(
     name: Notification,
     submission: Submission,
     section: Section,
+    wording: LazyString | None = None,
     **context: object,
 ) -> None:
     """Queue ``emails/<name>`` to a section, replying to the submission's own
-    address, with the signed link to its reply page."""
+    address, with the signed link to its reply page and one to each of the
+    citizen's files (``files``: pairs of attachment and link)."""
     token = reply_token(submission.id, section.id)
     reply_url = external_url("section.reply", token=token)
+    files = [
+        (
+            item,
+            external_url("section.attachment_link", token=token, attachment_id=item.id),
+        )
+        for item in submission.attachments
+    ]
     _queue(
         session,
         name,
         submission,
         [section.email],
-        {"section": section, "reply_url": reply_url, **context},
+        {"section": section, "reply_url": reply_url, "files": files, **context},
         reply_to=reply_address(submission.id),
+        wording=wording,
     )
 
 
@@ -211,10 +237,26 @@ def author_locale(submission: Submission) -> str:
 
 
 def submission_routed(
-    session: DbSession, submission: Submission, section: Section
+    session: DbSession,
+    submission: Submission,
+    section: Section,
+    *,
+    instruction: str | None = None,
 ) -> None:
-    """Tell a section that a submission is theirs to answer, with a reply link."""
-    _to_section(session, Notification.SUBMISSION_ROUTED, submission, section)
+    """Tell a section that a submission is theirs to answer, with a reply link.
+
+    With the lead's ``instruction`` it is a reopened submission: the mail says
+    so first, with the author's rating and reason and the earlier reply.
+    """
+    _to_section(
+        session,
+        Notification.SUBMISSION_ROUTED,
+        submission,
+        section,
+        wording=REOPENED_SUBJECT if instruction is not None else None,
+        instruction=instruction,
+        earlier=submission.approved_reply if instruction is not None else None,
+    )
 
 
 def reply_approved(session: DbSession, submission: Submission, reply: Reply) -> None:
@@ -228,17 +270,22 @@ def receipt_limits(setting: str) -> list[RateLimitItem]:
     return parse_many(setting)
 
 
+def _count_alone(session: DbSession, name: str) -> None:
+    """On PostgreSQL, hold a lock named ``name`` until the commit, so that two
+    nodes never count the same mail in the outbox at once; on SQLite the
+    transaction's write lock does."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = locks.advisory_key(name)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def _receipt_allowed(session: DbSession, address: str) -> bool:
     """Say whether one more new-submission receipt may go to ``address``.
 
-    Counted in the outbox, so every node counts the same mail. On PostgreSQL
-    a lock held until the commit keeps two nodes from counting at once; on
-    SQLite the submission just written already holds the only write lock.
+    Counted in the outbox, so every node counts the same mail.
     """
     address = address.strip().lower()
-    if session.get_bind().dialect.name == "postgresql":
-        key = locks.advisory_key(f"receipt:{address}")
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    _count_alone(session, f"receipt:{address}")
     now = utcnow()
     for limit in receipt_limits(current_app.config["RECEIPT_RATE_LIMIT"]):
         since = now - timedelta(seconds=limit.get_expiry())
@@ -390,3 +437,36 @@ def section_address_changed(
         old=old,
         actor=actor,
     )
+
+
+def reply_held(
+    session: DbSession, held: InboundMessage, submission: Submission
+) -> bool:
+    """Tell a staff address that its reply was held, and how to answer; at most
+    once per REPLY_HELD_INTERVAL, counted in the outbox.
+
+    The notice quotes nothing of the held mail, whose words a forger may
+    have chosen. Return whether a notice was queued.
+    """
+    address = held.sender.strip().lower()
+    _count_alone(session, f"reply-held:{address}")
+    since = utcnow() - REPLY_HELD_INTERVAL
+    told = session.scalar(
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.template == Notification.REPLY_HELD,
+            func.lower(OutboxMessage.recipient) == address,
+            OutboxMessage.created_at >= since,
+        )
+        .limit(1)
+    )
+    if told is not None:
+        return False
+    _queue(
+        session,
+        Notification.REPLY_HELD,
+        submission,
+        [address],
+        {"held": held, "section": submission.section},
+    )
+    return True

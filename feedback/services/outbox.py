@@ -436,8 +436,12 @@ def to_mail(letter: Letter) -> Message:
     """Build the MIME message of a stored one, with its stored ``Message-ID``.
 
     Header values are folded again: a message queued before enqueue folded
-    them still goes out.
+    them still goes out. Mail with a reply address is mail a section answers:
+    it comes from ``MAIL_SECTION_SENDER`` when that is set.
     """
+    sender = current_app.config["MAIL_SECTION_SENDER"] if letter.reply_to else None
+    if isinstance(sender, list):  # (name, address) as JSON from the environment
+        sender = tuple(sender)
     headers = {}
     if letter.in_reply_to:
         reference = header_safe(letter.in_reply_to)
@@ -447,6 +451,7 @@ def to_mail(letter: Letter) -> Message:
         recipients=[header_safe(letter.recipient)],
         body=letter.body_text,
         html=letter.body_html,
+        sender=sender or None,
         reply_to=header_safe(letter.reply_to) if letter.reply_to else None,
         extra_headers=headers or None,
         date=time.time(),

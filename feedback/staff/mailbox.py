@@ -320,14 +320,18 @@ def held_mail() -> ResponseReturnValue:
 def held_message(message_id: int) -> ResponseReturnValue:
     """Show a held message with the forms to file or discard it."""
     message = db.get_or_404(InboundMessage, message_id)
+    matched = (
+        db.session.get(Submission, message.submission_id)
+        if message.submission_id
+        else None
+    )
     return render_template(
         "staff/held_message.html",
         message=message,
         file_form=FileHeldForm(),
         discard_form=FlaskForm(),
-        matched=db.session.get(Submission, message.submission_id)
-        if message.submission_id
-        else None,
+        matched=matched,
+        fileable=matched is not None and inbound.awaits_reply(matched),
     )
 
 

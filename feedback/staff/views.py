@@ -24,6 +24,7 @@ from feedback.extensions import db
 from feedback.labels import KIND_NAMES
 from feedback.labels import STATE_LABELS
 from feedback.models import Attachment
+from feedback.models import HoldReason
 from feedback.models import InboundMessage
 from feedback.models import InboundState
 from feedback.models import OutboxMessage
@@ -228,6 +229,17 @@ def _lead_desk() -> ResponseReturnValue:
         .select_from(OutboxMessage)
         .where(OutboxMessage.state == OutboxState.FAILED)
     )
+    # Replies a section's clerk believes sent, held for the address they
+    # came from: flagged apart from the rest of the pen.
+    held_replies = db.session.scalar(
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(
+            InboundMessage.state == InboundState.HELD,
+            InboundMessage.hold_reason.in_([r for r in HoldReason if r.about_sender]),
+            InboundMessage.submission_id.is_not(None),
+        )
+    )
     args = {k: v for k, v in request.args.items() if k != "after"}
     # The export links carry the filters that were understood, nothing else.
     export_args = {
@@ -245,6 +257,7 @@ def _lead_desk() -> ResponseReturnValue:
         page=current,
         form=form,
         held=held,
+        held_replies=held_replies,
         failed=failed,
         args=args,
     )
