@@ -311,7 +311,7 @@ class ReplyForm(PrefixedForm):
         """Build the form starting from the reply template chosen with ``?template=N``."""
         chosen = current_app.config["REPLY_TEMPLATES"]
         number = ascii_number(choice, most=len(chosen) - 1)
-        return cls(body=None if number is None else chosen[number])
+        return cls(body=None if number is None else chosen[number].text)
 
 
 class FilterForm(FlaskForm):
