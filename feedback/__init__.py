@@ -12,6 +12,7 @@ from flask import Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from feedback.config import DefaultConfig
+from feedback.config import reply_templates_setting
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,6 +85,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["DEADLINE_MODE"] = read_mode(app.config["DEADLINE_MODE"])
     app.config["ATTACHMENT_STORAGE"] = read_storage(app.config["ATTACHMENT_STORAGE"])
     receipt_limits(app.config["RECEIPT_RATE_LIMIT"])  # a typo stops the start
+    app.config["REPLY_TEMPLATES"] = reply_templates_setting(
+        app.config["REPLY_TEMPLATES"]
+    )
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(
         app.config["DATABASE_URL"], Path(app.instance_path)
     )

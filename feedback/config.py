@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 from typing import TypeVar
 
 Choice = TypeVar("Choice", bound=enum.StrEnum)
@@ -19,6 +21,41 @@ def enum_setting(choices: type[Choice], name: str, value: object) -> Choice:
             f"{name} must be {allowed}, not {value!r}: fix it in "
             f"instance/config.py or FEEDBACK_{name}."
         ) from None
+
+
+class ReplyTemplate(NamedTuple):
+    """A text sections may start a reply from, and the name its link shows."""
+
+    title: str | None  # None: the link says 模板1, 模板2 … (the older plain strings)
+    text: str
+
+
+def reply_templates_setting(value: object) -> tuple[ReplyTemplate, ...]:
+    """Return REPLY_TEMPLATES as titled templates; stop the service on a bad entry.
+
+    An entry is a ``(title, text)`` pair (a two-item list in JSON), or, as
+    before titles existed, the text alone.
+    """
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        value = [value]
+    found = []
+    for entry in value:
+        if isinstance(entry, str) and entry.strip():
+            found.append(ReplyTemplate(None, entry))
+        elif (
+            isinstance(entry, Sequence)
+            and not isinstance(entry, str)
+            and len(entry) == 2
+            and all(isinstance(part, str) and part.strip() for part in entry)
+        ):
+            found.append(ReplyTemplate(entry[0].strip(), entry[1]))
+        else:
+            raise RuntimeError(
+                "REPLY_TEMPLATES must be a list of (title, text) pairs or texts, "
+                f"not {entry!r}: fix it in instance/config.py or "
+                "FEEDBACK_REPLY_TEMPLATES."
+            )
+    return tuple(found)
 
 
 class DefaultConfig:
@@ -75,11 +112,21 @@ class DefaultConfig:
     # many days of closing; the closing page says so, and names that body.
     REVIEW_DAYS = 30
     REVIEW_BODY = "梅江区人民政府"
-    # Reply templates sections can start from.
+    # Reply templates sections can start from: (title, text) pairs; a text
+    # alone, as older configurations have it, is named 模板1, 模板2 …
     REPLY_TEMPLATES = (
-        "您好！您反映的问题已收悉。经核查，情况如下：\n\n处理结果：\n\n感谢您对我局工作的监督与支持。",
-        "您好！您提出的建议很有价值，我股室已研究采纳，具体措施如下：\n\n感谢您的关心与支持。",
-        "您好！经核实，您反映的情况与事实不符，具体说明如下：\n\n如有疑问，欢迎继续反映。",
+        (
+            "核查处理",
+            "您好！您反映的问题已收悉。经核查，情况如下：\n\n处理结果：\n\n感谢您对我局工作的监督与支持。",
+        ),
+        (
+            "采纳建议",
+            "您好！您提出的建议很有价值，我股室已研究采纳，具体措施如下：\n\n感谢您的关心与支持。",
+        ),
+        (
+            "情况不符",
+            "您好！经核实，您反映的情况与事实不符，具体说明如下：\n\n如有疑问，欢迎继续反映。",
+        ),
     )
 
     # Route a submission (never 举报) to its suggested section at once, without

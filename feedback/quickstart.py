@@ -8,14 +8,18 @@ SMTP sink that writes each message to ``instance/mail/*.eml``; staff read it at
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import secrets
+import socket
+import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+from typing import NoReturn
 
 from aiosmtpd.controller import Controller
 from flask import Flask
@@ -62,6 +66,31 @@ class SinkHandler:
         return "250 Message accepted for delivery"
 
 
+def port_problem(what: str, host: str, port: int, option: str) -> str | None:
+    """Say in one line why ``host:port`` cannot be listened on, or return None."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        # With SO_REUSEADDR, as both servers bind: a port that only lingers
+        # after a stopped server is free; one that something listens on is not.
+        with socket.create_server((host, port), family=family):
+            return None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            why = "is in use by another program (is the quick start running already?)"
+        else:
+            why = f"cannot be opened ({exc.strerror or exc})"
+    return (
+        f"Port {port} on {host}, for the {what}, {why}. "
+        f"Stop that program, or choose another port with {option}."
+    )
+
+
+def refuse_to_start(problem: str) -> NoReturn:
+    """Print ``problem`` and exit 1: a taken port needs no traceback."""
+    print(f"quickstart: {problem}", file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
 def start_worker(app: Flask, stop: threading.Event) -> threading.Thread:
     """Run the outbox worker in a thread of this process."""
 
@@ -94,6 +123,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--smtp-port", type=int, default=8025)
     args = parser.parse_args(argv)
+    # FEEDBACK_MAIL_PORT, if set, wins over --smtp-port, as it does for the app.
+    smtp_port = int(os.environ.setdefault("FEEDBACK_MAIL_PORT", str(args.smtp_port)))
+    for problem in (
+        port_problem("web server", args.host, args.port, "--port"),
+        port_problem("SMTP sink", "127.0.0.1", smtp_port, "--smtp-port"),
+    ):
+        if problem is not None:
+            refuse_to_start(problem)
 
     if ensure_secret_key():
         print("Wrote a new SECRET_KEY to instance/config.py.")
@@ -102,7 +139,6 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("FEEDBACK_PUBLIC_URL", f"http://{shown_host}:{args.port}")
     os.environ.setdefault("FEEDBACK_MAIL_SINK_DIR", str(sink))
     os.environ.setdefault("FEEDBACK_MAIL_SERVER", "127.0.0.1")
-    os.environ.setdefault("FEEDBACK_MAIL_PORT", str(args.smtp_port))
     # Someone is reading this console: lines for eyes, not for a log collector.
     os.environ.setdefault("FEEDBACK_LOG_FORMAT", "text")
     app = create_app()
@@ -114,10 +150,11 @@ def main(argv: list[str] | None = None) -> None:
         demo.load_published_replies(db.session)
         db.session.commit()
 
-    controller = Controller(
-        SinkHandler(sink), hostname="127.0.0.1", port=app.config["MAIL_PORT"]
-    )
-    controller.start()
+    controller = Controller(SinkHandler(sink), hostname="127.0.0.1", port=smtp_port)
+    try:
+        controller.start()
+    except OSError as exc:  # taken since the check above
+        refuse_to_start(f"the SMTP sink cannot listen on port {smtp_port}: {exc}")
     stop = threading.Event()
     worker = start_worker(app, stop)
 

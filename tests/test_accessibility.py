@@ -762,9 +762,14 @@ def test_lead_triages_by_keyboard_alone(browser: Browser, live_server, care):
 
     # Refuse another with a template reason picked by the arrow keys.
     page.goto(f"{live_server.url}/staff/")
+    # It sits among the other decisions, folded below routing, and is confirmed.
     _press_on(page, f"a[href='/staff/submissions/{to_refuse}']")
+    _tab_to(page, "details.other-decisions summary")
+    page.keyboard.press("Enter")
     _tab_to(page, "#refuse-template")
     page.keyboard.press("ArrowDown")
+    _tab_to(page, "#refuse-confirm")
+    page.keyboard.press("Space")
     _press_on(page, "form[action$='/refuse'] button")
     expect(page.locator(".state")).to_have_text("不予受理")
     problems = axe_violations(

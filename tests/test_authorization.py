@@ -599,7 +599,11 @@ ACTIONS: dict[str, Action] = {
     "/staff/submissions/<int:submission_id>/refuse": Action(
         allowed=_allowed("lead"),
         setup=lambda s, m: {"submission_id": _received(s).id},
-        form=lambda m: {"refuse-template": "", "refuse-reason": "不属于本局职责"},
+        form=lambda m: {
+            "refuse-template": "",
+            "refuse-reason": "不属于本局职责",
+            "refuse-confirm": "y",
+        },
         effect=lambda s, m: (
             _get(s, Submission, m, "submission_id").decision_reason == "不属于本局职责"
             and _state(s, m, SubmissionState.NOT_ACCEPTED)
@@ -613,7 +617,10 @@ ACTIONS: dict[str, Action] = {
             "original": (original := _received(s)).id,
             "reference": original.reference,
         },
-        form=lambda m: {"duplicate-reference": m["reference"]},
+        form=lambda m: {
+            "duplicate-reference": m["reference"],
+            "duplicate-confirm": "y",
+        },
         effect=lambda s, m: (
             _get(s, Submission, m, "submission_id").duplicate_of_id == m["original"]
             and _state(s, m, SubmissionState.DUPLICATE)
@@ -623,7 +630,7 @@ ACTIONS: dict[str, Action] = {
     "/staff/submissions/<int:submission_id>/spam": Action(
         allowed=_allowed("lead"),
         setup=lambda s, m: {"submission_id": _received(s).id},
-        form=lambda m: {},
+        form=lambda m: {"spam-confirm": "y"},
         effect=lambda s, m: (
             _state(s, m, SubmissionState.SPAM)
             and _audited(s, m, AuditAction.MARKED_SPAM)

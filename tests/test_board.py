@@ -52,10 +52,10 @@ def test_round_page_counts_and_rollup(client, demo_loaded):
     assert len(_codes(html)) == 18
     assert re.search(r"已完成</span> <strong>16</strong>", html)
     assert re.search(r"长期坚持</span> <strong>2</strong>", html)
-    rollup = html[html.index('class="list rollup"') :]
-    rows = re.findall(r"第(\d)方面</a></th><td>(\d+)</td>", rollup)
+    rollup = html[html.index('class="list rollup') :]
+    rows = re.findall(r'第(\d)方面</a></th><td data-label="问题数">(\d+)</td>', rollup)
     assert rows == [("1", "1"), ("2", "7"), ("3", "7"), ("4", "3")]
-    totals = html[html.index('class="list totals"') : html.index('class="list rollup"')]
+    totals = html[html.index('class="list totals"') : html.index('class="list rollup')]
     assert re.search(r"问题</th><td>18</td><td>18</td>", totals)
     assert "89%" in html  # 16 of 18 done
     assert '<link rel="alternate" type="application/atom+xml"' in html

@@ -62,7 +62,8 @@ def _state(app, submission_id):
 def test_refuse_with_a_template_reason_tells_the_author(app, case):
     client, submission_id, code = case
     client.post(
-        f"/staff/submissions/{submission_id}/refuse", data={"refuse-template": "0"}
+        f"/staff/submissions/{submission_id}/refuse",
+        data={"refuse-template": "0", "refuse-confirm": "y"},
     )
     assert _state(app, submission_id) is SubmissionState.NOT_ACCEPTED
     reason = app.config["REFUSAL_REASONS"][0]
@@ -78,7 +79,7 @@ def test_refusal_needs_a_reason(app, case):
     client, submission_id, _code = case
     page = client.post(
         f"/staff/submissions/{submission_id}/refuse",
-        data={"refuse-reason": " "},
+        data={"refuse-reason": " ", "refuse-confirm": "y"},
         follow_redirects=True,
     )
     assert "请写明不予受理的理由，群众会看到。" in page.get_data(as_text=True)
@@ -93,13 +94,13 @@ def test_duplicate_points_the_author_to_the_original(app, case):
         reference = original.reference
     bad = client.post(
         f"/staff/submissions/{submission_id}/duplicate",
-        data={"duplicate-reference": "MJ00000000-00000"},
+        data={"duplicate-reference": "MJ00000000-00000", "duplicate-confirm": "y"},
         follow_redirects=True,
     )
     assert "没有这个编号" in bad.get_data(as_text=True)
     client.post(
         f"/staff/submissions/{submission_id}/duplicate",
-        data={"duplicate-reference": reference},
+        data={"duplicate-reference": reference, "duplicate-confirm": "y"},
     )
     assert _state(app, submission_id) is SubmissionState.DUPLICATE
     tracked = (
@@ -111,7 +112,7 @@ def test_duplicate_points_the_author_to_the_original(app, case):
 def test_spam_sends_nothing(app, case):
     client, submission_id, _code = case
     before = len(_mails_to(app, "zhaoliu@example.com"))
-    client.post(f"/staff/submissions/{submission_id}/spam")
+    client.post(f"/staff/submissions/{submission_id}/spam", data={"spam-confirm": "y"})
     assert _state(app, submission_id) is SubmissionState.SPAM
     assert len(_mails_to(app, "zhaoliu@example.com")) == before
 
@@ -247,7 +248,7 @@ def test_lead_types_in_a_phone_call_with_its_date(app, client, demo_loaded):
 
 def test_audit_page_filters_and_hides_citizens_business_from_admins(app, case):
     client, submission_id, _code = case
-    client.post(f"/staff/submissions/{submission_id}/spam")
+    client.post(f"/staff/submissions/{submission_id}/spam", data={"spam-confirm": "y"})
     page = client.get("/staff/audit?action=marked_spam").get_data(as_text=True)
     assert "<td>marked_spam</td>" in page
     assert "<td>submitted</td>" not in page

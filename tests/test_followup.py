@@ -398,7 +398,7 @@ def test_sections_start_replies_from_templates(app, routed):
         login(section, staff_user(Role.SECTION, "办公室"))
         office = db.session.scalar(select(Section).where(Section.name == "办公室"))
         token = reply_token(submission_id, office.id)
-    first = app.config["REPLY_TEMPLATES"][0]
+    first = app.config["REPLY_TEMPLATES"][0].text
     opened = section.get(f"/section/reply/{token}", follow_redirects=True)
     for base in (f"/staff/submissions/{submission_id}", opened.request.path):
         page = section.get(base).get_data(as_text=True)

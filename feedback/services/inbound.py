@@ -22,6 +22,7 @@ forged, and is never written to.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -51,6 +52,7 @@ from feedback.services import DomainError
 from feedback.services import notifications
 from feedback.services import replies
 from feedback.services import submissions
+from feedback.services import tracking
 from feedback.signing import verify_reply_address
 
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
@@ -89,8 +91,10 @@ def _message_ids(value: str | None) -> list[str]:
 
 def _reference_in(subject: str) -> str | None:
     prefix = re.escape(current_app.config["REFERENCE_PREFIX"])
-    found = re.search(rf"{prefix}\d{{8}}-\d{{5}}", subject)
-    return found.group(0) if found else None
+    # A clerk may retype the number: any case, full-width, spaced out.
+    folded = unicodedata.normalize("NFKC", subject)
+    found = re.search(rf"{prefix}\s*\d{{8}}\s*-?\s*\d{{5}}", folded, re.IGNORECASE)
+    return tracking.normalise_reference(found.group(0)) if found else None
 
 
 def _match(

@@ -23,6 +23,7 @@ from feedback.models import Reply
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
+from feedback.services import tracking
 
 # The kinds offered and listed; a 举报 reaches only the lead, by the web form.
 LISTED_KINDS = (
@@ -120,7 +121,9 @@ def expected_on(submission: Submission) -> date | None:
 def find(session: DbSession, reference: str) -> Submission | None:
     """Return the listed submission with this reference number, or None."""
     return session.scalar(
-        select(Submission).where(Submission.reference == reference, _listed())
+        select(Submission).where(
+            Submission.reference == tracking.normalise_reference(reference), _listed()
+        )
     )
 
 
@@ -156,7 +159,8 @@ def search(session: DbSession, query: Query, *, now: datetime) -> list[Submissio
         .limit(LIMIT)
     )
     if query.references:
-        found = found.where(Submission.reference.in_(query.references))
+        typed = [tracking.normalise_reference(r) for r in query.references]
+        found = found.where(Submission.reference.in_(typed))
     else:
         start, end = window(query.start, query.end, now)
         found = found.where(

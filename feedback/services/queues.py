@@ -28,6 +28,7 @@ from feedback.models import ReplyState
 from feedback.models import Submission
 from feedback.models import SubmissionKind
 from feedback.models import SubmissionState
+from feedback.services import tracking
 
 PAGE_SIZE = 50
 COUNT_CAP = 1000
@@ -117,7 +118,7 @@ class Filters:
             word = self.text.strip()
             found.append(
                 or_(
-                    Submission.reference == word,
+                    Submission.reference == tracking.normalise_reference(word),
                     Submission.subject.icontains(word, autoescape=True),
                     Submission.body.icontains(word, autoescape=True),
                 )

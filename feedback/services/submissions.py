@@ -174,7 +174,9 @@ def _new_reference(session: DbSession, received_at: datetime) -> str:
     config = current_app.config
     local_day = deadlines.local_date(received_at, config["TIME_ZONE"])
     for _try in range(REFERENCE_TRIES):
-        candidate = f"{config['REFERENCE_PREFIX']}{local_day:%Y%m%d}-" + (
+        # Stored as every lookup reads it, whatever the prefix's case.
+        candidate = tracking.normalise_reference(
+            f"{config['REFERENCE_PREFIX']}{local_day:%Y%m%d}-"
             f"{secrets.randbelow(10**REFERENCE_DIGITS):0{REFERENCE_DIGITS}d}"
         )
         if find_by_reference(session, candidate) is None:
@@ -183,9 +185,15 @@ def _new_reference(session: DbSession, received_at: datetime) -> str:
 
 
 def find_by_reference(session: DbSession, reference: str) -> Submission | None:
-    """Return the submission with a reference number as typed, if there is one."""
+    """Return the submission with a reference number as typed, if there is one.
+
+    Typed in any case, with spaces or full-width characters (see
+    :func:`tracking.normalise_reference`).
+    """
     return session.scalar(
-        select(Submission).where(Submission.reference == reference.strip())
+        select(Submission).where(
+            Submission.reference == tracking.normalise_reference(reference)
+        )
     )
 
 

@@ -1,9 +1,11 @@
-"""Access codes: making them, reading them forgivingly, and finding their submission."""
+"""Access codes and reference numbers: making codes, reading both forgivingly, finding their submission."""
 
 from __future__ import annotations
 
 import enum
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +21,13 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 20  # 100 bits
 GROUP = 4
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+# Dashes an input method or a word processor puts where a hyphen was meant;
+# NFKC has already folded the full-width and the small hyphen-minus.
+_DASHES = str.maketrans(
+    dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
+)
+# A reference as stored: the site's prefix, the day received, a number.
+_REFERENCE = re.compile(r"([A-Z]*)(\d{8})-*(\d+)")
 
 
 def new_access_code(
@@ -57,6 +66,22 @@ def normalise_code(text: str) -> str | None:
     if len(cleaned) != CODE_LENGTH or any(ch not in ALPHABET for ch in cleaned):
         return None
     return cleaned
+
+
+def normalise_reference(text: str) -> str:
+    """Read a typed reference number as stored: ``mj 20261206－00007`` is ``MJ20261206-00007``.
+
+    Case, spaces, full-width characters and the kind of dash (or none) do
+    not matter. Text that is no reference comes back cleaned the same way,
+    so that it simply matches nothing.
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    cleaned = "".join(folded.split()).upper().translate(_DASHES)
+    found = _REFERENCE.fullmatch(cleaned)
+    if found is None:
+        return cleaned
+    prefix, day, number = found.groups()
+    return f"{prefix}{day}-{number}"
 
 
 def hash_code(code: str) -> str:

@@ -15,6 +15,7 @@ from feedback.models import AuditAction
 from feedback.models import Event
 from feedback.models import Role
 from feedback.models import Submission
+from feedback.services import tracking
 from feedback.staff import bp
 from feedback.staff.forms import AuditFilterForm
 from feedback.web.forms import SelectChoice
@@ -38,7 +39,7 @@ def audit_log() -> ResponseReturnValue:
     reference = form.understood(form.reference)
     if reference:
         query = query.join(Submission, Submission.id == Event.submission_id).where(
-            Submission.reference == reference
+            Submission.reference == tracking.normalise_reference(reference)
         )
     before = form.understood(form.before)
     if before:

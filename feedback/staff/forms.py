@@ -36,6 +36,7 @@ from feedback.web.forms import email_field
 from feedback.web.forms import FilledDate
 from feedback.web.forms import FilledInteger
 from feedback.web.forms import FilterForm
+from feedback.web.forms import Label
 from feedback.web.forms import PrefixedForm
 from feedback.web.forms import search_field
 from feedback.web.forms import SelectChoice
@@ -51,6 +52,15 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+def confirm_box(label: Label) -> BooleanField:
+    """A box to tick before a decision that ends a case, which nothing undoes.
+
+    Required in the browser, which asks before posting without JavaScript,
+    and again here, for a form posted some other way.
+    """
+    return BooleanField(label, validators=[DataRequired(_l("请先勾选确认。"))])
 
 
 class RouteForm(FlaskForm):
@@ -197,6 +207,7 @@ class RefuseForm(PrefixedForm):
         max=2000,
         description=_l("选了常用理由可以不填；填写的内容会替代常用理由。"),
     )
+    confirm = confirm_box(_l("我确认不予受理，理由将告知群众"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -225,6 +236,7 @@ class DuplicateForm(PrefixedForm):
     reference = text_field(
         _l("与哪一件重复（编号）"), max=32, required=_l("请填写编号。")
     )
+    confirm = confirm_box(_l("我确认这是重复件，本件就此办结"))
 
 
 class ExtendForm(PrefixedForm):
@@ -334,7 +346,11 @@ class AskForm(PrefixedForm):
 
 
 class SpamForm(PrefixedForm):
-    """Setting aside what is not an opinion: a button, without a prefix."""
+    """Setting aside what is not an opinion, confirmed, for nobody is told."""
+
+    PREFIX = "spam"
+
+    confirm = confirm_box(_l("我确认这不是意见建议，标记后不通知任何人"))
 
 
 class AcceptForm(PrefixedForm):

@@ -8,8 +8,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import UTC
 from email.message import EmailMessage
 from email.utils import getaddresses
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -63,6 +65,16 @@ class SinkMail:
     def text(self) -> str:
         part = self.message.get_body(("plain",))
         return part.get_content() if part is not None else ""
+
+    @property
+    def sent_at(self) -> datetime | None:
+        """Return when the message says it was sent, or None if it does not say."""
+        try:
+            sent = parsedate_to_datetime(str(self.message.get("Date", "")))
+        except (TypeError, ValueError):
+            return None
+        # RFC 5322's "-0000": the zone is unknown; UTC is the honest guess.
+        return sent if sent.tzinfo is not None else sent.replace(tzinfo=UTC)
 
 
 def _sink_dir() -> Path:

@@ -201,15 +201,21 @@ def queue_filters() -> tuple[QueueFilterForm, queues.Filters]:
     return form, filters
 
 
+def first_queue(counts: dict[str, int]) -> str:
+    """Return the queue the desk opens on: the first, in the order shown, with work in it."""
+    return next((name for name in queues.QUEUE_NAMES if counts[name]), "new")
+
+
 def _lead_desk() -> ResponseReturnValue:
     """The lead's desk: queues with counts, filters, and one page of the chosen queue."""
     config = current_app.config
     soon = config["REMINDER_DAYS_BEFORE"]
-    name = request.args.get("queue", "new")
-    if name not in queues.QUEUE_NAMES:
-        name = "new"
-    form, filters = queue_filters()
     today = deadlines.today()
+    counts = {q: queues.count(db.session, q, today, soon) for q in queues.QUEUE_NAMES}
+    name = request.args.get("queue", "")
+    if name not in queues.QUEUE_NAMES:
+        name = first_queue(counts)
+    form, filters = queue_filters()
     current = queues.page(
         db.session,
         name,
@@ -218,7 +224,6 @@ def _lead_desk() -> ResponseReturnValue:
         soon_days=soon,
         after=queues.parse_after(request.args.get("after")),
     )
-    counts = {q: queues.count(db.session, q, today, soon) for q in queues.QUEUE_NAMES}
     held = db.session.scalar(
         select(func.count())
         .select_from(InboundMessage)
@@ -240,7 +245,8 @@ def _lead_desk() -> ResponseReturnValue:
             InboundMessage.submission_id.is_not(None),
         )
     )
-    args = {k: v for k, v in request.args.items() if k != "after"}
+    # The queue chosen, said in every link, so that paging stays in it.
+    args = {k: v for k, v in request.args.items() if k != "after"} | {"queue": name}
     # The export links carry the filters that were understood, nothing else.
     export_args = {
         f.name: request.args[f.name]

@@ -324,7 +324,7 @@ class ReplyForm(PrefixedForm):
             return cls.editing(waiting)
         chosen = current_app.config["REPLY_TEMPLATES"]
         number = ascii_number(choice, most=len(chosen) - 1)
-        return cls(body=None if number is None else chosen[number])
+        return cls(body=None if number is None else chosen[number].text)
 
     @classmethod
     def editing(cls, draft: Reply, *, fresh: bool = False) -> Self:
