@@ -503,6 +503,8 @@ def test_auto_routed_mail_names_the_attachment_and_says_a_reply_will_do(
     assert reference in mail["Subject"]
     first_lines = text.split("\n")[:5]
     assert "直接回复本邮件即可答复，也可点击链接在网页上答复：" in first_lines
+    # Routed by the rules, not by the lead: the mail does not say the lead did.
+    assert "纪检组长" not in "".join(first_lines)
     assert parseaddr(mail["From"])[1] == SECTION_SENDER[1]
     assert mail["Reply-To"].startswith("reply+")
     assert mail["Reply-To"].endswith("@reply.meijiang-edu.example")
