@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from feedback.models import AuditAction
 from feedback.models import Channel
 from feedback.models import FailureKind
 from feedback.models import HoldReason
@@ -142,4 +143,50 @@ RETIRE_CAUSES = {
     RetireCause.CLOSED: _l("此件已办结"),
     RetireCause.REOPENED: _l("此件已重新办理，需要新的答复"),
     RetireCause.REROUTED: _l("此件已改由其他股室办理"),
+}
+
+# What the audit log's reader (the lead, the administrator) sees for each action.
+AUDIT_ACTIONS = {
+    AuditAction.SUBMITTED: _l("群众提交"),
+    AuditAction.ROUTED: _l("转办"),
+    AuditAction.REPLY_DRAFTED: _l("股室答复"),
+    AuditAction.REPLY_APPROVED: _l("答复审核通过"),
+    AuditAction.STATUS_CHANGED: _l("整改状态变更"),
+    AuditAction.PROGRESS_ADDED: _l("添加整改进展"),
+    AuditAction.STAFF_CREATED: _l("创建工作人员账号"),
+    AuditAction.LOGGED_IN: _l("登录成功"),
+    AuditAction.LOGGED_OUT: _l("退出登录"),
+    AuditAction.DEMO_LOADED: _l("载入演示数据"),
+    AuditAction.PROBLEM_EDITED: _l("修改问题"),
+    AuditAction.NOTICE_IMPORTED: _l("导入整改通报"),
+    AuditAction.SECTION_SAVED: _l("修改股室与邮件路由"),
+    AuditAction.ACCOUNT_LOCKED: _l("登录失败过多，已锁定"),
+    AuditAction.PASSWORD_CHANGED: _l("修改密码"),
+    AuditAction.STAFF_DISABLED: _l("停用工作人员账号"),
+    AuditAction.REFUSED: _l("决定不予受理"),
+    AuditAction.MARKED_DUPLICATE: _l("标记为重复件"),
+    AuditAction.MARKED_SPAM: _l("标记为无效信息"),
+    AuditAction.EXTENDED: _l("延长答复期限"),
+    AuditAction.NOTE_ADDED: _l("添加内部备注"),
+    AuditAction.REPLY_RETURNED: _l("答复退回股室"),
+    AuditAction.REPLY_PUBLISHED: _l("公开答复"),
+    AuditAction.INFO_REQUESTED: _l("请群众补充材料"),
+    AuditAction.INFO_ANSWERED: _l("群众补充材料"),
+    AuditAction.RATED: _l("群众评价"),
+    AuditAction.REOPENED: _l("已重新办理"),
+    AuditAction.RATING_REVIEWED: _l("不满意评价已复核，维持办结"),
+    AuditAction.ACCEPTED: _l("受理举报"),
+    AuditAction.CONCLUDED: _l("举报办结"),
+    AuditAction.PURGED: _l("到期删除个人信息"),
+    AuditAction.TOTP_CHANGED: _l("修改两步验证"),
+    AuditAction.HOLIDAY_SAVED: _l("修改节假日"),
+    AuditAction.AUTO_CLOSED: _l("未评价，自动办结"),
+    AuditAction.API_KEY_CREATED: _l("发放接口密钥"),
+    AuditAction.API_KEY_REVOKED: _l("吊销接口密钥"),
+    AuditAction.EXPORTED: _l("导出台账"),
+    AuditAction.OUTBOX_RETRIED: _l("重发失败邮件"),
+    AuditAction.OUTBOX_ACKNOWLEDGED: _l("已知悉发送失败的邮件"),
+    AuditAction.MAIL_DISCARDED: _l("丢弃待处理邮件"),
+    AuditAction.REPLY_REVISED: _l("股室修改待审核答复"),
+    AuditAction.REPLY_RETIRED: _l("答复作废"),
 }

@@ -143,5 +143,6 @@ def init_app(app: Flask) -> None:
         OUTBOX_FAILURES=labels.OUTBOX_FAILURES,
         NOTIFICATION_NAMES=labels.NOTIFICATION_NAMES,
         REPLY_STATES=labels.REPLY_STATES,
+        AUDIT_ACTIONS=labels.AUDIT_ACTIONS,
         STATUS_KINDS=StatusKind,
     )

@@ -19,6 +19,7 @@ from feedback import PROJECT_ROOT
 from feedback.chinese import to_traditional
 from feedback.i18n import LOCALES
 from feedback.models import AlertKind
+from feedback.models import AuditAction
 from feedback.models import Channel
 from feedback.models import DeadlineAlert
 from feedback.models import FailureKind
@@ -49,6 +50,7 @@ LABELLED = [
     (Notification, labels.NOTIFICATION_NAMES),
     (StatusKind, labels.STATUS_KIND_LABELS),
     (ReplyState, labels.REPLY_STATES),
+    (AuditAction, labels.AUDIT_ACTIONS),
     (RetireCause, labels.RETIRE_CAUSES),
 ]
 

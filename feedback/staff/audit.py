@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from feedback.auth.decorators import role_required
 from feedback.extensions import db
+from feedback.labels import AUDIT_ACTIONS
 from feedback.models import AuditAction
 from feedback.models import Event
 from feedback.models import Role
@@ -29,7 +30,7 @@ def audit_log() -> ResponseReturnValue:
     """List audit events, newest first, filtered and paged by id (keyset)."""
     form = AuditFilterForm(request.args)
     form.action.choices = [SelectChoice("", _("全部"))] + [
-        SelectChoice(a.value, a.value) for a in AuditAction
+        SelectChoice(a.value, str(AUDIT_ACTIONS[a])) for a in AuditAction
     ]
     form.read()
     query = select(Event).order_by(Event.id.desc()).limit(PAGE_SIZE + 1)
