@@ -34,6 +34,7 @@ RELEASED = {
     "13f78496e383_attachment_bytes_in_the_database_chunked.py": "2977915a2dcd375b261e8f29449f680112ab95cc265dae128f659842e88aae6a",
     "270bcfc3568c_form_key_hash_and_receipt_nonce_active_.py": "d63d10ffeaf0234cec54e353eb92d452dc0829058d919a33d3c0323fc191c0d0",
     "12622f057c3d_submissions_remember_the_author_s_.py": "e8f484275d8d4aad721b726dee602939404d7f2040b551db52686feb986b1653",
+    "17cd43ecfa8d_index_the_receipt_nonce_looked_up_on_.py": "08d0349fedb0bddf8571f2debfd5d2327d4878dd6c20548e892baef19ffce0e5",
 }
 
 

@@ -4,6 +4,7 @@ from feedback.models.api_keys import ApiKey
 from feedback.models.audit import AuditAction
 from feedback.models.audit import Event
 from feedback.models.board import Aspect
+from feedback.models.board import BoardVersion
 from feedback.models.board import Inspection
 from feedback.models.board import NoticeImport
 from feedback.models.board import Problem
@@ -46,6 +47,7 @@ __all__ = [
     "AlertKind",
     "ApiKey",
     "Aspect",
+    "BoardVersion",
     "Attachment",
     "AttachmentChunk",
     "AuditAction",

@@ -23,6 +23,7 @@ from feedback.statuses import StatusKind
 __all__ = [
     "STATUS_WORDS",
     "Aspect",
+    "BoardVersion",
     "Inspection",
     "NoticeImport",
     "Problem",
@@ -207,3 +208,18 @@ class NoticeImport(Base):
 
     def __repr__(self) -> str:
         return f"<NoticeImport {self.id} {self.published_on}>"
+
+
+class BoardVersion(Base):
+    """A stamp that every change to what the public pages show moves on.
+
+    One row per kind of content ("board" for the rounds, problems and their
+    history; "replies" for published replies): each web worker on each node
+    reads it at most once a second and drops its rendered pages when it moved.
+    """
+
+    __tablename__ = "board_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(default=1)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
