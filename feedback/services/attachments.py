@@ -16,14 +16,11 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject
-from pypdf.generic import DictionaryObject
-from pypdf.generic import IndirectObject
-from pypdf.generic import PdfObject
 from sqlalchemy import delete
 from sqlalchemy import select
 
@@ -35,6 +32,9 @@ from feedback.models import InfoRequest
 from feedback.models import Storage
 from feedback.models import Submission
 from feedback.services import DomainError
+
+if TYPE_CHECKING:
+    from pypdf.generic import PdfObject
 
 # Bytes a chunk row holds, and a file is read in: small enough for any
 # database's row, large enough that a 10 MB file is 40 rows.
@@ -125,19 +125,25 @@ def has_active_content(data: bytes) -> bool:
     compressed action is found). A PDF pypdf cannot read, or one too big to
     look through, counts as active: it is kept, and staff are warned, since a
     reader may well open what pypdf could not.
+
+    pypdf is imported here, at the first PDF a process checks, not with the
+    module: it takes about 17 MB in each process, and most web workers and
+    every outbox worker never see a PDF.
     """
+    import pypdf  # noqa: PLC0415 - see the docstring
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pypdf warns of every oddity it mends
-            reader = PdfReader(io.BytesIO(data), strict=False)
+            reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted:
                 reader.decrypt("")  # opened without a password, as a reader would
-            return _holds_active(reader.trailer)
+            return _holds_active(reader.trailer, pypdf.generic)
     except Exception:  # noqa: BLE001 - any failure to read means "could be anything"
         return True
 
 
-def _holds_active(start: PdfObject) -> bool:
+def _holds_active(start: PdfObject, generic: ModuleType) -> bool:
     seen: set[tuple[int, int]] = set()
     pending: list[PdfObject | None] = [start]
     looked_at = 0
@@ -146,20 +152,20 @@ def _holds_active(start: PdfObject) -> bool:
         if looked_at > PDF_OBJECT_LIMIT:
             return True
         item = pending.pop()
-        if isinstance(item, IndirectObject):
+        if isinstance(item, generic.IndirectObject):
             key = (item.idnum, item.generation)
             if key in seen:
                 continue
             seen.add(key)
             item = item.get_object()
-        if isinstance(item, DictionaryObject):
+        if isinstance(item, generic.DictionaryObject):
             action = item.get("/S")
-            if isinstance(action, IndirectObject):
+            if isinstance(action, generic.IndirectObject):
                 action = action.get_object()
             if _ACTIVE_KEYS.intersection(item) or action in _ACTIVE_ACTIONS:
                 return True
             pending.extend(item.values())
-        elif isinstance(item, ArrayObject):
+        elif isinstance(item, generic.ArrayObject):
             pending.extend(item)
     return False
 
