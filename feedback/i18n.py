@@ -90,7 +90,9 @@ def content_lang() -> str:
 
 
 def _traditional_now() -> bool:
-    return str(get_locale() or "").startswith("zh_Hant")
+    # The locale's script, not str(locale): a page asks this hundreds of times.
+    locale = get_locale()
+    return locale is not None and locale.script == "Hant"
 
 
 def script(text: str | None) -> str:
@@ -122,10 +124,10 @@ class _TraditionalTranslations(support.NullTranslations):
     """Hands back the simplified source wording in traditional characters."""
 
     def gettext(self, message: str) -> str:
-        return chinese.to_traditional(message)
+        return chinese.to_traditional_cached(message)
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        return chinese.to_traditional(msgid1 if n == 1 else msgid2)
+        return chinese.to_traditional_cached(msgid1 if n == 1 else msgid2)
 
     ugettext = gettext
     ungettext = ngettext
@@ -137,6 +139,21 @@ class ScriptDomain(Domain):
     _traditional = _TraditionalTranslations()
 
     def get_translations(self) -> support.NullTranslations:
-        if _traditional_now():
-            return self._traditional
-        return super().get_translations()
+        """Return this request's translations, looked up once per request.
+
+        A page translates about a hundred strings; each would otherwise
+        format the locale's name and search the catalogue cache again. The
+        translations are kept with the locale they are for, so a block under
+        ``force_locale`` (a mail in its reader's language) gets its own.
+        """
+        locale = get_locale()
+        if locale is None:
+            return super().get_translations()
+        held = g.get("_translations")
+        if held is not None and held[0] is locale:
+            return held[1]
+        translations = (
+            self._traditional if locale.script == "Hant" else super().get_translations()
+        )
+        g._translations = (locale, translations)
+        return translations
