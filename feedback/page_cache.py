@@ -132,6 +132,12 @@ def _day_start(day_text: str) -> datetime:
     return datetime.combine(day, clock_time.min, tzinfo=zone).astimezone(UTC)
 
 
+def _stamp_text(stamp: board_versions.Stamp | None) -> str:
+    if stamp is None:
+        return "0"
+    return f"{stamp.version}x{int(stamp.changed_at.timestamp() * 1000):x}"
+
+
 def _finish(response: Response, tag: str, modified: datetime) -> Response:
     response.set_etag(tag)
     response.last_modified = modified
@@ -157,9 +163,9 @@ def cached_page(
             # Pinyin is shown in care mode only: elsewhere the cookie changes nothing.
             reading = f"{int(prefs.care)}{int(prefs.care and prefs.pinyin)}"
             today = deadlines.today().isoformat()  # future progress appears by date
-            versions = "-".join(
-                str(stamps[n].version) if n in stamps else "0" for n in names
-            )
+            # A stamp's time as well as its number: a restored backup may
+            # set a number back, and the next change would reach it again.
+            versions = "-".join(_stamp_text(stamps.get(n)) for n in names)
             key = (request.path, prefs.lang, reading, today, versions)
             tag = f"{cache.release}.{prefs.lang}.{reading}.{today}.{versions}"
             modified = max(

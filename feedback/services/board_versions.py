@@ -43,6 +43,7 @@ _REPLY_ROWS = (Reply, InfoRequest)
 # What a problem page counts (problem, kind) or quotes beside a published
 # reply (the question, masked by the author's name, if they consented).
 _SHOWN_OF_A_SUBMISSION = (
+    "problem",  # set as a relation, its id is only filled in by the flush
     "problem_id",
     "kind",
     "subject",
@@ -95,10 +96,8 @@ def moved_by_commit(session: Session) -> set[str]:
 
 
 def _submission_shown_change(submission: Submission, is_new_or_deleted: bool) -> bool:
-    if submission.problem_id is None and is_new_or_deleted:
-        return False
     if is_new_or_deleted:
-        return True
+        return submission.problem_id is not None or submission.problem is not None
     state = inspect(submission)
     return any(
         state.attrs[name].history.has_changes() for name in _SHOWN_OF_A_SUBMISSION
