@@ -5,6 +5,7 @@ import re
 import pytest
 from helpers import login
 from helpers import staff_user
+from helpers import STATUS_FORM
 from helpers import submit
 from helpers import wait_until
 from sqlalchemy import select
@@ -47,14 +48,7 @@ def _change_status(app, problem_id):
     lead = app.test_client()
     with app.app_context():
         login(lead, staff_user(Role.LEAD))
-    response = lead.post(
-        f"/staff/problems/{problem_id}/status",
-        data={
-            "status-word": "正在整改",
-            "status-reason": "审计发现新问题",
-            "status-effective_on": "2026-11-20",
-        },
-    )
+    response = lead.post(f"/staff/problems/{problem_id}/status", data=STATUS_FORM)
     assert response.status_code == 302
 
 
