@@ -138,7 +138,7 @@ def _stamp_text(stamp: board_versions.Stamp | None) -> str:
     return f"{stamp.version}x{int(stamp.changed_at.timestamp() * 1000):x}"
 
 
-def _finish(response: Response, tag: str, modified: datetime) -> Response:
+def _finish(response: Response, tag: str, modified: datetime) -> ResponseReturnValue:
     response.set_etag(tag)
     response.last_modified = modified
     response.cache_control.no_cache = True

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy import inspect
 from sqlalchemy import select
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
@@ -76,6 +77,7 @@ def read(session: DbSession) -> dict[str, Stamp]:
 def bump(session: DbSession, names: Iterable[str]) -> None:
     """Move the named stamps on by one, making the rows on first use."""
     table = BoardVersion.__table__
+    assert isinstance(table, Table)  # for mypy: a mapped class has a Table
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for name in sorted(set(names)):  # one order everywhere: no deadlock
