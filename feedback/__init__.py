@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from feedback import logs
     from feedback import metrics
     from feedback import open311
+    from feedback import page_cache
     from feedback import public
     from feedback import section
     from feedback import security
@@ -112,6 +113,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     cli.init_app(app)
     templating.init_app(app)
+    page_cache.init_app(app, PROJECT_ROOT)
     for blueprint in (
         public.bp,
         auth.bp,

@@ -229,6 +229,14 @@ class DefaultConfig:
     # Statistics pages are computed at most this often per process (0: always).
     STATISTICS_CACHE_SECONDS = 300
 
+    # The board's and a problem's pages are served from a rendered copy per
+    # reader's variant while the board's version stamp stays the same; each
+    # process reads the stamp at most this often, so a change made on another
+    # worker or node shows within this time (at once on the worker that made it).
+    PAGE_CACHE_ENABLED = True
+    PAGE_CACHE_STAMP_SECONDS = 1.0
+    PAGE_CACHE_ENTRIES = 300
+
     # How long personal data of a closed submission is kept, shown to citizens;
     # `retention purge` removes it after that (the anonymised record stays).
     RETENTION_YEARS = 3

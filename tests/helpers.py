@@ -519,6 +519,14 @@ def login(client, user: StaffUser) -> None:
         flask_session["v"] = user.session_version
 
 
+# The lead's status form, filled in: the problem becomes 正在整改 (ongoing).
+STATUS_FORM = {
+    "status-word": "正在整改",
+    "status-reason": "审计发现新问题",
+    "status-effective_on": "2026-11-20",
+}
+
+
 def open_reply_link(app: Flask, link: str) -> tuple[str, str]:
     """Open a section's e-mailed reply link in process, as a browser would.
 

@@ -37,6 +37,7 @@ WEB = {
     "feedback.validators",
     "feedback.logs",
     "feedback.metrics",
+    "feedback.page_cache",
 }
 BLUEPRINTS = {
     "feedback.public",

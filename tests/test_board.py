@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from helpers import login
 from helpers import staff_user
+from helpers import STATUS_FORM
 from helpers import submit
 from sqlalchemy import select
 
@@ -168,14 +169,7 @@ def test_future_progress_is_public_only_from_its_date(client, session, demo_load
 def test_status_change_through_staff_page(client, session, demo_loaded):
     problem = _problem(session, "3.3")
     login(client, staff_user(Role.LEAD))
-    response = client.post(
-        f"/staff/problems/{problem.id}/status",
-        data={
-            "status-word": "正在整改",
-            "status-reason": "审计发现新问题",
-            "status-effective_on": "2026-11-20",
-        },
-    )
+    response = client.post(f"/staff/problems/{problem.id}/status", data=STATUS_FORM)
     assert response.status_code == 302
     change = session.scalar(select(StatusChange).order_by(StatusChange.id.desc()))
     assert (change.from_word, change.to_word, change.effective_on) == (

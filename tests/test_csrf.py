@@ -62,3 +62,27 @@ def test_submission_without_token_keeps_what_was_typed(csrf_app):
 def test_every_post_needs_a_token(csrf_app, url):
     response = csrf_app.test_client().post(url, data={"code": "x"})
     assert response.status_code == 400
+
+
+def test_a_reading_choice_needs_no_token_and_stays_on_this_site(csrf_app):
+    """The documented exemption: the choice sets only the reader's own cookie."""
+    client = csrf_app.test_client()
+    chosen = client.post(
+        "/preferences", data={"setting": "lang", "value": "en", "next": "/rounds"}
+    )
+    assert (chosen.status_code, chosen.headers["Location"]) == (302, "/rounds")
+    cookie = chosen.headers["Set-Cookie"]
+    assert cookie.startswith("lang=en;")
+    assert "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    for elsewhere in (
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example/",
+        "javascript:alert(1)",
+    ):
+        response = client.post(
+            "/preferences", data={"setting": "care", "value": "1", "next": elsewhere}
+        )
+        assert response.headers["Location"] == "/", elsewhere

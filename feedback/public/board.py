@@ -17,8 +17,10 @@ from feedback.extensions import db
 from feedback.models import Inspection
 from feedback.models import Problem
 from feedback.models import StatusKind
+from feedback.page_cache import cached_page
 from feedback.public import bp
 from feedback.services import board
+from feedback.services import board_versions
 from feedback.services import deadlines
 from feedback.services import public_replies
 from feedback.services import triage
@@ -62,6 +64,7 @@ def _render_round(inspection: Inspection | None) -> ResponseReturnValue:
 
 
 @bp.get("/", endpoint="board")
+@cached_page(board_versions.BOARD)
 def board_page() -> ResponseReturnValue:
     """Show the newest round's board."""
     return _render_round(board.newest_round(db.session))
@@ -74,6 +77,7 @@ def favicon() -> ResponseReturnValue:
 
 
 @bp.get("/rounds/<int:round_id>")
+@cached_page(board_versions.BOARD)
 def round_page(round_id: int) -> ResponseReturnValue:
     """Show one round's board, filtered and searched as asked."""
     inspection = board.get_round(db.session, round_id)
@@ -90,6 +94,7 @@ def rounds() -> ResponseReturnValue:
 
 
 @bp.get("/problems/<int:problem_id>")
+@cached_page(board_versions.BOARD, board_versions.REPLIES)
 def problem(problem_id: int) -> ResponseReturnValue:
     """Show one problem with its measures, dated history and public opinions."""
     item = db.get_or_404(

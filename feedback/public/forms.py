@@ -162,7 +162,15 @@ class RateForm(TrackForm):
 
 
 class PreferenceForm(FlaskForm):
-    """One reading choice, posted from the toolbar on every page."""
+    """One reading choice, posted from the toolbar on every page.
+
+    It carries no CSRF token (the view is exempt): a forged post could only
+    change how the visitor's own pages read, and a token would give every
+    public page a session cookie, and a copy per visitor, for nothing.
+    """
+
+    class Meta:
+        csrf = False
 
     setting = SelectField(
         choices=[SelectChoice(name) for name in ("lang", "care", "pinyin")],

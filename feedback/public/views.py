@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from feedback import i18n
 from feedback.downloads import send_attachment
 from feedback.errors import keeps_typed_input
+from feedback.extensions import csrf
 from feedback.extensions import db
 from feedback.extensions import limiter
 from feedback.models import Attachment
@@ -330,8 +331,13 @@ def track_attachment(attachment_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/preferences")
+@csrf.exempt
 def set_preference() -> ResponseReturnValue:
-    """Remember a reading choice (language, care mode, pinyin) in a cookie."""
+    """Remember a reading choice (language, care mode, pinyin) in a cookie.
+
+    Exempt from CSRF protection (see ``PreferenceForm``): it sets nothing but
+    the visitor's own SameSite=Lax cookie and goes back to a path on this site.
+    """
     form = PreferenceForm()
     target = safe_next(form.next.data, url_for("public.board"))
     response = redirect(target)
