@@ -190,6 +190,8 @@ class Bench:
             # A new prefix a run: a form key is never sent twice.
             body = target.body.replace("{n}", secrets.token_hex(4) + "-{n}")
             command += ["-s", str(WRK_SCRIPT)]
+        elif target.cookie:
+            command += ["-H", f"Cookie: {target.cookie}"]
         command.append(f"http://127.0.0.1:{target.port}{target.path}")
         if target.body:
             command += ["--", target.path, target.cookie, body]
@@ -247,11 +249,10 @@ def lead_cookie(port: int) -> str:
     body = urlencode(
         {"csrf_token": token, "email": LEAD.email, "password": LEAD.password}
     )
-    status, _page = client.send(
-        "POST /auth/login", "POST", "/auth/login", body.encode()
-    )
-    if status != 302:
-        sys.exit(f"the lead could not sign in: {status}")
+    client.send("POST /auth/login", "POST", "/auth/login", body.encode())
+    status, _page = client.send("GET /staff/", "GET", "/staff/")
+    if status != 200:
+        sys.exit(f"the lead could not sign in: /staff/ answered {status}")
     return cookie_of(client)
 
 
