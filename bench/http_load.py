@@ -317,9 +317,21 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    app: Flask, workers: int | None, port: int, mail_port: int, folder: Path
+    app: Flask,
+    workers: int | None,
+    port: int,
+    mail_port: int,
+    folder: Path,
+    *,
+    target: tuple[str, ...] = ("app:app",),
+    probe: str = "/healthz",
+    settings: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start gunicorn from the checkout with the deploy settings; return once it answers."""
+    """Start gunicorn from the checkout with the deploy settings; return once ``probe`` answers.
+
+    ``target`` is the app gunicorn serves (with any options it needs),
+    ``settings`` more environment for it, ``folder`` its own scratch space.
+    """
     env = {
         **os.environ,
         "FEEDBACK_BIND": f"127.0.0.1:{port}",
@@ -331,12 +343,13 @@ def start_gunicorn(
         "FEEDBACK_ATTACHMENT_DIR": str(folder / "attachments"),
         "PROMETHEUS_MULTIPROC_DIR": str(folder / "metrics"),
         **{f"FEEDBACK_{name}": str(value) for name, value in CHEAP_ARGON2.items()},
+        **(settings or {}),
     }
     if workers is not None:
         env["WEB_CONCURRENCY"] = str(workers)
-    (folder / "metrics").mkdir()
+    (folder / "metrics").mkdir(parents=True, exist_ok=True)
     server = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", "app:app"],
+        [str(GUNICORN), "-c", "deploy/gunicorn.conf.py", *target],
         cwd=ROOT,
         env=env,
         stdout=(folder / "gunicorn.log").open("wb"),
@@ -348,13 +361,13 @@ def start_gunicorn(
             sys.exit((folder / "gunicorn.log").read_text()[-3000:])
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
+            connection.request("GET", probe)
             if connection.getresponse().status == 200:
                 return server
         except OSError:
             time.sleep(0.2)
     server.kill()
-    sys.exit("gunicorn did not answer /healthz within 60 s")
+    sys.exit(f"gunicorn did not answer {probe} within 60 s")
 
 
 def proc_stat(pid: int) -> tuple[int, list[int]]:
