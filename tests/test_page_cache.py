@@ -13,7 +13,13 @@ from sqlalchemy import select
 from feedback import demo
 from feedback.extensions import db
 from feedback.models import Problem
+from feedback.models import ReplyChannel
 from feedback.models import Role
+from feedback.models import Section
+from feedback.models import SubmissionKind
+from feedback.services import replies
+from feedback.services import submissions
+from feedback.services import triage
 
 # The readers' variants: cookie settings as the reading choices set them.
 VARIANTS = {
@@ -144,3 +150,36 @@ def test_a_public_page_sets_no_cookie_and_carries_no_token(app, demo_loaded, pat
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     assert "csrf_token" not in response.text
+
+
+def test_a_published_reply_shows_on_the_list_at_once(app, client, session, demo_loaded):
+    listed = client.get("/replies")
+    lead = staff_user(Role.LEAD)
+    section = session.scalars(select(Section).order_by(Section.id)).first()
+    submission = submissions.submit(
+        session,
+        kind=SubmissionKind.OPINION,
+        subject="操场灯坏了",
+        body="操场的灯坏了一个月。",
+        problem=None,
+        author=submissions.Author(),
+        publish_consent=True,
+    ).submission
+    triage.route(session, submission, section, actor=lead)
+    reply = replies.draft(
+        session,
+        submission,
+        section,
+        "您好！操场照明已于本周修复。",
+        channel=ReplyChannel.WEB,
+        author_label=section.email,
+    )
+    replies.approve(session, reply, actor=lead)
+    session.commit()
+    assert "操场照明已于本周修复" not in client.get("/replies").text
+    replies.publish(session, reply, "您好！操场照明已于本周修复。", actor=lead)
+    session.commit()
+    shown = client.get("/replies")
+    assert shown.headers["ETag"] != listed.headers["ETag"]
+    assert "操场照明已于本周修复" in shown.text
+    assert "操场灯坏了" in shown.text  # the question it answers

@@ -16,10 +16,12 @@ from feedback.db import utcnow
 from feedback.extensions import db
 from feedback.labels import KIND_NAMES
 from feedback.models import SubmissionKind
+from feedback.page_cache import cached_page
 from feedback.public import bp
 from feedback.public.board import FEED_LOCALE
 from feedback.public.forms import ReplyFilterForm
 from feedback.services import board
+from feedback.services import board_versions
 from feedback.services import public_replies
 from feedback.services import queues
 from feedback.validators import chosen_id
@@ -79,6 +81,7 @@ def _chosen_args(form: ReplyFilterForm) -> dict[str, str]:
 
 
 @bp.get("/replies")
+@cached_page(board_versions.BOARD, board_versions.REPLIES)
 def replies() -> ResponseReturnValue:
     """List the replies the lead published, newest first, filtered as asked."""
     form = _filter_form()
