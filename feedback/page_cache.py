@@ -147,8 +147,14 @@ def _finish(response: Response, tag: str, modified: datetime) -> ResponseReturnV
 
 def cached_page(
     *names: str,
+    figures: Callable[[], str | None] | None = None,
 ) -> Callable[[Callable[..., ResponseReturnValue]], Callable[..., ResponseReturnValue]]:
-    """Serve a public page from the cache while the stamps ``names`` stay put."""
+    """Serve a public page from the cache while the stamps ``names`` stay put.
+
+    ``figures``, for a page drawn from figures kept for a while rather than
+    stamped, names the figures shown now; the copy is kept while it stays the
+    same, and None means the page is not kept at all.
+    """
 
     def decorate(
         view: Callable[..., ResponseReturnValue],
@@ -166,6 +172,11 @@ def cached_page(
             # A stamp's time as well as its number: a restored backup may
             # set a number back, and the next change would reach it again.
             versions = "-".join(_stamp_text(stamps.get(n)) for n in names)
+            if figures is not None:
+                shown = figures()
+                if shown is None:
+                    return view(**kwargs)
+                versions = f"{versions}-{shown}"
             key = (request.path, prefs.lang, reading, today, versions)
             tag = f"{cache.release}.{prefs.lang}.{reading}.{today}.{versions}"
             modified = max(

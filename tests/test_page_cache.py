@@ -183,3 +183,21 @@ def test_a_published_reply_shows_on_the_list_at_once(app, client, session, demo_
     assert shown.headers["ETag"] != listed.headers["ETag"]
     assert "操场照明已于本周修复" in shown.text
     assert "操场灯坏了" in shown.text  # the question it answers
+
+
+def test_statistics_are_kept_exactly_as_long_as_their_figures(app, client, session):
+    first = client.get("/statistics")
+    assert client.get("/statistics").headers["ETag"] == first.headers["ETag"]
+    submit(session)
+    session.commit()
+    # Figures are kept STATISTICS_CACHE_SECONDS: the page with them.
+    assert client.get("/statistics").headers["ETag"] == first.headers["ETag"]
+    app.extensions["statistics_cache"].clear()  # their time is up
+    fresh = client.get("/statistics")
+    assert fresh.headers["ETag"] != first.headers["ETag"]
+    assert (
+        client.get(
+            "/statistics", headers={"If-None-Match": fresh.headers["ETag"]}
+        ).status_code
+        == 304
+    )

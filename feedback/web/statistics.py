@@ -22,12 +22,10 @@ from feedback.web.forms import StatisticsFilterForm
 CACHE_ENTRIES = 64
 
 
-def cached_report(scope: stats.Scope, filters: stats.Filters) -> stats.Report:
-    """Return ``scope``'s figures, computed at most every STATISTICS_CACHE_SECONDS.
-
-    With a million submissions the figures take seconds (bench/stats.py);
-    a busy public page must not compute them for every visitor.
-    """
+def _kept_report(
+    scope: stats.Scope, filters: stats.Filters
+) -> tuple[float, stats.Report]:
+    """Return ``scope``'s figures and when this process computed them."""
     config = current_app.config
     max_age = config["STATISTICS_CACHE_SECONDS"]
     key = (scope, filters, today())
@@ -37,7 +35,7 @@ def cached_report(scope: stats.Scope, filters: stats.Filters) -> stats.Report:
     found = store.get(key)
     now = time.monotonic()
     if found is not None and now - found[0] < max_age:
-        return found[1]
+        return found
     report = stats.compute(
         db.session, scope, filters, today=today(), tz_name=config["TIME_ZONE"]
     )
@@ -45,7 +43,25 @@ def cached_report(scope: stats.Scope, filters: stats.Filters) -> stats.Report:
         store[key] = (now, report)
         while len(store) > CACHE_ENTRIES:
             store.pop(next(iter(store)))
-    return report
+    return now, report
+
+
+def cached_report(scope: stats.Scope, filters: stats.Filters) -> stats.Report:
+    """Return ``scope``'s figures, computed at most every STATISTICS_CACHE_SECONDS.
+
+    With a million submissions the figures take seconds (bench/stats.py);
+    a busy public page must not compute them for every visitor.
+    """
+    return _kept_report(scope, filters)[1]
+
+
+def figures_version(scope: stats.Scope) -> str | None:
+    """Name the figures the unfiltered page shows now, so that its rendered copy
+    is kept exactly as long as they are; None when figures are not kept."""
+    if current_app.config["STATISTICS_CACHE_SECONDS"] <= 0:
+        return None
+    computed_at, _report = _kept_report(scope, stats.Filters())
+    return f"{computed_at:.6f}"
 
 
 def render_statistics(template: str, scope: stats.Scope) -> ResponseReturnValue:
