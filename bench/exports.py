@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
 import tracemalloc
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from flask.testing import FlaskClient  # noqa: E402
 from scratch import filled_client  # noqa: E402
 from scratch import insert_mixed  # noqa: E402

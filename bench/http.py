@@ -26,26 +26,22 @@ wrk is Debian's package; this script installs nothing.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file shares its name with the standard library's ``http``: its folder,
-# put first on the path to run it, goes last, so that ``http`` stays Python's.
-BENCH = Path(__file__).resolve().parent
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
-sys.path += [str(BENCH.parent), str(BENCH)]
-
 import argparse  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import sys
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
+from pathlib import Path
 from urllib.parse import urlencode  # noqa: E402
 
+# This file shares its name with the standard library's ``http``: the path
+# is put right before anything else is imported (bench_paths).
+import bench_paths  # noqa: E402
 from flask import Flask  # noqa: E402
 from http_load import CHEAP_ARGON2  # noqa: E402
 from http_load import Client  # noqa: E402
@@ -60,6 +56,7 @@ from http_load import Watcher  # noqa: E402
 from outbox import Sink  # noqa: E402
 from outbox import start_sink  # noqa: E402
 from outbox import worker as outbox_worker  # noqa: E402
+from scratch import discard_database  # noqa: E402
 from scratch import insert_rows  # noqa: E402
 from scratch import scratch_app  # noqa: E402
 from stats import rows as submission_rows  # noqa: E402
@@ -69,7 +66,7 @@ from bench.floor import db as floor_db  # noqa: E402
 from feedback.extensions import db  # noqa: E402
 from feedback.models import Submission  # noqa: E402
 
-WRK_SCRIPT = BENCH / "form_post.lua"
+WRK_SCRIPT = bench_paths.BENCH / "form_post.lua"
 NOT_FOUND = "没有找到"  # the tracking page's answer to a wrong code
 
 
@@ -412,16 +409,8 @@ def main() -> None:
                 stop(process)
         services.stop()
         controller.stop()
-        with app.app_context():
-            if database_url:
-                db.drop_all()
-            db.session.remove()
-            db.engine.dispose()
-        with floor_app.app_context():
-            if database_url:
-                floor_db.drop_all()
-            floor_db.session.remove()
-            floor_db.engine.dispose()
+        discard_database(app, db, drop=bool(database_url))
+        discard_database(floor_app, floor_db, drop=bool(database_url))
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -30,12 +30,13 @@ the figures are a floor for a machine that serves only the service.
 
 from __future__ import annotations
 
+import bench_paths  # noqa: F401 - first: before anything imports http
+
+# isort: split
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 import argparse  # noqa: E402
 import http.client  # noqa: E402
 import itertools  # noqa: E402
@@ -64,6 +65,7 @@ from flask import Flask  # noqa: E402
 from outbox import Sink  # noqa: E402
 from outbox import start_sink  # noqa: E402
 from outbox import worker as outbox_worker  # noqa: E402
+from scratch import discard_database  # noqa: E402
 from scratch import scratch_app  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 from sqlalchemy import select  # noqa: E402
@@ -629,11 +631,7 @@ def main() -> None:
             if process is not None:
                 stop(process)
         controller.stop()
-        with app.app_context():
-            if database_url:
-                db.drop_all()
-            db.session.remove()
-            db.engine.dispose()
+        discard_database(app, db, drop=bool(database_url))
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -12,12 +12,9 @@ import os
 import re
 import socket
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from aiosmtpd.controller import Controller  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from scratch import samples  # noqa: E402

@@ -7,14 +7,12 @@ Reads the seed notice and the e-mail corpus from ../shared/ when present.
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 from email.message import EmailMessage
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from scratch import samples  # noqa: E402
 
 from feedback import create_app  # noqa: E402

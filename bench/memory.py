@@ -22,13 +22,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 import argparse  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
+
+import bench_paths  # noqa: E402, F401 - before anything imports http
 
 FLASK = Path(sys.executable).with_name("flask")
 # The pages a citizen reads, each in the reading modes a worker serves.

@@ -9,14 +9,11 @@ and the median and maximum are printed. A full list is 1000 requests.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from scratch import filled_app  # noqa: E402
 from scratch import insert_mixed  # noqa: E402
 from scratch import Row  # noqa: E402

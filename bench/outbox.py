@@ -31,8 +31,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from aiosmtpd.controller import Controller  # noqa: E402
 from flask import Flask  # noqa: E402
 from scratch import scratch_app  # noqa: E402

@@ -16,15 +16,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from flask import Flask  # noqa: E402
 from scratch import filled_app  # noqa: E402
 from scratch import insert_mixed  # noqa: E402

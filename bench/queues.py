@@ -8,15 +8,12 @@ times, signed in as the demo lead, and the median is printed.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from scratch import filled_client  # noqa: E402
 from scratch import insert_rows  # noqa: E402
 from scratch import timed_page  # noqa: E402

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from collections.abc import Callable  # noqa: E402
 from collections.abc import Iterable  # noqa: E402
 
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from flask_sqlalchemy import SQLAlchemy  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from feedback import create_app  # noqa: E402
@@ -51,6 +48,18 @@ def scratch_app(database_url: str = "", **config: object) -> Flask:
         demo.load(db.session)
         db.session.commit()
     return app
+
+
+def discard_database(app: Flask, database: SQLAlchemy, *, drop: bool) -> None:
+    """Close ``app``'s connections to ``database``, dropping its tables first if ``drop``.
+
+    A scratch SQLite file goes with its folder; a given database is left empty.
+    """
+    with app.app_context():
+        if drop:
+            database.drop_all()
+        database.session.remove()
+        database.engine.dispose()
 
 
 def lead_client(app: Flask) -> FlaskClient:

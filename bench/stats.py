@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from collections.abc import Iterator
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from datetime import UTC
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import bench_paths  # noqa: E402, F401 - before anything imports http
 from scratch import filled_app  # noqa: E402
 from scratch import insert_rows  # noqa: E402
 from scratch import lead_client  # noqa: E402

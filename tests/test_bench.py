@@ -38,6 +38,7 @@ def bench_http() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules["bench_http"] = module  # where its dataclasses look themselves up
     saved = list(sys.path)
+    sys.path.append(str(BENCH))  # its sibling modules, as when run as a script
     try:
         spec.loader.exec_module(module)
     finally:
